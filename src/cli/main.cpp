@@ -1,0 +1,2 @@
+// The `edgeai` command. Stub.
+int main() { return 0; }

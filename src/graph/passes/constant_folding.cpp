@@ -1,0 +1,1 @@
+// Graph pass: constant_folding. Stub: filled in by the import owner.

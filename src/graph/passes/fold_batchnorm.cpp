@@ -1,0 +1,1 @@
+// Graph pass: fold_batchnorm. Stub: filled in by the import owner.

@@ -1,0 +1,1 @@
+// Graph pass: fuse_activation. Stub: filled in by the import owner.

@@ -1,0 +1,1 @@
+// Graph pass: remove_dead_nodes. Stub: filled in by the import owner.
