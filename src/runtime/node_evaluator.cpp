@@ -1,0 +1,1 @@
+// Stub: evaluates one node with the reference kernels (constant folding at import).

@@ -1,0 +1,79 @@
+// Test helper: runs one node through the full kernel contract (schema check, shape
+// inference, registry lookup, prepare, run) on owned input tensors, without the runtime.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/aligned_buffer.hpp"
+#include "graph/validate.hpp"
+#include "kernels/registry.hpp"
+
+namespace edgeai::testing {
+
+// Inputs are fed as graph inputs named in0, in1, ... unless `as_constants` marks them as
+// constants (then kernels see them at prepare time, as weights are). An empty Tensor is an
+// absent optional input.
+inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>& inputs,
+                                            std::vector<bool> as_constants = {}) {
+  Graph graph;
+  node.inputs.clear();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].is_null()) {
+      node.inputs.emplace_back();
+      continue;
+    }
+    std::string name = "in" + std::to_string(i);
+    node.inputs.push_back(name);
+    if (i < as_constants.size() && as_constants[i]) {
+      graph.constants[name] = inputs[i];
+    } else {
+      graph.inputs.push_back(ValueInfo{name, inputs[i].dtype(), inputs[i].shape()});
+    }
+  }
+  if (node.outputs.empty()) node.outputs = {"out0"};
+  if (node.name.empty()) node.name = "node";
+  for (const std::string& out : node.outputs) graph.outputs.push_back(ValueInfo{out, DType::kUndefined, {}});
+  graph.nodes.push_back(node);
+
+  const OpSchema* schema = OpSchemaRegistry::builtin().find(node.op_type);
+  if (schema == nullptr) return unsupported("no schema for ", node.op_type);
+  EDGEAI_RETURN_IF_ERROR(check_node(node, *schema));
+  std::map<std::string, const Tensor*> known;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].is_null()) known["in" + std::to_string(i)] = &inputs[i];
+  }
+  EDGEAI_RETURN_IF_ERROR(infer_shapes(graph, known));
+
+  KernelSignature sig;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    sig.inputs.push_back(inputs[i].is_null() ? ValueInfo{} : ValueInfo{node.inputs[i], inputs[i].dtype(), inputs[i].shape()});
+    sig.input_values.push_back(i < as_constants.size() && as_constants[i] ? &inputs[i] : nullptr);
+  }
+  for (const std::string& out : node.outputs) sig.outputs.push_back(graph.value_info.at(out));
+
+  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, KernelRegistry::builtin().create(node.op_type));
+  EDGEAI_RETURN_IF_ERROR(kernel->prepare(node, sig));
+
+  std::vector<Tensor> outputs;
+  std::vector<TensorView> out_views;
+  for (const ValueInfo& info : sig.outputs) {
+    EDGEAI_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(info.dtype, info.shape));
+    outputs.push_back(t);
+    out_views.push_back(t.view());
+  }
+  std::vector<TensorView> in_views;
+  for (const Tensor& t : inputs) in_views.push_back(t.is_null() ? TensorView{} : t.view());
+  if (kernel->aliasing() == Aliasing::kViewOfInput0) {
+    // The runtime never calls run() for a view op; the output is input 0's bytes.
+    std::memcpy(outputs[0].raw_data(), inputs[0].raw_data(), outputs[0].size_bytes());
+    return outputs;
+  }
+  AlignedBuffer scratch(kernel->scratch_bytes());
+  EDGEAI_RETURN_IF_ERROR(kernel->run(in_views, out_views, scratch.data()));
+  return outputs;
+}
+
+}  // namespace edgeai::testing
