@@ -42,6 +42,10 @@ struct OpSchema {
   int max_outputs = 1;
   std::vector<AttrSpec> attributes;
   InferShapesFn infer_shapes = nullptr;
+  // Inputs whose values, not only their shapes, decide the output shapes (Reshape's shape,
+  // Resize's scales, ...). When a graph input feeds one, the runtime plans with its value
+  // and plans again when it changes.
+  std::vector<int> shape_value_inputs;
 };
 
 class OpSchemaRegistry {

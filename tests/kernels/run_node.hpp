@@ -26,7 +26,7 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
       node.inputs.emplace_back();
       continue;
     }
-    std::string name = "in" + std::to_string(i);
+    std::string name = str_cat("in", i);
     node.inputs.push_back(name);
     if (i < as_constants.size() && as_constants[i]) {
       graph.constants[name] = inputs[i];
@@ -44,7 +44,7 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
   EDGEAI_RETURN_IF_ERROR(check_node(node, *schema));
   std::map<std::string, const Tensor*> known;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].is_null()) known["in" + std::to_string(i)] = &inputs[i];
+    if (!inputs[i].is_null()) known[str_cat("in", i)] = &inputs[i];
   }
   EDGEAI_RETURN_IF_ERROR(infer_shapes(graph, known));
 
@@ -69,7 +69,7 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
   for (const Tensor& t : inputs) in_views.push_back(t.is_null() ? TensorView{} : t.view());
   if (kernel->aliasing() == Aliasing::kViewOfInput0) {
     // The runtime never calls run() for a view op; the output is input 0's bytes.
-    std::memcpy(outputs[0].raw_data(), inputs[0].raw_data(), outputs[0].size_bytes());
+    if (outputs[0].size_bytes() > 0) std::memcpy(outputs[0].raw_data(), inputs[0].raw_data(), outputs[0].size_bytes());
     return outputs;
   }
   AlignedBuffer scratch(kernel->scratch_bytes());

@@ -1,0 +1,41 @@
+// The `edgeai` subcommands. Each registers itself on the CLI11 app and returns the
+// process exit code from its action. Tools may throw internally; main() turns every
+// error into one line on stderr and a nonzero exit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "core/status.hpp"
+#include "format/bundle.hpp"
+
+namespace edgeai::cli {
+
+// A failure to report as "edgeai: error: <message>" with exit code 1.
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws CommandError with the status text when `status` is not ok.
+void check(const Status& status);
+template <typename T>
+T check(Result<T> result) {
+  check(result.status());
+  return std::move(result).value();
+}
+
+// Loads a model for run/bench/inspect: a .eai bundle, or an .onnx file imported on the fly.
+Bundle load_model(const std::string& path);
+
+using Action = std::function<int()>;
+// Each returns the action to run when its subcommand was chosen.
+Action add_import_command(CLI::App& app);
+Action add_inspect_command(CLI::App& app);
+Action add_run_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
+
+}  // namespace edgeai::cli

@@ -1,0 +1,151 @@
+// Runs the real `edgeai` binary: good paths write the files they promise; bad input
+// (corrupt or truncated bundle, truncated ONNX, unsupported operator, wrong input shape
+// or dtype) gives exactly one line on stderr and a nonzero exit.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "format/npy.hpp"
+
+namespace edgeai {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("edgeai_cli_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome edgeai(const std::string& args) {
+    const fs::path out = dir_ / "stdout.txt";
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string cmd = std::string(EDGEAI_CLI) + " " + args + " >" + out.string() + " 2>" + err.string();
+    const int status = std::system(cmd.c_str());
+    Outcome o;
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = read_file(out);
+    o.err = read_file(err);
+    return o;
+  }
+
+  static void expect_one_line_error(const Outcome& o, const std::string& fragment) {
+    EXPECT_NE(o.exit_code, 0);
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_EQ(o.err.rfind("edgeai: error: ", 0), 0u) << o.err;
+    EXPECT_NE(o.err.find(fragment), std::string::npos) << "stderr: " << o.err << "\nwanted: " << fragment;
+  }
+
+  fs::path dir_;
+};
+
+const std::string kRelu = std::string(EDGEAI_ONNX_NODE_TEST_DIR) + "/test_relu/model.onnx";
+
+TEST_F(CliTest, ImportRunWritesTheModelsOutput) {
+  const fs::path eai = dir_ / "relu.eai";
+  Outcome o = edgeai("import " + kRelu + " -o " + eai.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_TRUE(fs::exists(eai));
+  // relu of a known input: negative values become zero.
+  std::vector<float> values(60);
+  for (int i = 0; i < 60; ++i) values[i] = static_cast<float>(i - 30);
+  ASSERT_TRUE(write_npy((dir_ / "x.npy").string(), Tensor::from_vector<float>({3, 4, 5}, values)).is_ok());
+  o = edgeai("run " + eai.string() + " --input x=" + (dir_ / "x.npy").string() + " --output " +
+             (dir_ / "y.npy").string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  Result<Tensor> y = read_npy((dir_ / "y.npy").string());
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  ASSERT_EQ(y->shape(), (Shape{3, 4, 5}));
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(y->data<float>()[i], std::max(0.0f, values[i]));
+}
+
+TEST_F(CliTest, InspectAndBenchReportTheModel) {
+  const fs::path eai = dir_ / "conv.eai";
+  ASSERT_EQ(edgeai("import " + std::string(EDGEAI_ONNX_NODE_TEST_DIR) +
+                   "/test_conv_with_strides_padding/model.onnx -o " + eai.string())
+                .exit_code,
+            0);
+  Outcome o = edgeai("inspect " + eai.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("Conv"), std::string::npos) << o.out;
+  o = edgeai("bench " + eai.string() + " --input x=random --input W=random --runs 3 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  for (const char* key : {"\"median_ms\":", "\"p90_ms\":", "\"peak_rss_mb\":"}) {
+    EXPECT_NE(o.out.find(key), std::string::npos) << o.out;
+  }
+}
+
+TEST_F(CliTest, TruncatedOnnxIsAOneLineError) {
+  const std::string bytes = read_file(kRelu);
+  const fs::path cut = dir_ / "cut.onnx";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_one_line_error(edgeai("import " + cut.string() + " -o " + (dir_ / "x.eai").string()), "cut.onnx");
+  EXPECT_FALSE(fs::exists(dir_ / "x.eai"));
+}
+
+TEST_F(CliTest, UnsupportedOperatorNamesOperatorNodeAndOpset) {
+  const std::string lstm = std::string(EDGEAI_ONNX_NODE_TEST_DIR) + "/test_lstm_defaults/model.onnx";
+  Outcome o = edgeai("import " + lstm + " -o " + (dir_ / "lstm.eai").string());
+  expect_one_line_error(o, "LSTM");
+  EXPECT_NE(o.err.find("opset"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, CorruptedAndTruncatedBundlesAreOneLineErrors) {
+  const fs::path eai = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
+  const std::string bytes = read_file(eai);
+  const fs::path truncated = dir_ / "truncated.eai";
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() - 7);
+  expect_one_line_error(edgeai("run " + truncated.string() + " --input random"), "truncated.eai");
+
+  std::string flipped = bytes;
+  for (std::size_t i = 0; i < 8; ++i) flipped[i] = static_cast<char>(~flipped[i]);  // the magic
+  const fs::path corrupt = dir_ / "corrupt.eai";
+  std::ofstream(corrupt, std::ios::binary) << flipped;
+  expect_one_line_error(edgeai("inspect " + corrupt.string()), "corrupt.eai");
+}
+
+TEST_F(CliTest, WrongInputShapeAndDtypeAreOneLineErrors) {
+  const fs::path eai = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
+  ASSERT_TRUE(write_npy((dir_ / "wrong_shape.npy").string(),
+                        Tensor::from_vector<float>({4, 3}, std::vector<float>(12, 1.0f)))
+                  .is_ok());
+  expect_one_line_error(edgeai("run " + eai.string() + " --input " + (dir_ / "wrong_shape.npy").string()),
+                        "input 'x': expected shape [3,4,5], got [4,3]");
+  ASSERT_TRUE(write_npy((dir_ / "wrong_dtype.npy").string(),
+                        Tensor::from_vector<std::int64_t>({3, 4, 5}, std::vector<std::int64_t>(60, 1)))
+                  .is_ok());
+  expect_one_line_error(edgeai("run " + eai.string() + " --input " + (dir_ / "wrong_dtype.npy").string()),
+                        "input 'x': expected dtype float32, got int64");
+}
+
+TEST_F(CliTest, MissingInputSaysHowToGiveIt) {
+  const fs::path eai = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
+  expect_one_line_error(edgeai("run " + eai.string()), "--input x=");
+}
+
+}  // namespace
+}  // namespace edgeai
