@@ -12,8 +12,8 @@
 #   THREADS         thread counts to run       ["1 2"]
 #   ORT_RUNS        timed ORT runs             [20]
 #   ORT_WARMUP      ORT warm-up runs           [3]
-#   EDGEAI_RUNS     timed edgeai runs          [5]   (reference kernels are slow)
-#   EDGEAI_WARMUP   edgeai warm-up runs        [1]   (passed only if `edgeai bench` has --warmup)
+#   EDGEAI_RUNS     timed edgeai runs          [20]
+#   EDGEAI_WARMUP   edgeai warm-up runs        [3]   (passed only if `edgeai bench` has --warmup)
 #   EDGEAI_TIMEOUT  seconds per edgeai command [900]
 #   EDGEAI          the edgeai binary          [build/src/cli/edgeai]
 #   MODEL_DIR       exported models            [out/models]
@@ -29,8 +29,8 @@ MODELS="${MODELS:-mobilenet_v2,resnet18,squeezenet1_1,shufflenet_v2_x1_0,mobilen
 THREADS="${THREADS:-1 2}"
 ORT_RUNS="${ORT_RUNS:-20}"
 ORT_WARMUP="${ORT_WARMUP:-3}"
-EDGEAI_RUNS="${EDGEAI_RUNS:-5}"
-EDGEAI_WARMUP="${EDGEAI_WARMUP:-1}"
+EDGEAI_RUNS="${EDGEAI_RUNS:-20}"
+EDGEAI_WARMUP="${EDGEAI_WARMUP:-3}"
 EDGEAI_TIMEOUT="${EDGEAI_TIMEOUT:-900}"
 EDGEAI="${EDGEAI:-build/src/cli/edgeai}"
 MODEL_DIR="${MODEL_DIR:-out/models}"

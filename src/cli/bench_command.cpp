@@ -1,5 +1,6 @@
 // `edgeai bench MODEL --threads N --runs N`: latency (median, p90) and peak memory.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -58,15 +59,17 @@ int run_bench(const BenchArgs& args) {
 
   for (int i = 0; i < args.warmup; ++i) check(session->run(views));
   session->reset_profile();
+  // Progress only for a person watching a terminal, never into logs or pipes.
+  const bool show_progress = !args.json && isatty(STDERR_FILENO) != 0;
   std::vector<double> times_ms;
   times_ms.reserve(static_cast<std::size_t>(args.runs));
   for (int i = 0; i < args.runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
     check(session->run(views));
     times_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    if (!args.json) std::fprintf(stderr, "\rrun %d/%d", i + 1, args.runs);
+    if (show_progress) std::fprintf(stderr, "\rrun %d/%d", i + 1, args.runs);
   }
-  if (!args.json) std::fprintf(stderr, "\r");
+  if (show_progress) std::fprintf(stderr, "\r              \r");
   const double median = percentile(times_ms, 0.5);
   const double p90 = percentile(times_ms, 0.9);
   const double min = *std::min_element(times_ms.begin(), times_ms.end());
@@ -84,9 +87,9 @@ int run_bench(const BenchArgs& args) {
   std::printf("threads    %d\nruns       %d (after %d warm-up)\n", args.threads, args.runs, args.warmup);
   std::printf("median     %.3f ms\np90        %.3f ms\nmin        %.3f ms\n", median, p90, min);
   std::printf("MACs       %.1f M  (%.2f GMAC/s at the median)\n", static_cast<double>(plan.total_macs) / 1e6, gmacs);
-  std::printf("arena      %.2f MB (%.2f MB without planning)\n", static_cast<double>(plan.arena_bytes) / 1048576.0,
+  std::printf("arena      %.2f MiB (%.2f MiB without planning)\n", static_cast<double>(plan.arena_bytes) / 1048576.0,
               static_cast<double>(plan.unplanned_bytes) / 1048576.0);
-  std::printf("peak RSS   %.1f MB\n", peak_rss_mb());
+  std::printf("peak RSS   %.1f MiB\n", peak_rss_mb());
   if (args.profile) {
     std::vector<OperatorProfile> ops = session->profile();
     std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });

@@ -103,11 +103,11 @@ int run_inspect(const InspectArgs& args) {
                 l.shape.c_str(), static_cast<long long>(l.params), static_cast<long long>(l.macs));
   }
   std::printf("\nlayers       %zu\n", layers.size());
-  std::printf("parameters   %lld (%.2f MB)\n", static_cast<long long>(graph.parameter_count()),
-              static_cast<double>(graph.parameter_bytes()) / 1e6);
+  std::printf("parameters   %lld (%.2f MiB)\n", static_cast<long long>(graph.parameter_count()),
+              static_cast<double>(graph.parameter_bytes()) / 1048576.0);
   std::printf("MACs         %.1f M\n", static_cast<double>(total_macs) / 1e6);
-  if (!ec) std::printf("file size    %.2f MB\n", static_cast<double>(file_bytes) / 1e6);
-  if (planned) std::printf("arena        %.2f MB\n", static_cast<double>(arena) / 1e6);
+  if (!ec) std::printf("file size    %.2f MiB\n", static_cast<double>(file_bytes) / 1048576.0);
+  if (planned) std::printf("arena        %.2f MiB\n", static_cast<double>(arena) / 1048576.0);
   return 0;
 }
 
