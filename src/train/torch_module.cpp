@@ -1,0 +1,1 @@
+// Stub: IR graph as a libtorch module.
