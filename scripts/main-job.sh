@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds Release, then takes a real model through
-# edgeai: export torchvision MobileNetV2 to ONNX (Debian's python3-torch), import it into
-# an .eai bundle, inspect it, run it, check it against torch, and benchmark it.
+# The main job: installs what is missing, builds Release, then
+#   1. trains the Fashion-MNIST CNN in C++ with libtorch (`edgeai train fashion-mnist`) into a
+#      bundle and evaluates that bundle on the test set with the edgeai runtime (`edgeai eval`);
+#   2. takes a real imported model through edgeai: torchvision MobileNetV2 exported to ONNX
+#      (Debian's python3-torch), imported, inspected, run (checked against torch), benchmarked.
 # Later issues grow this into the whole train -> compress -> deploy -> infer pipeline.
+# EPOCHS and LIMIT (samples per set) shorten the training for a quick look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL=${MODEL:-mobilenet_v2}
 OUT=${OUT:-out/main-job}
+MODEL=${MODEL:-mobilenet_v2}
 
 echo "== install and build"
 scripts/install-deps.sh
 scripts/build.sh
 EDGEAI=build/src/cli/edgeai
 mkdir -p "$OUT"
+
+echo "== train fashion-mnist (libtorch, all cores)"
+train_args=()
+[ -n "${EPOCHS:-}" ] && train_args+=(--epochs "$EPOCHS")
+[ -n "${LIMIT:-}" ] && train_args+=(--limit "$LIMIT")
+start=$(date +%s)
+$EDGEAI train fashion-mnist -o "$OUT/fashion-mnist.eai" "${train_args[@]}"
+echo "train wall time: $(( $(date +%s) - start )) s"
+
+echo "== evaluate the bundle on the test set with the edgeai runtime"
+eval_args=()
+[ -n "${LIMIT:-}" ] && eval_args+=(--limit "$LIMIT")
+$EDGEAI eval "$OUT/fashion-mnist.eai" --data fashion-mnist:test "${eval_args[@]}"
 
 echo "== export $MODEL to ONNX (fixed seed, opset 13)"
 /usr/bin/python3 tools/export_torchvision.py --out "$OUT" --models "$MODEL"

@@ -2,29 +2,36 @@
 // line on stderr ("edgeai: error: ...") and a nonzero exit.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "cli/commands.hpp"
-#include "format/npy.hpp"
-#include "import/onnx/onnx_importer.hpp"
 
 namespace edgeai::cli {
 
-void check(const Status& status) {
-  if (!status.is_ok()) throw CommandError(status.message());
-}
-
-Bundle load_model(const std::string& path) {
-  const bool is_onnx = path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-  if (!is_onnx) return check(read_bundle(path));
-  Bundle bundle;
-  bundle.graph = check(import_onnx_file(path));
-  bundle.manifest.name = bundle.graph.name;
-  bundle.manifest.inputs = bundle.graph.inputs;
-  bundle.manifest.outputs = bundle.graph.outputs;
-  return bundle;
+// Replaces this process with edgeai-train from the same directory, passing the arguments after
+// `train` (and --help) through.
+int run_train_tool(int argc, char** argv) {
+  std::string self = "/proc/self/exe";
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink(self, ec);
+  const std::filesystem::path tool = (ec ? std::filesystem::path(argv[0]).parent_path() : exe.parent_path()) / "edgeai-train";
+  std::vector<char*> args;
+  std::string name = tool.string();
+  args.push_back(name.data());
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(name.c_str(), args.data());
+  std::fprintf(stderr, "edgeai: error: cannot run %s (%s): build the edgeai-train target, it sits next to edgeai\n",
+               name.c_str(), std::strerror(errno));
+  return 1;
 }
 
 }  // namespace edgeai::cli
@@ -36,8 +43,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "edgeai 0.1.0");
   app.require_subcommand(1);
   app.fallthrough(false);
-  Action actions[] = {add_import_command(app), add_inspect_command(app), add_run_command(app),
-                      add_bench_command(app)};
+  const std::pair<const char*, Action> actions[] = {
+      {"import", add_import_command(app)}, {"inspect", add_inspect_command(app)}, {"run", add_run_command(app)},
+      {"bench", add_bench_command(app)},   {"eval", add_eval_command(app)}};
+  // `train` is the edgeai-train binary (it links libtorch); listed here for --help.
+  app.add_subcommand("train",
+                     "Train a model with libtorch (recipes: fashion-mnist, ecg-mitbih, magnetic-tile; or a "
+                     ".yaml/.json config); see `edgeai train --help`")
+      ->allow_extras();
+  if (argc >= 2 && std::string(argv[1]) == "train") return run_train_tool(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,11 +59,9 @@ int main(int argc, char** argv) {
   }
   try {
     for (CLI::App* sub : app.get_subcommands()) {
-      const std::string& name = sub->get_name();
-      if (name == "import") return actions[0]();
-      if (name == "inspect") return actions[1]();
-      if (name == "run") return actions[2]();
-      if (name == "bench") return actions[3]();
+      for (const auto& [name, action] : actions) {
+        if (sub->get_name() == name) return action();
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgeai: error: %s\n", e.what());

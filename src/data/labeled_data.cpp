@@ -49,4 +49,15 @@ Result<LabeledData> LabeledData::subset(const std::vector<std::int64_t>& indices
   return out;
 }
 
+Result<LabeledData> LabeledData::evenly_spaced(std::int64_t count) const {
+  if (count < 0 || count >= size()) return subset([this] {
+    std::vector<std::int64_t> all(static_cast<std::size_t>(size()));
+    for (std::int64_t i = 0; i < size(); ++i) all[i] = i;
+    return all;
+  }());
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) indices[i] = i * size() / count;
+  return subset(indices);
+}
+
 }  // namespace edgeai

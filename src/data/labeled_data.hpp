@@ -31,6 +31,10 @@ struct LabeledData {
   std::string describe_counts() const;
   // The samples at `indices`, in that order (for splits and subsets).
   Result<LabeledData> subset(const std::vector<std::int64_t>& indices) const;
+  // `count` samples spread evenly over the set (sample i * size / count), so a quick run on an
+  // ordered set (MIT-BIH beats come record by record) still sees every part; the whole set when
+  // count < 0 or count >= size. `--limit` of train and eval both use it.
+  Result<LabeledData> evenly_spaced(std::int64_t count) const;
 };
 
 }  // namespace edgeai

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -145,6 +147,93 @@ TEST_F(CliTest, MissingInputSaysHowToGiveIt) {
   const fs::path eai = dir_ / "relu.eai";
   ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
   expect_one_line_error(edgeai("run " + eai.string()), "--input x=");
+}
+
+// ---- train and eval: small, one-epoch runs on real data; the full recipes are in docs/results.md.
+
+// Pulls a number out of a flat JSON object printed by the CLI.
+double json_number(const std::string& json, const std::string& key) {
+  const std::size_t at = json.rfind("\"" + key + "\":");
+  if (at == std::string::npos) return std::nan("");
+  return std::atof(json.c_str() + at + key.size() + 3);
+}
+
+std::string last_line(const std::string& out) {
+  const std::size_t end = out.find_last_not_of('\n');
+  if (end == std::string::npos) return "";
+  const std::size_t start = out.rfind('\n', end);
+  return out.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
+TEST_F(CliTest, TrainFromAConfigThenEvalOnTheRuntime) {
+  const fs::path config = dir_ / "small.yaml";
+  std::ofstream(config) << "name: tiny-fashion\n"
+                           "data: {train: 'fashion-mnist:train', test: 'fashion-mnist:test', val_fraction: 0.2}\n"
+                           "model:\n"
+                           "  input: [1, 28, 28]\n"
+                           "  layers:\n"
+                           "    - conv2d: {out: 8, kernel: 3, padding: 1}\n"
+                           "    - batch_norm: {}\n"
+                           "    - relu: {}\n"
+                           "    - max_pool2d: {kernel: 2}\n"
+                           "    - flatten: {}\n"
+                           "    - linear: {out: 10}\n"
+                           "train: {optimizer: adam, lr: 0.003, epochs: 2, batch_size: 32}\n";
+  const fs::path model = dir_ / "tiny.eai";
+  Outcome o = edgeai("train " + config.string() + " -o " + model.string() + " --limit 1200 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_TRUE(fs::exists(model));
+  // The last stdout line is the test summary: the runtime agrees with libtorch on every sample.
+  const std::string summary = last_line(o.out);
+  EXPECT_EQ(json_number(summary, "label_agreement"), 1.0) << summary;
+  EXPECT_LT(json_number(summary, "runtime_vs_libtorch_max_abs_diff"), 1e-4) << summary;
+  EXPECT_GT(json_number(summary, "accuracy"), 0.4) << summary;  // chance is 0.1
+
+  o = edgeai("eval " + model.string() + " --data fashion-mnist --limit 1200 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  // eval scores the same 1200 test images as train's summary, on the runtime again.
+  EXPECT_DOUBLE_EQ(json_number(o.out, "accuracy"), json_number(summary, "accuracy")) << o.out;
+  o = edgeai("inspect " + model.string());
+  EXPECT_NE(o.out.find("10 classes"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("golden       8 test vector(s)"), std::string::npos) << o.out;
+}
+
+TEST_F(CliTest, EcgAndMagneticTileRecipesRunEndToEnd) {
+  const fs::path ecg = dir_ / "ecg.eai";
+  Outcome o = edgeai("train ecg-mitbih -o " + ecg.string() + " --epochs 1 --limit 800 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::string summary = last_line(o.out);
+  EXPECT_EQ(json_number(summary, "label_agreement"), 1.0) << summary;
+  EXPECT_NE(summary.find("\"test_data\":\"mitdb:DS2\""), std::string::npos) << summary;
+  o = edgeai("eval " + ecg.string() + " --data mitdb:100 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  // Record 100 has 2273 beats; 2 sit too close to the record's ends for a full window.
+  EXPECT_EQ(json_number(o.out, "samples"), 2271) << o.out;
+
+  const fs::path tiles = dir_ / "tiles.eai";
+  o = edgeai("train magnetic-tile -o " + tiles.string() + " --epochs 1 --limit 60 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  summary = last_line(o.out);
+  EXPECT_FALSE(std::isnan(json_number(summary, "roc_auc"))) << summary;
+  // The split travels in the bundle: eval finds the same 202 held-out files (15% of each class).
+  o = edgeai("eval " + tiles.string() + " --data magnetic-tile:test --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(json_number(o.out, "samples"), 202) << o.out;
+}
+
+TEST_F(CliTest, BadConfigsAndDataSpecsAreOneLineErrors) {
+  const fs::path config = dir_ / "bad.yaml";
+  std::ofstream(config) << "data: {train: 'fashion-mnist:train'}\n"
+                           "model: {input: [1, 28, 28], layers: [{warp_drive: {}}]}\n";
+  expect_one_line_error(edgeai("train " + config.string() + " -o " + (dir_ / "x.eai").string() + " --limit 100"),
+                        "unknown layer type 'warp_drive'");
+  std::ofstream(dir_ / "broken.yaml") << "data: [unclosed\n";
+  expect_one_line_error(edgeai("train " + (dir_ / "broken.yaml").string() + " -o " + (dir_ / "x.eai").string()),
+                        "broken.yaml");
+  expect_one_line_error(edgeai("train no-such-recipe -o " + (dir_ / "x.eai").string()), "no recipe named");
+  const fs::path eai = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
+  expect_one_line_error(edgeai("eval " + eai.string() + " --data no-such-data"), "unknown data set 'no-such-data'");
 }
 
 }  // namespace

@@ -1,0 +1,68 @@
+// `edgeai eval MODEL --data SPEC`: accuracy and per-class figures of the deployed artifact,
+// computed by the edgeai runtime (not libtorch) over a data set.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "data/dataset_spec.hpp"
+#include "data/evaluate.hpp"
+#include "runtime/session.hpp"
+
+namespace edgeai::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model;
+  std::string data;
+  std::int64_t limit = -1;
+  bool json = false;
+};
+
+int run_eval(const EvalArgs& args) {
+  Bundle bundle = load_model(args.model);
+  const Manifest manifest = bundle.manifest;
+  std::string description;
+  LabeledData data = check(load_dataset_spec(args.data, manifest, &description));
+  if (args.limit >= 0 && args.limit < data.size()) {
+    data = check(data.evenly_spaced(args.limit));
+    description = data.describe_counts();
+  }
+  if (!args.json) std::fprintf(stderr, "data %s: %s\n", args.data.c_str(), description.c_str());
+  std::unique_ptr<Session> session = check(Session::create(std::move(bundle)));
+  const std::vector<std::string> labels = manifest.labels.empty() ? data.class_names : manifest.labels;
+  EvaluationResult result = check(evaluate_on_runtime(*session, data, labels));
+
+  if (args.json) {
+    std::string json = result.confusion.to_json();
+    json.pop_back();  // reopen the object to add the run's facts
+    std::printf("%s,\"model\":\"%s\",\"data\":\"%s\",\"seconds\":%.3f,\"mean_latency_ms\":%.4f", json.c_str(),
+                manifest.name.c_str(), args.data.c_str(), result.seconds, result.mean_latency_ms);
+    if (result.roc_auc && !std::isnan(*result.roc_auc)) std::printf(",\"roc_auc\":%.6f", *result.roc_auc);
+    std::printf("}\n");
+    return 0;
+  }
+  std::printf("model %s %s on %s (edgeai runtime)\n\n", manifest.name.c_str(), manifest.version.c_str(),
+              args.data.c_str());
+  std::printf("%s\n%s", result.confusion.format_report().c_str(), result.confusion.format_table().c_str());
+  if (result.roc_auc) std::printf("\nROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *result.roc_auc);
+  std::printf("\n%lld samples in %.1f s (%.3f ms per inference)\n", static_cast<long long>(data.size()),
+              result.seconds, result.mean_latency_ms);
+  return 0;
+}
+
+}  // namespace
+
+Action add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model on a data set with the edgeai runtime");
+  cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", args->data,
+                  "fashion-mnist[:test|:train], mitdb:DS2 (DS1, or records 100,101), "
+                  "magnetic-tile[:test|:val|:train|:all], or a folder with one sub-folder per class")
+      ->required();
+  cmd->add_option("--limit", args->limit, "evaluate N samples spread evenly over the set (as train --limit)");
+  cmd->add_flag("--json", args->json, "print one JSON object (accuracy, per-class figures, confusion)");
+  return [args] { return run_eval(*args); };
+}
+
+}  // namespace edgeai::cli

@@ -1,0 +1,23 @@
+// What every edgeai command shares: turning a Status into the one-line error, and loading a
+// model from a bundle or an ONNX file.
+#include "cli/commands.hpp"
+#include "import/onnx/onnx_importer.hpp"
+
+namespace edgeai::cli {
+
+void check(const Status& status) {
+  if (!status.is_ok()) throw CommandError(status.message());
+}
+
+Bundle load_model(const std::string& path) {
+  const bool is_onnx = path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+  if (!is_onnx) return check(read_bundle(path));
+  Bundle bundle;
+  bundle.graph = check(import_onnx_file(path));
+  bundle.manifest.name = bundle.graph.name;
+  bundle.manifest.inputs = bundle.graph.inputs;
+  bundle.manifest.outputs = bundle.graph.outputs;
+  return bundle;
+}
+
+}  // namespace edgeai::cli

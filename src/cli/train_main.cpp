@@ -1,0 +1,35 @@
+// `edgeai-train`: the training tool, a binary of its own because it links libtorch. `edgeai
+// train ...` runs it (edgeai looks for it next to itself), so the everyday `edgeai` stays small
+// and quick to start, and its memory figures (bench --json peak_rss_mb) are the runtime's.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace edgeai::cli;
+  CLI::App app{"edgeai train: train a model in C++ with libtorch and write it as an .eai bundle"};
+  app.name("edgeai train");
+  // The train command's options directly on this app: `edgeai-train RECIPE -o OUT.eai ...`.
+  Action action = add_train_command(app);
+  app.require_subcommand(0, 0);
+  CLI::App* train = app.get_subcommand("train");
+  train->name("edgeai train");
+  // Accept both `edgeai-train RECIPE ...` and `edgeai-train train RECIPE ...`.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i]);
+  if (!args.empty() && args.back() == "train") args.pop_back();
+  try {
+    train->parse(args);
+  } catch (const CLI::ParseError& e) {
+    return train->exit(e);
+  }
+  try {
+    return action();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgeai: error: %s\n", e.what());
+    return 1;
+  }
+}
