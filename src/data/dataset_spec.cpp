@@ -25,18 +25,10 @@ std::vector<std::string> split_list(const std::string& text, char sep) {
 
 Result<LabeledData> load_magnetic_tile_spec(const std::string& part, const Manifest& manifest) {
   const auto task_it = manifest.metadata.find(kMetadataTask);
-  const std::string task = task_it == manifest.metadata.end() ? "defect-vs-free" : task_it->second;
-  MagneticTileTask which;
-  if (task == "defect-vs-free") {
-    which = MagneticTileTask::kDefectVsFree;
-  } else if (task == "six-class") {
-    which = MagneticTileTask::kSixClass;
-  } else {
-    return invalid_argument("the model's manifest names magnetic-tile task '", task,
-                            "'; expected defect-vs-free or six-class");
-  }
+  Result<MagneticTileTask> which = parse_magnetic_tile_task(task_it == manifest.metadata.end() ? "" : task_it->second);
+  if (!which.is_ok()) return which.status().with_context("the model's manifest");
   EDGEAI_ASSIGN_OR_RETURN(std::string root, default_magnetic_tile_root());
-  EDGEAI_ASSIGN_OR_RETURN(LabeledData all, load_magnetic_tile(root, which, manifest.preprocessing));
+  EDGEAI_ASSIGN_OR_RETURN(LabeledData all, load_magnetic_tile(root, *which, manifest.preprocessing));
   if (part == "all") return all;
   const auto split_it = manifest.metadata.find(kMetadataSplit);
   if (split_it == manifest.metadata.end()) {

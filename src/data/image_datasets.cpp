@@ -273,4 +273,10 @@ Result<LabeledData> load_magnetic_tile(const std::string& root, MagneticTileTask
   return load_image_folder(root, pre, options);
 }
 
+Result<MagneticTileTask> parse_magnetic_tile_task(std::string_view name) {
+  if (name.empty() || name == "defect-vs-free") return MagneticTileTask::kDefectVsFree;
+  if (name == "six-class") return MagneticTileTask::kSixClass;
+  return invalid_argument("unknown magnetic-tile task '", name, "': use defect-vs-free or six-class");
+}
+
 }  // namespace edgeai

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.hpp"
@@ -66,6 +67,10 @@ enum class MagneticTileTask {
   kDefectVsFree,  // classes {"free", "defect"}: MT_Free -> free, the five defect folders -> defect
   kSixClass,      // classes {"blowhole", "break", "crack", "fray", "free", "uneven"} (MT_<Name>)
 };
+
+// "defect-vs-free" or "six-class" (the names --task and the manifest's "task" use); an empty
+// name is defect-vs-free. Anything else is an error listing both.
+Result<MagneticTileTask> parse_magnetic_tile_task(std::string_view name);
 
 // gray, 128x128, scale 1/255, mean/std of the whole set (see image_datasets.cpp), NCHW.
 Preprocessing magnetic_tile_preprocessing();

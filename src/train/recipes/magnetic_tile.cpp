@@ -46,14 +46,7 @@ void augment(std::vector<torch::Tensor>& batch, std::mt19937_64& rng) {
 Result<TrainingPlan> plan_magnetic_tile(const RecipeOptions& options) {
   TrainingPlan plan;
   const std::string task = options.task.empty() ? "defect-vs-free" : options.task;
-  MagneticTileTask which;
-  if (task == "defect-vs-free") {
-    which = MagneticTileTask::kDefectVsFree;
-  } else if (task == "six-class") {
-    which = MagneticTileTask::kSixClass;
-  } else {
-    return invalid_argument("unknown magnetic-tile task '", task, "': use defect-vs-free or six-class");
-  }
+  EDGEAI_ASSIGN_OR_RETURN(const MagneticTileTask which, parse_magnetic_tile_task(task));
   const Preprocessing pre = magnetic_tile_preprocessing();
   EDGEAI_ASSIGN_OR_RETURN(std::string root, default_magnetic_tile_root());
   EDGEAI_ASSIGN_OR_RETURN(LabeledData all, load_magnetic_tile(root, which, pre));
