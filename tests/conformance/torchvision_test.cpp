@@ -5,10 +5,10 @@
 // sit near zero, where an element-wise relative error says nothing).
 #include <gtest/gtest.h>
 
+#include "../support/allocation_counter.hpp"
+
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,20 +19,6 @@
 #include "import/onnx/onnx_importer.hpp"
 #include "runtime/session.hpp"
 
-// Counts heap allocations: a second run of a real model must allocate nothing. The
-// replacement new/delete pair malloc/free on purpose; gcc cannot see that through inlining.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgeai {
 namespace {
@@ -90,9 +76,9 @@ TEST_P(TorchvisionTest, MatchesTorch) {
   EXPECT_LE(rel, 1e-4);
   // Planned and warmed up: a further run allocates nothing and gives the same numbers.
   std::vector<TensorView> views = {input->view()};
-  const long before = g_allocations.load();
+  const long before = testing::heap_allocations();
   ASSERT_TRUE((*session)->run(views).is_ok());
-  EXPECT_EQ(g_allocations.load(), before) << "run() allocated on the heap";
+  EXPECT_EQ(testing::heap_allocations(), before) << "run() allocated on the heap";
   const TensorView again = (*session)->output(0);
   EXPECT_EQ(std::memcmp(again.data, got.raw_data(), got.size_bytes()), 0);
   // Same top-1 class as torch.

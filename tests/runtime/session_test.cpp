@@ -2,24 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include "../support/allocation_counter.hpp"
+
 #include <cstdlib>
-#include <new>
 
-// Counts heap allocations so a test can assert that run() allocates nothing. The
-// replacement new/delete pair malloc/free on purpose; gcc cannot see that through inlining.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgeai {
 namespace {
@@ -77,9 +63,14 @@ TEST(Session, RunAllocatesNothingAfterTheFirstRun) {
   Tensor x = Tensor::from_values<float>({2, 3}, {1, 2, 3, 4, 5, 6});
   std::vector<TensorView> views = {x.view()};
   ASSERT_TRUE((*session)->run(views).is_ok());
-  const long before = g_allocations.load();
+  // The counter sees allocations (else the assertion below could never fail).
+  const long probe = testing::heap_allocations();
+  auto* canary = new int(7);
+  EXPECT_GT(testing::heap_allocations(), probe);
+  delete canary;
+  const long before = testing::heap_allocations();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE((*session)->run(views).is_ok());
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(testing::heap_allocations(), before);
 }
 
 TEST(Session, WrongInputShapeOrDtypeNamesTheInput) {
