@@ -40,6 +40,23 @@ std::string describe_values(const std::vector<ValueInfo>& values) {
   return out;
 }
 
+std::string describe_preprocessing(const Preprocessing& p) {
+  std::string out = p.kind;
+  if (!p.layout.empty()) out += " " + p.layout;
+  if (!p.color.empty()) out += " " + p.color;
+  if (p.resize_height > 0) out += str_cat(" resize ", p.resize_height, "x", p.resize_width);
+  if (p.scale != 1.0f) out += str_cat(" scale ", p.scale);
+  auto list = [](const std::vector<float>& v) {
+    std::string s;
+    for (float x : v) s += (s.empty() ? "" : ",") + str_cat(x);
+    return s;
+  };
+  if (!p.mean.empty()) out += " mean " + list(p.mean);
+  if (!p.std.empty()) out += " std " + list(p.std);
+  for (const auto& [key, value] : p.params) out += " " + key + "=" + value;
+  return out;
+}
+
 int run_inspect(const InspectArgs& args) {
   Bundle bundle = load_model(args.model);
   const Manifest manifest = bundle.manifest;
@@ -96,6 +113,14 @@ int run_inspect(const InspectArgs& args) {
   std::printf("outputs      %s\n", describe_values(graph.outputs).c_str());
   if (!manifest.labels.empty()) std::printf("labels       %zu classes\n", manifest.labels.size());
   if (!manifest.golden.empty()) std::printf("golden       %zu test vector(s)\n", manifest.golden.size());
+  if (manifest.preprocessing.kind != "none" && !manifest.preprocessing.kind.empty()) {
+    std::printf("preprocess   %s\n", describe_preprocessing(manifest.preprocessing).c_str());
+  }
+  for (const auto& [key, value] : manifest.metadata) {
+    // Long values (a saved data split) are summarised, not dumped.
+    const bool is_long = value.size() > 60 || value.find('\n') != std::string::npos;
+    std::printf("%-12s %s\n", key.c_str(), is_long ? str_cat("(", value.size(), " bytes)").c_str() : value.c_str());
+  }
   std::printf("\n%4s  %-36s %-20s %-20s %12s %14s\n", "#", "layer", "op", "output shape", "parameters", "MACs");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
