@@ -2,9 +2,23 @@
 # The test command: installs dependencies, builds, prints the conformance reports (ONNX
 # node tests per operator, torchvision models against torch), then runs every test with
 # ctest, ending with ctest's summary.
+#   --sanitize   build into build-asan with AddressSanitizer + UndefinedBehaviorSanitizer and
+#                run the suites there (libtorch's training tests excluded: too slow under ASan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+
+if [ "${1:-}" = "--sanitize" ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEAI_SANITIZE=address,undefined >/dev/null
+  cmake --build build-asan --parallel "$(nproc)" --target core_test graph_test kernels_test format_test runtime_test \
+    import_test data_ecg_test data_image_test data_metrics_test onnx_conformance_test torchvision_test edgeai
+  cd build-asan
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --output-on-failure --parallel "$(nproc)" --timeout 1800 \
+    -E 'bundle_fuzz|CliTest|GraphBuilder|GraphModule|Trainer|Export|_NOT_BUILT'
+  exit
+fi
+
 scripts/build.sh
 
 # The reports: the same binaries run again under ctest below, where a failure counts.
