@@ -74,7 +74,7 @@ Result<TrainingPlan> plan_ecg_mitbih(const RecipeOptions& options) {
   o.lr_schedule = "onecycle";
   o.epochs = options.epochs > 0 ? options.epochs : 12;
   o.batch_size = 256;
-  o.class_weighting = "sqrt_inverse";
+  o.class_weighting = "inverse";
   o.seed = options.seed;
   o.augment = augment;
   o.selection_metric = [](const std::vector<std::int64_t>& p, const std::vector<std::int64_t>& t) {
