@@ -67,7 +67,7 @@ Result<TrainingPlan> plan_magnetic_tile(const RecipeOptions& options) {
   o.learning_rate = 3e-3;
   o.weight_decay = 1e-3;
   o.lr_schedule = "onecycle";
-  o.epochs = options.epochs > 0 ? options.epochs : 40;
+  o.epochs = options.epochs > 0 ? options.epochs : 60;
   o.batch_size = 32;
   o.class_weighting = "inverse";
   o.seed = options.seed;
