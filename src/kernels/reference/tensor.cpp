@@ -179,8 +179,21 @@ class ConcatKernel final : public Kernel {
   std::vector<std::size_t> block_bytes_;
 };
 
+// Kernels whose output is input 0 read through fixed strides (Transpose, Expand): prepare()
+// sets `copy_`, run() is the strided copy.
+class StridedReadKernel : public Kernel {
+ public:
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    copy_.copy(inputs[0].data, outputs[0].data);
+    return Status::ok();
+  }
+
+ protected:
+  StridedCopy copy_;
+};
+
 // Transpose-13: output dimension k walks input dimension perm[k].
-class TransposeKernel final : public Kernel {
+class TransposeKernel final : public StridedReadKernel {
  public:
   Status prepare(const Node& node, const KernelSignature& sig) override {
     const Shape& in = sig.inputs[0].shape;
@@ -203,17 +216,10 @@ class TransposeKernel final : public Kernel {
     copy_.set(sig.outputs[0].shape, strides, 0, dtype_size(sig.inputs[0].dtype));
     return Status::ok();
   }
-  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
-    copy_.copy(inputs[0].data, outputs[0].data);
-    return Status::ok();
-  }
-
- private:
-  StridedCopy copy_;
 };
 
 // Expand-13: numpy broadcasting of the input to the output shape (stride 0 where stretched).
-class ExpandKernel final : public Kernel {
+class ExpandKernel final : public StridedReadKernel {
  public:
   Status prepare(const Node& node, const KernelSignature& sig) override {
     const Shape& in = sig.inputs[0].shape;
@@ -233,13 +239,6 @@ class ExpandKernel final : public Kernel {
     copy_.set(out, strides, 0, dtype_size(sig.inputs[0].dtype));
     return Status::ok();
   }
-  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
-    copy_.copy(inputs[0].data, outputs[0].data);
-    return Status::ok();
-  }
-
- private:
-  StridedCopy copy_;
 };
 
 // Slice-13. The bounds of each sliced axis follow the operator page: negative starts/ends
