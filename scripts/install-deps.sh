@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   flatbuffers-compiler libflatbuffers-dev
   protobuf-compiler libprotobuf-dev libonnx-dev libonnx-testdata
-  libsodium-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsodium-dev libzstd-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
 )

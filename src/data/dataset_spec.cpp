@@ -1,6 +1,10 @@
 #include "data/dataset_spec.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+
+#include "format/npy.hpp"
 
 #include "data/dataset_paths.hpp"
 #include "data/image_datasets.hpp"
@@ -43,6 +47,62 @@ Result<LabeledData> load_magnetic_tile_spec(const std::string& part, const Manif
   return invalid_argument("unknown part '", part, "' of magnetic-tile: use train, val, test or all");
 }
 
+bool has_npy_files(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".npy") return true;
+  }
+  return false;
+}
+
+// A folder of .npy files, one unlabelled sample each ([1, ...] or without the batch axis), for a
+// model with one input: calibration data in whatever form the user's pipeline produces.
+Result<LabeledData> load_npy_folder(const std::string& dir, const Manifest& manifest) {
+  if (manifest.inputs.size() != 1) {
+    return invalid_argument("a folder of .npy samples feeds a model with one input; this one has ",
+                            manifest.inputs.size());
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".npy") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  const ValueInfo& input = manifest.inputs[0];
+  Shape sample(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
+  LabeledData data;
+  std::vector<Tensor> samples;
+  for (const auto& file : files) {
+    EDGEAI_ASSIGN_OR_RETURN(Tensor t, read_npy(file.string()));
+    Shape shape = t.shape();
+    if (shape.size() == sample.size() + 1 && !shape.empty() && shape[0] == 1) shape.erase(shape.begin());
+    bool fits = t.dtype() == DType::kFloat32 && shape.size() == sample.size();
+    for (std::size_t d = 0; fits && d < shape.size(); ++d) fits = sample[d] < 0 || sample[d] == shape[d];
+    if (!fits) {
+      return invalid_argument(file.string(), ": ", dtype_name(t.dtype()), " ", shape_to_string(t.shape()),
+                              " does not fit the model's input '", input.name, "' ", shape_to_string(input.shape),
+                              " (float32, with or without the batch axis)");
+    }
+    if (!samples.empty() && samples[0].shape() != t.shape()) {
+      return invalid_argument(file.string(), ": shape ", shape_to_string(t.shape()), " differs from ",
+                              shape_to_string(samples[0].shape()), " of the first sample");
+    }
+    sample = shape;
+    samples.push_back(std::move(t));
+    data.sources.push_back(file.filename().string());
+  }
+  Shape stacked = sample;
+  stacked.insert(stacked.begin(), static_cast<std::int64_t>(samples.size()));
+  EDGEAI_ASSIGN_OR_RETURN(Tensor all, Tensor::allocate(DType::kFloat32, stacked));
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    std::memcpy(static_cast<std::uint8_t*>(all.raw_data()) + i * samples[i].size_bytes(), samples[i].raw_data(),
+                samples[i].size_bytes());
+  }
+  data.inputs.push_back(std::move(all));
+  data.input_names.push_back(input.name);
+  data.labels.assign(samples.size(), 0);
+  data.class_names = {"unlabelled"};
+  return data;
+}
+
 }  // namespace
 
 Result<LabeledData> load_dataset_spec(const std::string& spec, const Manifest& manifest, std::string* description) {
@@ -70,6 +130,8 @@ Result<LabeledData> load_dataset_spec(const std::string& spec, const Manifest& m
     if (data.is_ok() && description != nullptr) *description = stats.describe();
   } else if (name == "magnetic-tile") {
     data = load_magnetic_tile_spec(part.empty() ? "test" : part, manifest);
+  } else if (std::filesystem::is_directory(spec) && has_npy_files(spec)) {
+    data = load_npy_folder(spec, manifest);
   } else if (std::filesystem::is_directory(spec)) {
     ImageFolderOptions options;
     options.class_names = manifest.labels;
@@ -77,7 +139,8 @@ Result<LabeledData> load_dataset_spec(const std::string& spec, const Manifest& m
   } else {
     return invalid_argument("unknown data set '", spec,
                             "': use fashion-mnist[:test|:train], mitdb:DS2 (or DS1, or record numbers), "
-                            "magnetic-tile[:test|:val|:train|:all], or a folder of images");
+                            "magnetic-tile[:test|:val|:train|:all], a folder of images in class folders, or a folder of "
+                            ".npy samples");
   }
   if (data.is_ok() && description != nullptr && description->empty()) *description = data->describe_counts();
   return data;

@@ -2,7 +2,8 @@
 //   fashion-mnist[:test|:train]        Debian's dataset-fashion-mnist (default: the test set)
 //   mitdb:DS1 | mitdb:DS2 | mitdb:100,101,...   MIT-BIH beats (paced records refused)
 //   magnetic-tile[:test|:val|:train|:all]       the split saved in the model's manifest
-//   PATH                               a folder of images, one sub-folder per class
+//   PATH                               a folder of images, one sub-folder per class; or a folder
+//                                      of .npy files, one unlabelled sample each (calibration)
 // Preprocessing always comes from the model's manifest, so evaluation feeds the model what a
 // device would.
 #pragma once

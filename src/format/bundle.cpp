@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <array>
 #include <bit>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <limits>
 #include <set>
 
@@ -262,6 +264,8 @@ Status check_tensor_for_write(const Tensor& t, std::string_view what) {
 
 class BundleWriter {
  public:
+  explicit BundleWriter(const BundleWriteOptions& options) : options_(options) {}
+
   Result<std::vector<std::uint8_t>> write(const Bundle& bundle) {
     EDGEAI_RETURN_IF_ERROR(validate_manifest(bundle.manifest));
     EDGEAI_RETURN_IF_ERROR(check_graph_references(bundle.graph));
@@ -273,8 +277,8 @@ class BundleWriter {
     fb::FinishBundleBuffer(fbb_, root.Finish());
 
     Header h;
-    h.major = kBundleFormatMajor;
-    h.minor = kBundleFormatMinor;
+    h.major = any_encoded_ ? kBundleFormatMajor : kBundleFormatMajorPlain;
+    h.minor = 0;
     h.header_size = kHeaderSize;
     h.metadata_offset = kHeaderSize;
     h.metadata_size = fbb_.GetSize();
@@ -286,10 +290,8 @@ class BundleWriter {
     std::vector<std::uint8_t> bytes(header.begin(), header.end());
     bytes.resize(h.file_size, 0);
     std::memcpy(bytes.data() + h.metadata_offset, fbb_.GetBufferPointer(), fbb_.GetSize());
-    for (const auto& [tensor, offset] : placed_) {
-      if (tensor->size_bytes() > 0) {
-        std::memcpy(bytes.data() + h.data_offset + offset, tensor->raw_data(), tensor->size_bytes());
-      }
+    for (const Placed& p : placed_) {
+      if (p.size > 0) std::memcpy(bytes.data() + h.data_offset + p.offset, p.data, p.size);
     }
     return bytes;
   }
@@ -331,13 +333,31 @@ class BundleWriter {
   }
 
   // Reserves a 64-byte aligned slot in the data segment; the bytes are copied at the end.
+  // With entropy coding on, a large tensor whose zstd frame saves >= 5 % is stored as that frame.
   Result<flatbuffers::Offset<fb::TensorRef>> tensor_ref(const Tensor& t, std::string_view what) {
     EDGEAI_RETURN_IF_ERROR(check_tensor_for_write(t, what));
+    const void* data = t.raw_data();
+    std::uint64_t stored = t.size_bytes();
+    fb::TensorEncoding encoding = fb::TensorEncoding_Raw;
+    if (options_.entropy_code_constants && t.size_bytes() >= options_.entropy_min_bytes) {
+      std::vector<std::uint8_t> frame(ZSTD_compressBound(t.size_bytes()));
+      const std::size_t n = ZSTD_compress(frame.data(), frame.size(), t.raw_data(), t.size_bytes(), options_.zstd_level);
+      if (ZSTD_isError(n)) return internal_error(what, ": zstd: ", ZSTD_getErrorName(n));
+      if (n * 20 <= t.size_bytes() * 19) {
+        frame.resize(n);
+        encoded_.push_back(std::move(frame));
+        data = encoded_.back().data();
+        stored = n;
+        encoding = fb::TensorEncoding_Zstd;
+        any_encoded_ = true;
+      }
+    }
     const std::uint64_t offset = align_up(data_size_);
-    data_size_ = offset + t.size_bytes();
-    placed_.emplace_back(&t, offset);
+    data_size_ = offset + stored;
+    placed_.push_back(Placed{data, static_cast<std::size_t>(stored), offset});
     auto shape = fbb_.CreateVector(t.shape());
-    return fb::CreateTensorRef(fbb_, static_cast<fb::DType>(t.dtype()), shape, offset, t.size_bytes());
+    return fb::CreateTensorRef(fbb_, static_cast<fb::DType>(t.dtype()), shape, offset, t.size_bytes(), encoding,
+                               encoding == fb::TensorEncoding_Raw ? 0 : stored);
   }
 
   Result<flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::NamedTensor>>>> named_tensors(
@@ -442,9 +462,17 @@ class BundleWriter {
     return fb::CreateGraph(fbb_, name, inputs, outputs, node_vec, constant_vec, value_info_vec);
   }
 
+  struct Placed {
+    const void* data;
+    std::size_t size;
+    std::uint64_t offset;
+  };
+  BundleWriteOptions options_;
   flatbuffers::FlatBufferBuilder fbb_{64 * 1024};
   std::uint64_t data_size_ = 0;
-  std::vector<std::pair<const Tensor*, std::uint64_t>> placed_;
+  std::vector<Placed> placed_;
+  std::deque<std::vector<std::uint8_t>> encoded_;  // zstd frames; a deque keeps their addresses
+  bool any_encoded_ = false;
 };
 
 // ---- reader ----
@@ -470,6 +498,7 @@ class BundleParser {
     if (!fb::VerifyBundleBuffer(verifier)) {
       return data_loss(name_, ": metadata block is corrupted (FlatBuffers verification failed)");
     }
+    major_ = h.major;
     segment_ = base_ + h.data_offset;
     segment_size_ = h.data_size;
 
@@ -578,6 +607,7 @@ class BundleParser {
     if (offset % kTensorAlignment != 0) {
       return error(str_cat(what, ": data offset ", offset, " is not a multiple of ", kTensorAlignment));
     }
+    if (ref->encoding() != fb::TensorEncoding_Raw) return read_encoded_tensor(ref, dtype, std::move(shape), out, what);
     if (!range_within(offset, size, segment_size_)) {
       return error(str_cat(what, ": data [", offset, ", +", size, ") is outside the data segment (", segment_size_,
                            " bytes)"));
@@ -585,6 +615,34 @@ class BundleParser {
     // Read-only mapping: the const_cast only satisfies Tensor's interface (see bundle.hpp).
     void* data = const_cast<std::uint8_t*>(segment_ + offset);
     out = Tensor::wrap(dtype, std::move(shape), data, owner_);
+    return Status::ok();
+  }
+
+  // A zstd frame decoded into owned memory; it must decode to exactly data_size bytes.
+  Status read_encoded_tensor(const fb::TensorRef* ref, DType dtype, Shape shape, Tensor& out,
+                             std::string_view what) const {
+    if (ref->encoding() != fb::TensorEncoding_Zstd) {
+      return error(str_cat(what, ": unknown tensor encoding ", static_cast<int>(ref->encoding())));
+    }
+    if (major_ < 2) return error(str_cat(what, ": an encoded tensor in a format ", major_, ".x file"));
+    const std::uint64_t offset = ref->data_offset();
+    const std::uint64_t stored = ref->stored_size();
+    if (!range_within(offset, stored, segment_size_)) {
+      return error(str_cat(what, ": encoded data [", offset, ", +", stored, ") is outside the data segment (",
+                           segment_size_, " bytes)"));
+    }
+    const std::uint8_t* frame = segment_ + offset;
+    const unsigned long long content = ZSTD_getFrameContentSize(frame, stored);
+    if (content != ref->data_size()) {
+      return error(str_cat(what, ": the zstd frame does not declare ", ref->data_size(), " bytes of content"));
+    }
+    Result<Tensor> tensor = Tensor::allocate(dtype, std::move(shape));
+    if (!tensor.is_ok()) return tensor.status().with_context(what);
+    const std::size_t n = ZSTD_decompress(tensor->raw_data(), tensor->size_bytes(), frame, stored);
+    if (ZSTD_isError(n) || n != tensor->size_bytes()) {
+      return error(str_cat(what, ": corrupt zstd frame (", ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short", ")"));
+    }
+    out = std::move(tensor).value();
     return Status::ok();
   }
 
@@ -730,6 +788,7 @@ class BundleParser {
   std::string name_;
   const std::uint8_t* segment_ = nullptr;
   std::uint64_t segment_size_ = 0;
+  std::uint16_t major_ = 0;
 };
 
 }  // namespace
@@ -785,13 +844,13 @@ Manifest default_manifest_for(const Graph& graph) {
   return m;
 }
 
-Result<std::vector<std::uint8_t>> serialize_bundle(const Bundle& bundle) {
-  BundleWriter writer;
+Result<std::vector<std::uint8_t>> serialize_bundle(const Bundle& bundle, const BundleWriteOptions& options) {
+  BundleWriter writer(options);
   return writer.write(bundle);
 }
 
-Status write_bundle(const Bundle& bundle, const std::string& path) {
-  Result<std::vector<std::uint8_t>> bytes = serialize_bundle(bundle);
+Status write_bundle(const Bundle& bundle, const std::string& path, const BundleWriteOptions& options) {
+  Result<std::vector<std::uint8_t>> bytes = serialize_bundle(bundle, options);
   if (!bytes.is_ok()) return bytes.status().with_context(path);
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -14,6 +14,8 @@ const OpSchemaRegistry& OpSchemaRegistry::builtin() {
     add_softmax_schemas(r);
     add_reduce_schemas(r);
     add_tensor_schemas(r);
+    add_quant_schemas(r);
+    add_int4_schemas(r);
     return r;
   }();
   return registry;

@@ -72,5 +72,11 @@ void add_softmax_schemas(OpSchemaRegistry& registry);        // Softmax
 void add_reduce_schemas(OpSchemaRegistry& registry);         // ReduceMean
 void add_tensor_schemas(OpSchemaRegistry& registry);         // Concat, Reshape, Flatten, Transpose, Squeeze,
                                                              // Unsqueeze, Pad, Split, Gather, Cast, Shape, ...
+void add_int4_schemas(OpSchemaRegistry& registry);           // DequantizeInt4 (int4 weight-only decoder)
+void add_quant_schemas(OpSchemaRegistry& registry);          // QuantizeLinear, DequantizeLinear, QLinearConv,
+                                                             // ConvInteger, QLinearMatMul, MatMulInteger, and
+                                                             // the com.microsoft QGemm, QLinearAdd, QLinearMul,
+                                                             // QLinearConcat, QLinearAveragePool,
+                                                             // QLinearGlobalAveragePool; edgeai's QLinearLookup
 
 }  // namespace edgeai

@@ -14,6 +14,8 @@ const KernelRegistry& KernelRegistry::builtin() {
     register_softmax_kernels(r);
     register_reduce_kernels(r);
     register_tensor_kernels(r);
+    register_quantized_kernels(r);
+    register_int4_kernels(r);
     return r;
   }();
   return registry;

@@ -39,5 +39,10 @@ void register_elementwise_kernels(KernelRegistry& registry);    // binary, unary
 void register_softmax_kernels(KernelRegistry& registry);        // Softmax
 void register_reduce_kernels(KernelRegistry& registry);         // ReduceMean
 void register_tensor_kernels(KernelRegistry& registry);         // Concat, Reshape, ..., Gather, Cast, Shape
+// int8/uint8 (reference/quantized_*.cpp): QuantizeLinear, DequantizeLinear, QLinearConv, ConvInteger,
+// QLinearMatMul, MatMulInteger, QGemm, QLinearAdd, QLinearMul, QLinearConcat, QLinearAveragePool,
+// QLinearGlobalAveragePool, QLinearLookup.
+void register_quantized_kernels(KernelRegistry& registry);
+void register_int4_kernels(KernelRegistry& registry);  // DequantizeInt4 (reference/int4.cpp)
 
 }  // namespace edgeai

@@ -8,9 +8,11 @@
 #include <unordered_map>
 
 #include "graph/op_schema.hpp"
+#include "graph/passes/passes.hpp"
 #include "graph/validate.hpp"
 #include "kernels/registry.hpp"
 #include "runtime/memory_planner.hpp"
+#include "runtime/node_evaluator.hpp"
 
 namespace edgeai {
 
@@ -76,6 +78,9 @@ Result<std::unique_ptr<Session>> Session::create(Graph graph, SessionOptions opt
     }
   }
   EDGEAI_RETURN_IF_ERROR(graph.sort_topologically());
+  // Nodes that only read constants run once, here: weight decoders of compressed bundles
+  // (DequantizeInt4, Cast from float16) and anything an exporter left unfolded.
+  EDGEAI_RETURN_IF_ERROR(fold_constants(graph, evaluate_node).with_context("computing constant nodes at load"));
   std::unique_ptr<Session> session(new Session(std::move(graph), options));
   // Plan now when every input shape is static and nothing depends on input values.
   session->shape_value_inputs_ = find_shape_value_inputs(session->graph_);

@@ -59,6 +59,12 @@ const std::vector<OperatorTests>& listed_operators() {
       {"Pad", {"pad", "constant_pad", "edge_pad", "reflect_pad"}, {}},
       {"Resize", {"resize"}, {}},
       {"ReduceMean", {"reduce_mean"}, {}},
+      {"QuantizeLinear", {"quantizelinear"}, {}},
+      {"DequantizeLinear", {"dequantizelinear"}, {}},
+      {"QLinearConv", {"qlinearconv"}, {}},
+      {"QLinearMatMul", {"qlinearmatmul"}, {}},
+      {"ConvInteger", {"convinteger", "basic_convinteger"}, {}},
+      {"MatMulInteger", {"matmulinteger"}, {}},
   };
   return ops;
 }

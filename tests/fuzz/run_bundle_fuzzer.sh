@@ -54,7 +54,7 @@ if [[ ! -x "$BIN" ]] || [[ -n "$(find "$ROOT/src/core" "$ROOT/src/format" "$ROOT
     echo "$src $OBJ/$i.o"
     i=$((i + 1))
   done | xargs -P 2 -n 2 sh -c "\"$CXX\" ${FLAGS[*]@Q} -c \"\$0\" -o \"\$1\""
-  LIBS=$(pkg-config --libs libsodium 2>/dev/null || true)
+  LIBS=$(pkg-config --libs libsodium libzstd 2>/dev/null || true)
   if ! "$CXX" -fsanitize=fuzzer,address,undefined "$OBJ"/*.o $LIBS -o "$BIN"; then
     echo "bundle_fuzz: link failed (is libFuzzer installed for $CXX?)"
     exit 1

@@ -245,6 +245,53 @@ TEST(OnnxImport, NonDefaultDomainIsAnError) {
   EXPECT_NE(g.status().message().find("com.microsoft.FusedConv (node 'fc')"), std::string::npos) << g.status().message();
 }
 
+// ONNX Runtime's quantiser writes QLinearAdd, QGemm, ... in the com.microsoft domain; they import
+// under the same names. A = [10, 20] (scale 0.5, zp 10) + B = [4, 4] (scale 0.25, zp 0), C scale 1,
+// zp 0: 0 + 1 = 1, 5 + 1 = 6.
+TEST(OnnxImport, MicrosoftQuantisedOperatorsImport) {
+  OnnxModelBuilder b;
+  onnx::OperatorSetIdProto* ms = b.model().add_opset_import();
+  ms->set_domain("com.microsoft");
+  ms->set_version(1);
+  const std::vector<std::pair<std::string, int>> inputs = {
+      {"a", onnx::TensorProto::UINT8},       {"a_scale", onnx::TensorProto::FLOAT}, {"a_zp", onnx::TensorProto::UINT8},
+      {"b", onnx::TensorProto::UINT8},       {"b_scale", onnx::TensorProto::FLOAT}, {"b_zp", onnx::TensorProto::UINT8},
+      {"c_scale", onnx::TensorProto::FLOAT}, {"c_zp", onnx::TensorProto::UINT8}};
+  std::vector<std::string> names;
+  for (const auto& [name, elem] : inputs) {
+    b.input(name, name == "a" || name == "b" ? std::vector<std::int64_t>{2} : std::vector<std::int64_t>{}, elem);
+    names.push_back(name);
+  }
+  b.output("y", {2}, onnx::TensorProto::UINT8);
+  b.node("QLinearAdd", names, {"y"}, "qadd").set_domain("com.microsoft");
+  Result<Graph> g = import_model(b);
+  ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+  ASSERT_EQ(g->nodes.size(), 1u);
+  EXPECT_EQ(g->nodes[0].op_type, "QLinearAdd");
+  auto u8 = [](Shape shape, std::initializer_list<std::uint8_t> v) {
+    return Tensor::from_values<std::uint8_t>(shape, v);
+  };
+  auto f32 = [](float v) { return Tensor::from_values<float>({}, {v}); };
+  Result<std::map<std::string, Tensor>> values = run_graph_by_nodes(*g, {{"a", u8({2}, {10, 20})},
+                                                                         {"a_scale", f32(0.5f)},
+                                                                         {"a_zp", u8({}, {10})},
+                                                                         {"b", u8({2}, {4, 4})},
+                                                                         {"b_scale", f32(0.25f)},
+                                                                         {"b_zp", u8({}, {0})},
+                                                                         {"c_scale", f32(1.0f)},
+                                                                         {"c_zp", u8({}, {0})}});
+  ASSERT_TRUE(values.is_ok()) << values.status().to_string();
+  const Tensor& y = values->at("y");
+  EXPECT_EQ(std::vector<int>(y.data<std::uint8_t>(), y.data<std::uint8_t>() + 2), (std::vector<int>{1, 6}));
+
+  // Only the listed contrib operators: another com.microsoft operator stays an error.
+  OnnxModelBuilder other;
+  other.input("x", {2});
+  other.output("y", {2});
+  other.node("QLinearSigmoid", {"x"}, {"y"}, "qs").set_domain("com.microsoft");
+  EXPECT_EQ(import_model(other).status().code(), StatusCode::kUnsupported);
+}
+
 TEST(OnnxImport, TruncatedFileIsDataLossNamingTheFile) {
   OnnxModelBuilder b;
   b.input("x", {64});

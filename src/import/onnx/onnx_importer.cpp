@@ -23,6 +23,14 @@ namespace {
 
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
+// ONNX Runtime's com.microsoft contrib operators that the IR has under the same names and inputs
+// (default domain): the int8 operators ORT's quantiser emits next to the standard QLinearConv.
+bool is_supported_contrib_operator(const std::string& domain, const std::string& op) {
+  static const std::set<std::string> kMicrosoftOps = {
+      "QGemm", "QLinearAdd", "QLinearMul", "QLinearConcat", "QLinearAveragePool", "QLinearGlobalAveragePool"};
+  return domain == "com.microsoft" && kMicrosoftOps.count(op) != 0;
+}
+
 class OnnxTranslator {
  public:
   explicit OnnxTranslator(int opset) : opset_(opset) {}
@@ -244,15 +252,16 @@ Status OnnxTranslator::add_node(const onnx::NodeProto& proto, std::size_t index)
   std::string name = !proto.name().empty() && node_names_.insert(proto.name()).second
                          ? proto.name()
                          : unique_node_name(str_cat(op, "_", index));
-  if (!is_default_domain(proto.domain())) {
+  const bool is_contrib = is_supported_contrib_operator(proto.domain(), op);
+  if (!is_default_domain(proto.domain()) && !is_contrib) {
     return unsupported("unsupported operator ", proto.domain(), ".", op, " (node '", name, "'): only the default ONNX ",
-                       "domain is supported");
+                       "domain and the com.microsoft quantised operators are supported");
   }
   if (op == "Constant") return add_constant_node(proto, name);
   if (OpSchemaRegistry::builtin().find(op) == nullptr) {
     return unsupported("unsupported operator ", op, " (node '", name, "', opset ", opset_, ")");
   }
-  if (opset_ < kMinOnnxOpset) {
+  if (opset_ < kMinOnnxOpset && !is_contrib) {
     // An older model is read as opset 11 where the operator has not changed since its opset.
     std::optional<int> since = onnx_operator_since_version(op, opset_);
     std::optional<int> since_at_min = onnx_operator_since_version(op, kMinOnnxOpset);

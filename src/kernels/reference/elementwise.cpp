@@ -9,97 +9,11 @@
 #include <type_traits>
 
 #include "graph/fused_activation.hpp"
+#include "kernels/reference/broadcast.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// Broadcasting. ONNX "Broadcasting in ONNX" (numpy rules): shapes are right-aligned, a
-// dimension of 1 stretches. We give every input element strides over the output's
-// dimensions (0 where the input is broadcast), drop output dimensions of 1, and merge
-// neighbouring dimensions that both inputs walk contiguously (or both repeat), so that
-// same-shape, scalar and per-channel cases become one long inner loop.
-struct BroadcastPlan {
-  std::vector<std::int64_t> dims;       // merged output dimensions (may be empty: one element)
-  std::vector<std::int64_t> a_strides;  // element strides of input a over `dims`
-  std::vector<std::int64_t> b_strides;
-  std::vector<std::int64_t> counter;  // run-time index over dims[0..n-2]; sized here, not in run()
-  std::int64_t count = 0;             // output elements
-};
-
-std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out) {
-  std::vector<std::int64_t> in_strides = row_major_strides(in);
-  std::vector<std::int64_t> strides(out.size(), 0);
-  const std::size_t offset = out.size() - in.size();
-  for (std::size_t i = 0; i < in.size(); ++i) strides[offset + i] = in[i] == 1 ? 0 : in_strides[i];
-  return strides;
-}
-
-BroadcastPlan make_broadcast_plan(const Shape& a, const Shape& b, const Shape& out) {
-  std::vector<std::int64_t> as = broadcast_strides(a, out);
-  std::vector<std::int64_t> bs = broadcast_strides(b, out);
-  BroadcastPlan plan;
-  plan.count = element_count(out).value_or(0);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == 1) continue;
-    const bool mergeable =
-        !plan.dims.empty() && plan.a_strides.back() == as[i] * out[i] && plan.b_strides.back() == bs[i] * out[i];
-    if (mergeable) {
-      plan.dims.back() *= out[i];
-      plan.a_strides.back() = as[i];
-      plan.b_strides.back() = bs[i];
-    } else {
-      plan.dims.push_back(out[i]);
-      plan.a_strides.push_back(as[i]);
-      plan.b_strides.push_back(bs[i]);
-    }
-  }
-  plan.counter.assign(plan.dims.size(), 0);
-  return plan;
-}
-
-// out[i] = fn(a[offset_a(i)], b[offset_b(i)]) over the row-major output index i.
-template <typename TA, typename TB, typename TO, typename Fn>
-void broadcast_apply(BroadcastPlan& plan, const TA* a, const TB* b, TO* out, Fn fn) {
-  if (plan.count == 0) return;
-  if (plan.dims.empty()) {
-    out[0] = fn(a[0], b[0]);
-    return;
-  }
-  const std::size_t last = plan.dims.size() - 1;
-  const std::int64_t inner = plan.dims[last];
-  const std::int64_t sa = plan.a_strides[last];
-  const std::int64_t sb = plan.b_strides[last];
-  std::fill(plan.counter.begin(), plan.counter.end(), 0);
-  std::int64_t a_off = 0;
-  std::int64_t b_off = 0;
-  for (std::int64_t row = 0, rows = plan.count / inner; row < rows; ++row) {
-    const TA* pa = a + a_off;
-    const TB* pb = b + b_off;
-    if (sa == 1 && sb == 1) {
-      for (std::int64_t i = 0; i < inner; ++i) out[i] = fn(pa[i], pb[i]);
-    } else if (sa == 1 && sb == 0) {
-      const TB vb = pb[0];
-      for (std::int64_t i = 0; i < inner; ++i) out[i] = fn(pa[i], vb);
-    } else if (sa == 0 && sb == 1) {
-      const TA va = pa[0];
-      for (std::int64_t i = 0; i < inner; ++i) out[i] = fn(va, pb[i]);
-    } else {
-      for (std::int64_t i = 0; i < inner; ++i) out[i] = fn(pa[i * sa], pb[i * sb]);
-    }
-    out += inner;
-    // Advance the multi-index over the outer dimensions (odometer order).
-    for (std::size_t d = last; d-- > 0;) {
-      a_off += plan.a_strides[d];
-      b_off += plan.b_strides[d];
-      if (++plan.counter[d] < plan.dims[d]) break;
-      a_off -= plan.a_strides[d] * plan.dims[d];
-      b_off -= plan.b_strides[d] * plan.dims[d];
-      plan.counter[d] = 0;
-    }
-  }
-}
 
 // Calls fn(T{}) with T the C++ type of `dtype`, for the numeric dtypes; false if none.
 template <typename Fn>

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "graph/fused_activation.hpp"
+#include "kernels/reference/broadcast.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
@@ -117,56 +118,7 @@ class MatMulKernel final : public Kernel {
   Status prepare(const Node& node, const KernelSignature& sig) override {
     EDGEAI_RETURN_IF_ERROR(require_float32(node, sig));
     EDGEAI_ASSIGN_OR_RETURN(activation_, fused_activation_of(node));
-    Shape a = sig.inputs[0].shape;
-    Shape b = sig.inputs[1].shape;
-    if (a.empty() || b.empty()) {
-      return invalid_argument(node.describe(), ": MatMul needs inputs of rank >= 1");
-    }
-    // numpy.matmul: 1-D A is [1, K], 1-D B is [K, 1].
-    if (a.size() == 1) a.insert(a.begin(), 1);
-    if (b.size() == 1) b.push_back(1);
-    m_ = a[a.size() - 2];
-    k_ = a[a.size() - 1];
-    n_ = b[b.size() - 1];
-    if (b[b.size() - 2] != k_) {
-      return invalid_argument(node.describe(), ": inner dimensions of A ", shape_to_string(sig.inputs[0].shape),
-                              " and B ", shape_to_string(sig.inputs[1].shape), " differ");
-    }
-    // Broadcast the batch axes: for every output batch index, the offsets of its A and B
-    // blocks. A batch axis of size 1 (or a missing one) has stride 0, so it repeats.
-    Shape batch_a(a.begin(), a.end() - 2);
-    Shape batch_b(b.begin(), b.end() - 2);
-    std::optional<Shape> batch = broadcast_shapes(batch_a, batch_b);
-    if (!batch || !is_static(*batch)) {
-      return invalid_argument(node.describe(), ": batch dimensions of A ", shape_to_string(sig.inputs[0].shape),
-                              " and B ", shape_to_string(sig.inputs[1].shape), " do not broadcast");
-    }
-    const std::size_t rank = batch->size();
-    batch_a.insert(batch_a.begin(), rank - batch_a.size(), 1);
-    batch_b.insert(batch_b.begin(), rank - batch_b.size(), 1);
-    std::vector<std::int64_t> a_strides = row_major_strides(batch_a);
-    std::vector<std::int64_t> b_strides = row_major_strides(batch_b);
-    for (std::size_t d = 0; d < rank; ++d) {
-      if (batch_a[d] == 1) a_strides[d] = 0;
-      if (batch_b[d] == 1) b_strides[d] = 0;
-    }
-    const std::int64_t batches = element_count(*batch).value_or(0);
-    a_offsets_.assign(static_cast<std::size_t>(batches), 0);
-    b_offsets_.assign(static_cast<std::size_t>(batches), 0);
-    std::vector<std::int64_t> index(rank, 0);
-    for (std::size_t bi = 0; bi < a_offsets_.size(); ++bi) {
-      std::int64_t a_block = 0, b_block = 0;
-      for (std::size_t d = 0; d < rank; ++d) {
-        a_block += index[d] * a_strides[d];
-        b_block += index[d] * b_strides[d];
-      }
-      a_offsets_[bi] = a_block * m_ * k_;
-      b_offsets_[bi] = b_block * k_ * n_;
-      for (std::size_t d = rank; d-- > 0;) {  // next batch index, last axis fastest
-        if (++index[d] < (*batch)[d]) break;
-        index[d] = 0;
-      }
-    }
+    EDGEAI_ASSIGN_OR_RETURN(plan_, make_matmul_plan(node, sig.inputs[0].shape, sig.inputs[1].shape));
     return Status::ok();
   }
 
@@ -174,24 +126,25 @@ class MatMulKernel final : public Kernel {
     const float* a = inputs[0].data_as<const float>();
     const float* b = inputs[1].data_as<const float>();
     float* y = outputs[0].data_as<float>();
-    const std::int64_t block = m_ * n_;
-    std::fill(y, y + block * static_cast<std::int64_t>(a_offsets_.size()), 0.0f);
-    for (std::size_t bi = 0; bi < a_offsets_.size(); ++bi) {
-      float* y_block = y + static_cast<std::int64_t>(bi) * block;
-      accumulate_matmul(a + a_offsets_[bi], k_, 1, b + b_offsets_[bi], m_, k_, n_, y_block);
+    const MatMulPlan& p = plan_;
+    const std::int64_t block = p.m * p.n;
+    std::fill(y, y + block * p.batches(), 0.0f);
+    for (std::int64_t bi = 0; bi < p.batches(); ++bi) {
+      float* y_block = y + bi * block;
+      const auto i = static_cast<std::size_t>(bi);
+      accumulate_matmul(a + p.a_offsets[i], p.k, 1, b + p.b_offsets[i], p.m, p.k, p.n, y_block);
       if (activation_.kind != ActivationKind::kNone) {
-        for (std::int64_t i = 0; i < block; ++i) y_block[i] = activation_.apply(y_block[i]);
+        for (std::int64_t j = 0; j < block; ++j) y_block[j] = activation_.apply(y_block[j]);
       }
     }
     return Status::ok();
   }
 
-  std::int64_t macs() const override { return static_cast<std::int64_t>(a_offsets_.size()) * m_ * k_ * n_; }
+  std::int64_t macs() const override { return plan_.batches() * plan_.m * plan_.k * plan_.n; }
 
  private:
   FusedActivation activation_;
-  std::int64_t m_ = 0, k_ = 0, n_ = 0;
-  std::vector<std::int64_t> a_offsets_, b_offsets_;
+  MatMulPlan plan_;
 };
 
 }  // namespace

@@ -6,83 +6,23 @@
 #include <limits>
 #include <memory>
 
-#include "graph/ops/window_geometry.hpp"
+#include "kernels/reference/window_3d.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
 namespace {
 
-// Lower spatial ranks are run as 3-D with leading axes of size 1 (kernel 1, stride 1, no pad).
-constexpr int kMaxSpatial = 3;
-
-// The window geometry of one node, in 3-D form, plus for each kernel column kx the range of
-// output columns whose input column ix = ox * stride - pad + kx * dilation is inside [0, W).
-struct PoolGeometry {
-  std::int64_t planes = 0;  // N * C
-  std::array<std::int64_t, kMaxSpatial> in{}, out{}, k{}, s{}, d{}, pad{}, pad_end{};
-  std::vector<std::int64_t> ox_begin, ox_end;
-
-  std::int64_t in_plane() const { return in[0] * in[1] * in[2]; }
-  std::int64_t out_plane() const { return out[0] * out[1] * out[2]; }
-  // Input index along `axis` for output index `o` and kernel index `kk`.
-  std::int64_t input_index(int axis, std::int64_t o, std::int64_t kk) const {
-    return o * s[axis] - pad[axis] + kk * d[axis];
-  }
+// The window geometry of a pooling node plus its plane count (N * C).
+struct PoolGeometry : Window3d {
+  std::int64_t planes = 0;
 };
 
 Result<PoolGeometry> make_pool_geometry(const Node& node, const Shape& x, bool has_dilations) {
-  const int spatial = static_cast<int>(x.size()) - 2;
-  if (spatial < 1 || spatial > kMaxSpatial) {
-    return unsupported(node.describe(), ": input ", shape_to_string(x), " has ", spatial,
-                       " spatial axes; 1 to 3 are supported");
-  }
-  const std::vector<std::int64_t> input(x.begin() + 2, x.end());
-  EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, input, node.attr_ints("kernel_shape"),
-                                                                    has_dilations, node.attr_int("ceil_mode", 0) != 0));
   PoolGeometry p;
+  EDGEAI_ASSIGN_OR_RETURN(static_cast<Window3d&>(p), make_window_3d(node, x, node.attr_ints("kernel_shape"),
+                                                                    has_dilations, node.attr_int("ceil_mode", 0) != 0));
   p.planes = x[0] * x[1];
-  const int lead = kMaxSpatial - spatial;
-  for (int i = 0; i < kMaxSpatial; ++i) {
-    const bool real = i >= lead;
-    const std::size_t j = real ? static_cast<std::size_t>(i - lead) : 0;
-    p.in[i] = real ? g.input[j] : 1;
-    p.out[i] = real ? g.output[j] : 1;
-    p.k[i] = real ? g.kernel[j] : 1;
-    p.s[i] = real ? g.strides[j] : 1;
-    p.d[i] = real ? g.dilations[j] : 1;
-    p.pad[i] = real ? g.pads_begin[j] : 0;
-    p.pad_end[i] = real ? g.pads_end[j] : 0;
-  }
-  p.ox_begin.assign(static_cast<std::size_t>(p.k[2]), 0);
-  p.ox_end.assign(static_cast<std::size_t>(p.k[2]), 0);
-  for (std::int64_t kx = 0; kx < p.k[2]; ++kx) {
-    const std::int64_t lo = p.pad[2] - kx * p.d[2];                // need ox * s >= lo
-    const std::int64_t hi = p.in[2] - 1 + p.pad[2] - kx * p.d[2];  // need ox * s <= hi
-    const std::int64_t begin = lo <= 0 ? 0 : (lo + p.s[2] - 1) / p.s[2];
-    const std::int64_t end = hi < 0 ? 0 : std::min(p.out[2], hi / p.s[2] + 1);
-    p.ox_begin[kx] = begin;
-    p.ox_end[kx] = std::max(begin, end);
-  }
   return p;
-}
-
-// Calls visit(x_row, x_offset, ox_begin, ox_end, stride) for every (kz, ky, kx) tap of
-// output row (oz, oy) that lies inside the input: the input column of output column ox is
-// ox * stride + x_offset in x_row.
-template <typename T, typename Visit>
-void for_each_row_tap(const PoolGeometry& g, const T* x_plane, std::int64_t oz, std::int64_t oy, Visit visit) {
-  for (std::int64_t kz = 0; kz < g.k[0]; ++kz) {
-    const std::int64_t iz = g.input_index(0, oz, kz);
-    if (iz < 0 || iz >= g.in[0]) continue;
-    for (std::int64_t ky = 0; ky < g.k[1]; ++ky) {
-      const std::int64_t iy = g.input_index(1, oy, ky);
-      if (iy < 0 || iy >= g.in[1]) continue;
-      const T* x_row = x_plane + (iz * g.in[1] + iy) * g.in[2];
-      for (std::int64_t kx = 0; kx < g.k[2]; ++kx) {
-        visit(x_row, kx * g.d[2] - g.pad[2], g.ox_begin[kx], g.ox_end[kx]);
-      }
-    }
-  }
 }
 
 class MaxPoolKernel final : public Kernel {
@@ -197,19 +137,12 @@ class AveragePoolKernel final : public Kernel {
     }
     EDGEAI_ASSIGN_OR_RETURN(geometry_, make_pool_geometry(node, sig.inputs[0].shape, false));
     const bool count_include_pad = node.attr_int("count_include_pad", 0) != 0;
-    // The divisor of a box window is the product of its extent along each axis: the
-    // elements inside the input, or with count_include_pad also the padding (but never
-    // past the end padding, which ceil_mode windows may overhang; as ONNX Runtime and PyTorch).
     const PoolGeometry& g = geometry_;
     for (int axis = 0; axis < kMaxSpatial; ++axis) {
       std::vector<float>& count = window_count_[axis];
       count.assign(static_cast<std::size_t>(g.out[axis]), 0.0f);
       for (std::int64_t o = 0; o < g.out[axis]; ++o) {
-        const std::int64_t start = o * g.s[axis] - g.pad[axis];
-        const std::int64_t end = start + g.k[axis];
-        const std::int64_t lo = count_include_pad ? start : std::max<std::int64_t>(start, 0);
-        const std::int64_t hi = std::min(end, count_include_pad ? g.in[axis] + g.pad_end[axis] : g.in[axis]);
-        count[static_cast<std::size_t>(o)] = static_cast<float>(std::max<std::int64_t>(hi - lo, 1));
+        count[static_cast<std::size_t>(o)] = static_cast<float>(average_window_extent(g, axis, o, count_include_pad));
       }
     }
     return Status::ok();

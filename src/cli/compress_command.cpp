@@ -1,0 +1,277 @@
+// `edgeai compress MODEL -o OUT.eai`: int8 post-training quantisation (calibrated on a data
+// set), or weight-only int4/fp16; per-layer error, accuracy budget, pre-flight advice and a
+// report (--report out.html, --json).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "compress/advice.hpp"
+#include "compress/compress.hpp"
+#include "compress/report.hpp"
+#include "data/dataset_spec.hpp"
+#include "data/sample_feeder.hpp"
+#include "runtime/session.hpp"
+
+namespace edgeai::cli {
+namespace {
+
+struct CompressArgs {
+  std::string model;
+  std::string output;
+  std::string weights = "int8";
+  std::string calib;
+  std::int64_t calib_samples = 500;
+  std::string method = "minmax";
+  double percentile = 99.99;
+  std::vector<std::string> keep_float;
+  bool strict = false;
+  std::string eval;
+  std::int64_t eval_samples = -1;
+  double max_accuracy_drop = -1.0;
+  int max_float_layers = -1;
+  std::int64_t sqnr_samples = 32;
+  int int4_block = 64;
+  std::string report;
+  bool json = false;
+  bool quiet = false;
+  bool no_entropy_coding = false;
+};
+
+// Random standard-normal inputs shaped like the model's (unknown dimensions become 1): a last
+// resort when no data is at hand, so it is loud about it.
+LabeledData random_calibration(const Graph& graph, std::int64_t count) {
+  std::fprintf(stderr,
+               "edgeai: WARNING: calibrating on %lld RANDOM inputs: activation ranges will not match real data and "
+               "the accuracy of the int8 model is unknown. Pass --calib DATA (the training set) for a model you "
+               "ship.\n",
+               static_cast<long long>(count));
+  LabeledData data;
+  std::mt19937 rng(0);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const ValueInfo& in : graph.inputs) {
+    if (in.dtype != DType::kFloat32) throw CommandError("random calibration needs float32 inputs; '" + in.name + "' is not");
+    Shape shape = in.shape;
+    if (shape.empty()) throw CommandError("random calibration: input '" + in.name + "' is a scalar");
+    shape[0] = count;
+    for (std::size_t i = 1; i < shape.size(); ++i) shape[i] = shape[i] < 0 ? 1 : shape[i];
+    Tensor t = check(Tensor::allocate(DType::kFloat32, shape));
+    for (std::int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = normal(rng);
+    data.inputs.push_back(std::move(t));
+    data.input_names.push_back(in.name);
+  }
+  data.labels.assign(static_cast<std::size_t>(count), 0);
+  data.class_names = {"unlabelled"};
+  return data;
+}
+
+// Median latency of `runs` runs on sample 0, one thread, after one warm-up run.
+double median_latency_ms(const Graph& graph, const LabeledData& data, int runs = 15) {
+  std::unique_ptr<Session> session = check(Session::create(graph));
+  SampleFeeder feeder = check(SampleFeeder::create(graph.inputs, data));
+  check(session->run(feeder.sample(0)));
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    check(session->run(feeder.sample(0)));
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + runs / 2, ms.end());
+  return ms[static_cast<std::size_t>(runs / 2)];
+}
+
+std::int64_t file_bytes(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<std::int64_t>(size);
+}
+
+int run_compress(const CompressArgs& args) {
+  Bundle source = load_model(args.model);
+  const Manifest& manifest = source.manifest;
+  CompressOptions options;
+  options.weights = check(parse_weight_format(args.weights));
+  options.calibration.method = check(parse_calibration_method(args.method));
+  options.calibration.percentile = args.percentile;
+  if (args.percentile <= 50.0 || args.percentile > 100.0) throw CommandError("--percentile must be in (50, 100]");
+  options.quantize.strict = args.strict;
+  for (const std::string& list : args.keep_float) {
+    std::stringstream ss(list);
+    for (std::string name; std::getline(ss, name, ',');) {
+      if (name.empty()) continue;
+      const bool exists = std::any_of(source.graph.nodes.begin(), source.graph.nodes.end(),
+                                      [&](const Node& n) { return n.name == name; });
+      if (!exists) throw CommandError("--keep-float: the model has no node '" + name + "' (see `edgeai inspect`)");
+      options.quantize.keep_float.insert(name);
+    }
+  }
+  options.sqnr_samples = args.sqnr_samples;
+  options.int4_block_size = args.int4_block;
+  options.max_float_layers = args.max_float_layers;
+  if (args.max_accuracy_drop >= 0.0) options.max_accuracy_drop = args.max_accuracy_drop;
+  if (options.max_accuracy_drop && args.eval.empty()) {
+    throw CommandError("--max-accuracy-drop needs --eval DATA to measure the drop on");
+  }
+  const auto say = [&](const std::string& line) {
+    if (!args.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+
+  // Calibration data: required for int8, used for latency and MACs otherwise when given.
+  std::optional<LabeledData> calibration;
+  std::string calibration_text;
+  if (!args.calib.empty()) {
+    if (args.calib == "random") {
+      calibration = random_calibration(source.graph, std::max<std::int64_t>(1, std::min<std::int64_t>(args.calib_samples, 64)));
+      calibration_text = "random inputs";
+    } else {
+      std::string description;
+      LabeledData all = check(load_dataset_spec(args.calib, manifest, &description));
+      calibration = check(all.evenly_spaced(args.calib_samples));
+      calibration_text = str_cat(args.calib, ", ", calibration->size(), " of ", all.size(), " samples");
+    }
+    say(str_cat("calibration data ", calibration_text));
+  } else if (options.weights == WeightFormat::kInt8) {
+    throw CommandError(
+        "int8 quantisation needs calibration data: --calib fashion-mnist:train | mitdb:DS1 | magnetic-tile:train | "
+        "DIR (images in class folders, or .npy files) | random (not for a model you ship)");
+  }
+  if (calibration && calibration->size() == 0) throw CommandError("the calibration set " + args.calib + " is empty");
+  std::optional<LabeledData> evaluation;
+  if (!args.eval.empty()) {
+    std::string description;
+    LabeledData all = check(load_dataset_spec(args.eval, manifest, &description));
+    evaluation = args.eval_samples >= 0 ? check(all.evenly_spaced(args.eval_samples)) : std::move(all);
+    say(str_cat("evaluation data ", args.eval, ": ", evaluation->describe_counts()));
+  }
+
+  CompressionReport report;
+  report.model = manifest.name;
+  report.source_path = args.model;
+  report.output_path = args.output;
+  report.weights = args.weights;
+  report.cpu = str_cat(cpu_features().model, " (", cpu_features().describe(), ")");
+  if (options.weights == WeightFormat::kInt8) {
+    report.calibration = str_cat(calibration_method_name(options.calibration.method), " on ", calibration_text);
+    std::map<std::string, std::int64_t> macs;
+    {
+      SessionOptions profiled;
+      profiled.profile = true;
+      std::unique_ptr<Session> session = check(Session::create(source.graph, profiled));
+      SampleFeeder feeder = check(SampleFeeder::create(source.graph.inputs, *calibration));
+      check(session->run(feeder.sample(0)));
+      for (const OperatorProfile& p : session->profile()) macs[p.node_name] = p.macs;
+    }
+    report.preflight = preflight_advice(source.graph, macs, cpu_features());
+    for (const std::string& line : report.preflight) say("pre-flight: " + line);
+  }
+
+  int last_percent = -1;
+  std::string last_stage;
+  const ProgressFn progress = [&](std::string_view stage, std::int64_t done, std::int64_t total) {
+    if (args.quiet || total <= 0) return;
+    const int pct = static_cast<int>(100 * done / total);
+    if (stage == last_stage && pct / 10 == last_percent / 10 && done != total) return;
+    last_stage = std::string(stage);
+    last_percent = pct;
+    std::fprintf(stderr, "  %s: %lld/%lld\n", last_stage.c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total));
+  };
+  CompressionResult result = check(compress_model(source, calibration ? &*calibration : nullptr,
+                                                  evaluation ? &*evaluation : nullptr, options, progress));
+  for (const std::string& w : result.warnings) std::fprintf(stderr, "edgeai: warning: %s\n", w.c_str());
+  BundleWriteOptions write_options;
+  write_options.entropy_code_constants = !args.no_entropy_coding && options.weights != WeightFormat::kFp16;
+  check(write_bundle(result.bundle, args.output, write_options));
+
+  report.result = &result;
+  report.source_bytes = static_cast<std::int64_t>(check(serialize_bundle(source)).size());
+  report.output_bytes = file_bytes(args.output);
+  report.output_raw_bytes = static_cast<std::int64_t>(check(serialize_bundle(result.bundle)).size());
+  report.error_advice = error_advice(result.layers);
+  const LabeledData* timing = calibration ? &*calibration : evaluation ? &*evaluation : nullptr;
+  if (timing != nullptr) {
+    report.fp32_latency_ms = median_latency_ms(source.graph, *timing);
+    report.compressed_latency_ms = median_latency_ms(result.bundle.graph, *timing);
+  }
+
+  if (!args.report.empty()) {
+    std::ofstream out(args.report);
+    out << report_to_html(report);
+    if (!out) throw CommandError("cannot write the report to " + args.report);
+  }
+  if (args.json) {
+    std::printf("%s\n", report_to_json(report).c_str());
+    return 0;
+  }
+  std::printf("%s -> %s: %s, %.2f MiB -> %.2f MiB (%.2fx smaller", args.model.c_str(), args.output.c_str(),
+              args.weights.c_str(), static_cast<double>(report.source_bytes) / 1048576.0,
+              static_cast<double>(report.output_bytes) / 1048576.0, report.size_factor());
+  if (report.output_raw_bytes != report.output_bytes) {
+    std::printf("; %.2fx without entropy coding", static_cast<double>(report.source_bytes) /
+                                                      static_cast<double>(report.output_raw_bytes));
+  }
+  std::printf(")\n");
+  int quantized = 0, kept = 0;
+  for (const LayerReport& l : result.layers) {
+    if (l.precision != "float32") ++quantized;
+    else if (l.op_type != "Shape" && l.op_type != "Gather") ++kept;
+  }
+  std::printf("layers: %d compressed, %d float32\n", quantized, kept);
+  if (result.accuracy) {
+    const AccuracyFigures& a = *result.accuracy;
+    std::printf("top-1 on %s (%lld samples): fp32 %.2f %%, %s %.2f %% (drop %.2f points); labels agree on %.2f %%\n",
+                args.eval.c_str(), static_cast<long long>(a.samples), a.fp32_top1, args.weights.c_str(),
+                a.compressed_top1, a.fp32_top1 - a.compressed_top1, a.label_agreement);
+  }
+  if (report.fp32_latency_ms) {
+    std::printf("latency (median, 1 thread): fp32 %.3f ms, %s %.3f ms\n", *report.fp32_latency_ms, args.weights.c_str(),
+                *report.compressed_latency_ms);
+  }
+  for (const std::string& line : report.error_advice) std::printf("error: %s\n", line.c_str());
+  if (!args.report.empty()) std::printf("report: %s\n", args.report.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Action add_compress_command(CLI::App& app) {
+  auto args = std::make_shared<CompressArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "compress", "Quantise a model: int8 (calibrated), or weight-only int4/fp16; with a per-layer error report");
+  cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", args->output, "compressed bundle to write (.eai)")->required();
+  cmd->add_option("--weights", args->weights, "int8 (weights and activations), int4 or fp16 (weight-only)")
+      ->capture_default_str();
+  cmd->add_option("--calib", args->calib,
+                  "calibration data: fashion-mnist:train, mitdb:DS1, magnetic-tile:train, a folder (class folders of "
+                  "images, or .npy files), or random");
+  cmd->add_option("--calib-samples", args->calib_samples, "samples to calibrate on, spread over the set")
+      ->capture_default_str();
+  cmd->add_option("--method", args->method, "activation ranges: minmax, percentile, entropy (kl) or mse")
+      ->capture_default_str();
+  cmd->add_option("--percentile", args->percentile, "share of values kept by --method percentile, in %")
+      ->capture_default_str();
+  cmd->add_option("--keep-float", args->keep_float, "node names to keep in float32 (comma-separated, repeatable)");
+  cmd->add_flag("--strict", args->strict, "fail when an operator cannot be quantised instead of keeping it float32");
+  cmd->add_option("--eval", args->eval, "evaluation data for the accuracy figures (same forms as --calib)");
+  cmd->add_option("--eval-samples", args->eval_samples, "evaluate on this many samples (default: all)");
+  cmd->add_option("--max-accuracy-drop", args->max_accuracy_drop,
+                  "mixed precision: keep the most sensitive layers float32 until top-1 on --eval drops at most "
+                  "this many points");
+  cmd->add_option("--max-float-layers", args->max_float_layers,
+                  "the most layers the accuracy budget may keep float32 (default: half)");
+  cmd->add_option("--sqnr-samples", args->sqnr_samples, "samples for the per-layer SQNR table")->capture_default_str();
+  cmd->add_option("--int4-block", args->int4_block, "weights per int4 scale")->capture_default_str();
+  cmd->add_option("--report", args->report, "write an HTML report here");
+  cmd->add_flag("--json", args->json, "print the report as JSON on stdout");
+  cmd->add_flag("-q,--quiet", args->quiet, "no progress or advice on stderr");
+  cmd->add_flag("--no-entropy-coding", args->no_entropy_coding,
+                "store weights raw (zero-copy mmap at load) instead of as zstd frames (~10 % smaller for int8)");
+  return [args] { return run_compress(*args); };
+}
+
+}  // namespace edgeai::cli

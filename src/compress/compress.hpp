@@ -1,0 +1,96 @@
+// The compression pipeline behind `edgeai compress`: calibrate, quantise (int8, or weight-only
+// int4/fp16), measure per-layer error, keep the most sensitive layers in float32 until an
+// accuracy budget holds, and produce the compressed bundle with everything the report shows.
+// Tool side (compress).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compress/calibration.hpp"
+#include "compress/quantize.hpp"
+#include "compress/sensitivity.hpp"
+#include "data/labeled_data.hpp"
+#include "format/bundle.hpp"
+
+namespace edgeai {
+
+enum class WeightFormat {
+  kInt8,  // full int8: weights and activations (the default)
+  kInt4,  // weight-only: group-wise int4 weights, float32 compute
+  kFp16,  // weight-only: float16 weights, float32 compute
+};
+std::string_view weight_format_name(WeightFormat format);
+Result<WeightFormat> parse_weight_format(std::string_view name);
+
+struct CompressOptions {
+  WeightFormat weights = WeightFormat::kInt8;
+  CalibrationOptions calibration;
+  QuantizeOptions quantize;
+  std::int64_t sqnr_samples = 32;  // samples for the per-layer error table
+  int int4_block_size = 64;        // weights per int4 scale
+  // Mixed precision: with an evaluation set, keep the layers with the lowest local SQNR in
+  // float32 until top-1 drops by at most this many points (nullopt: no budget).
+  std::optional<double> max_accuracy_drop;
+  int max_float_layers = -1;  // the most layers the budget may keep in float (-1: half of them)
+};
+
+struct LayerReport {
+  std::string node;
+  std::string op_type;
+  std::string precision;  // "int8", "int4 weights", "fp16 weights", "float32"
+  std::string reason;     // why float32, when it is
+  std::int64_t macs = 0;
+  std::optional<LayerSqnr> sqnr;
+};
+
+struct AccuracyFigures {
+  double fp32_top1 = 0.0;        // %
+  double compressed_top1 = 0.0;  // %
+  double label_agreement = 0.0;  // % of samples where both models predict the same class
+  std::int64_t samples = 0;
+  std::vector<std::string> class_names;
+  // Per class: sensitivity (recall) and positive predictivity (precision), in %.
+  std::vector<double> fp32_sensitivity, fp32_ppv, compressed_sensitivity, compressed_ppv;
+};
+
+struct MixedPrecisionStep {
+  int float_layers = 0;
+  double top1 = 0.0;
+};
+
+struct CompressionResult {
+  Bundle bundle;
+  std::vector<LayerReport> layers;
+  std::vector<std::string> warnings;
+  std::int64_t calibration_samples = 0;
+  std::optional<AccuracyFigures> accuracy;
+  std::vector<MixedPrecisionStep> budget_search;  // what the accuracy budget tried
+};
+
+// Compresses `source`. `calibration` is required for int8 (its samples set the activation
+// ranges and the per-layer error table); weight-only formats ignore it. `evaluation`, when
+// given, yields the accuracy figures and drives the accuracy budget.
+Result<CompressionResult> compress_model(const Bundle& source, const LabeledData* calibration,
+                                         const LabeledData* evaluation, const CompressOptions& options,
+                                         const ProgressFn& progress = {});
+
+// The two steps of int8 compression, apart, for quantisation-aware training (train/qat.hpp):
+// calibrate once, fine-tune the float graph with fake quantisation at exactly these ranges, then
+// quantise the fine-tuned graph with the same ranges.
+struct Int8Calibration {
+  Graph prepared;  // the float graph as quantised: activations int8 kernels cannot fuse split off
+  std::map<std::string, std::pair<float, float>> ranges;  // per float value of `prepared`
+  std::string description;                               // "minmax, 500 samples"
+};
+Result<Int8Calibration> calibrate_int8(const Graph& graph, const LabeledData& calibration,
+                                       const CalibrationOptions& options, const ProgressFn& progress = {});
+// Quantises `calibrated.prepared` (its weights may differ from the source's: fine-tuned) and
+// builds the result; accuracy compares with `source.graph`.
+Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibration& calibrated,
+                                        const LabeledData& calibration_data, const LabeledData* evaluation,
+                                        const CompressOptions& options, const ProgressFn& progress = {});
+
+}  // namespace edgeai

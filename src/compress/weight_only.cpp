@@ -1,0 +1,116 @@
+#include "compress/weight_only.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/float16.hpp"
+#include "graph/validate.hpp"
+#include "kernels/quantization.hpp"
+
+namespace edgeai {
+
+Result<Int4Weights> encode_int4(const Tensor& weights, int block_size) {
+  if (weights.dtype() != DType::kFloat32 || weights.shape().empty()) {
+    return invalid_argument("int4 encoding takes a float32 tensor of rank >= 1");
+  }
+  if (block_size < 2 || block_size % 2 != 0) {
+    return invalid_argument("the int4 block size must be an even number >= 2, got ", block_size);
+  }
+  const std::int64_t n = weights.num_elements();
+  const std::int64_t rows = weights.shape()[0];
+  const std::int64_t k = rows == 0 ? 0 : n / rows;
+  const std::int64_t blocks = (k + block_size - 1) / block_size;
+  EDGEAI_ASSIGN_OR_RETURN(Tensor packed, Tensor::allocate(DType::kUInt8, Shape{(n + 1) / 2}));
+  EDGEAI_ASSIGN_OR_RETURN(Tensor scales, Tensor::allocate(DType::kFloat16, Shape{rows, blocks}));
+  const float* w = weights.data<float>();
+  std::uint8_t* out = packed.data<std::uint8_t>();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t begin = r * k + b * block_size;
+      const std::int64_t end = r * k + std::min<std::int64_t>(k, (b + 1) * block_size);
+      float max_abs = 0.0f;
+      for (std::int64_t i = begin; i < end; ++i) max_abs = std::max(max_abs, std::fabs(w[i]));
+      // The scale is rounded to float16 first and the weights quantised with that stored value.
+      const std::uint16_t scale_bits = float_to_float16_bits(max_abs / 7.0f);
+      scales.data<std::uint16_t>()[r * blocks + b] = scale_bits;
+      const float scale = float16_bits_to_float(scale_bits);
+      for (std::int64_t i = begin; i < end; ++i) {
+        const std::int32_t q = scale > 0.0f ? quant::quantize_value(w[i], scale, 0, -7, 7) : 0;
+        const std::uint8_t nibble = static_cast<std::uint8_t>(q) & 0x0f;
+        out[i / 2] = static_cast<std::uint8_t>(i % 2 == 0 ? (out[i / 2] & 0xf0) | nibble : (out[i / 2] & 0x0f) | (nibble << 4));
+      }
+    }
+  }
+  return Int4Weights{std::move(packed), std::move(scales)};
+}
+
+Result<WeightOnlyGraph> compress_weights(const Graph& graph, WeightOnlyFormat format, int int4_block_size,
+                                         const std::set<std::string>& keep_float) {
+  WeightOnlyGraph result;
+  result.graph = graph;
+  Graph& g = result.graph;
+  std::set<std::string> names;
+  for (const auto& [name, t] : g.constants) names.insert(name);
+  for (const Node& n : g.nodes) {
+    names.insert(n.name);
+    for (const std::string& o : n.outputs) names.insert(o);
+  }
+  const auto fresh = [&](const std::string& base) {
+    std::string name = base;
+    for (int i = 1; names.count(name) != 0; ++i) name = str_cat(base, "_", i);
+    names.insert(name);
+    return name;
+  };
+  std::map<std::string, std::string> decompressed;  // weight constant -> its float32 value
+  std::vector<Node> decoders;
+  for (Node& node : g.nodes) {
+    if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") continue;
+    if (keep_float.count(node.name) != 0 || !node.has_input(1)) continue;
+    const std::string weight = node.inputs[1];
+    const Tensor* w = graph.find_constant(weight);
+    if (w == nullptr || w->dtype() != DType::kFloat32 || w->num_elements() < kMinCompressedWeightElements) continue;
+    auto it = decompressed.find(weight);
+    if (it == decompressed.end()) {
+      Node decoder;
+      decoder.name = fresh(weight + "_decompress");
+      decoder.outputs = {fresh(weight + "_decompressed")};
+      if (format == WeightOnlyFormat::kFp16) {
+        EDGEAI_ASSIGN_OR_RETURN(Tensor half, Tensor::allocate(DType::kFloat16, w->shape()));
+        for (std::int64_t i = 0; i < w->num_elements(); ++i) {
+          half.data<std::uint16_t>()[i] = float_to_float16_bits(w->data<float>()[i]);
+        }
+        const std::string stored = fresh(weight + "_fp16");
+        g.constants[stored] = std::move(half);
+        decoder.op_type = "Cast";
+        decoder.inputs = {stored};
+        decoder.attributes["to"] = Attribute(static_cast<std::int64_t>(1));  // ONNX TensorProto FLOAT
+      } else {
+        EDGEAI_ASSIGN_OR_RETURN(Int4Weights q, encode_int4(*w, int4_block_size));
+        const std::string packed = fresh(weight + "_int4");
+        const std::string scales = fresh(weight + "_int4_scales");
+        g.constants[packed] = std::move(q.packed);
+        g.constants[scales] = std::move(q.scales);
+        decoder.op_type = "DequantizeInt4";
+        decoder.inputs = {packed, scales};
+        decoder.attributes["shape"] = Attribute(std::vector<std::int64_t>(w->shape().begin(), w->shape().end()));
+        decoder.attributes["block_size"] = Attribute(static_cast<std::int64_t>(int4_block_size));
+      }
+      it = decompressed.emplace(weight, decoder.outputs[0]).first;
+      decoders.push_back(std::move(decoder));
+    }
+    node.inputs[1] = it->second;
+    result.compressed_nodes.insert(node.name);
+  }
+  for (const auto& [weight, value] : decompressed) {
+    bool still_used = g.is_graph_output(weight);
+    for (const Node& n : g.nodes) still_used = still_used || std::count(n.inputs.begin(), n.inputs.end(), weight) > 0;
+    if (!still_used) g.constants.erase(weight);
+  }
+  g.nodes.insert(g.nodes.begin(), decoders.begin(), decoders.end());
+  g.value_info.clear();
+  EDGEAI_RETURN_IF_ERROR(validate_graph(g).with_context("the weight-compressed graph"));
+  return result;
+}
+
+}  // namespace edgeai

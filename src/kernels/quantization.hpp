@@ -1,0 +1,109 @@
+// The integer arithmetic of edgeai's quantised models, in one place: how a float becomes an
+// int8/uint8 value, and how an int32 accumulator is rescaled to the output's scale with a
+// fixed-point multiplier and a shift. The int8 kernels, the compressor (weights, bias, lookup
+// tables) and quantisation-aware training all use these functions, so they agree bit for bit.
+// docs/formats/quantization.md explains the rules with worked numbers. Header-only; depends
+// on nothing but the standard library.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace edgeai::quant {
+
+// real_value = (q - zero_point) * scale, the affine mapping of ONNX QuantizeLinear.
+struct QuantParams {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+};
+
+// ONNX QuantizeLinear for one value: saturate(round_half_to_even(x / scale) + zero_point)
+// into [qmin, qmax]. The division is in float32, as the ONNX reference does it; NaN maps to
+// the zero point.
+inline std::int32_t quantize_value(float x, float scale, std::int32_t zero_point, std::int32_t qmin,
+                                   std::int32_t qmax) {
+  const float scaled = x / scale;
+  if (std::isnan(scaled)) return std::clamp(zero_point, qmin, qmax);
+  // std::nearbyint rounds half to even in the default rounding mode, which we never change.
+  const float rounded = std::nearbyint(scaled);
+  const float shifted = rounded + static_cast<float>(zero_point);
+  if (!(shifted > static_cast<float>(qmin))) return qmin;
+  if (!(shifted < static_cast<float>(qmax))) return qmax;
+  return static_cast<std::int32_t>(shifted);
+}
+
+// ONNX DequantizeLinear for one value.
+inline float dequantize_value(std::int32_t q, float scale, std::int32_t zero_point) {
+  return static_cast<float>(q - zero_point) * scale;
+}
+
+// A positive real multiplier as multiplier * 2^-shift with multiplier in [2^30, 2^31):
+// 31 significant bits, so the relative error is below 2^-31. Computed in double from float
+// scales with exact IEEE operations (frexp, ldexp, one rounding), so every platform gets the
+// same pair from the same scales.
+struct FixedPointMultiplier {
+  std::int32_t multiplier = 0;  // 0 means the real multiplier was 0
+  int shift = 0;                // in [0, 62]
+};
+
+// Largest real multiplier we accept: 2^30 (shift 0). Scales of a sane model give ratios
+// around 1e-6..1e2; a ratio past this limit is a broken model, reported by the kernel.
+inline constexpr double kMaxRealMultiplier = 1073741824.0;
+
+// Returns false when `real` is negative, not finite or above kMaxRealMultiplier. A real
+// multiplier too small for 62 bits of shift becomes 0 (every result rounds to 0 anyway).
+inline bool make_fixed_point_multiplier(double real, FixedPointMultiplier* out) {
+  if (!(real >= 0.0) || !(real <= kMaxRealMultiplier)) return false;
+  *out = FixedPointMultiplier{};
+  if (real == 0.0) return true;
+  int exponent = 0;
+  const double mantissa = std::frexp(real, &exponent);  // real = mantissa * 2^exponent, mantissa in [0.5, 1)
+  std::int64_t m = static_cast<std::int64_t>(std::nearbyint(std::ldexp(mantissa, 31)));
+  if (m == (std::int64_t{1} << 31)) {  // the mantissa rounded up to 1.0
+    m /= 2;
+    ++exponent;
+  }
+  const int shift = 31 - exponent;
+  if (shift > 62) return true;  // below 2^-32: the multiplier is 0 for any int32 accumulator
+  out->multiplier = static_cast<std::int32_t>(m);
+  out->shift = shift;
+  return true;
+}
+
+// value / 2^shift rounded to the nearest integer, ties to even (as numpy.rint and ONNX's
+// rounding). Exact for every int64 value and shift in [0, 62].
+inline std::int64_t rounding_shift_right(std::int64_t value, int shift) {
+  if (shift == 0) return value;
+  const std::int64_t floor = value >> shift;  // arithmetic shift: floor division
+  const std::int64_t remainder = value - (floor * (std::int64_t{1} << shift));
+  const std::int64_t half = std::int64_t{1} << (shift - 1);
+  if (remainder > half || (remainder == half && (floor & 1) != 0)) return floor + 1;
+  return floor;
+}
+
+// round_half_to_even(value * real_multiplier) for |value| < 2^31: the requantisation step.
+inline std::int64_t multiply_by_fixed_point(std::int64_t value, FixedPointMultiplier m) {
+  if (m.multiplier == 0) return 0;
+  return rounding_shift_right(value * m.multiplier, m.shift);
+}
+
+// Requantises an int32 accumulator to the output's integer domain:
+// clamp(zero_point + round(acc * real_multiplier), qmin, qmax).
+inline std::int32_t requantize(std::int64_t acc, FixedPointMultiplier m, std::int32_t zero_point, std::int32_t qmin,
+                               std::int32_t qmax) {
+  const std::int64_t scaled = multiply_by_fixed_point(acc, m) + zero_point;
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(scaled, qmin, qmax));
+}
+
+template <typename T>
+constexpr std::int32_t qmin_of() {
+  return std::numeric_limits<T>::min();
+}
+template <typename T>
+constexpr std::int32_t qmax_of() {
+  return std::numeric_limits<T>::max();
+}
+
+}  // namespace edgeai::quant

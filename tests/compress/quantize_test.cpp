@@ -1,0 +1,210 @@
+#include "compress/quantize.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "compress/compress.hpp"
+#include "format/bundle.hpp"
+#include "model_fixtures.hpp"
+#include "runtime/session.hpp"
+
+namespace edgeai {
+namespace {
+
+using testing::random_data;
+using testing::small_cnn;
+
+std::map<std::string, int> count_ops(const Graph& g) {
+  std::map<std::string, int> counts;
+  for (const Node& n : g.nodes) ++counts[n.op_type];
+  return counts;
+}
+
+Bundle bundle_of(Graph g) {
+  Bundle b;
+  b.manifest = default_manifest_for(g);
+  b.manifest.created_at = "2026-01-01T00:00:00Z";
+  b.manifest.labels = {"a", "b", "c"};
+  b.graph = std::move(g);
+  return b;
+}
+
+// Runs `graph` on every sample; returns the first output's rows.
+std::vector<std::vector<float>> run_all(const Graph& graph, const LabeledData& data) {
+  auto session = Session::create(graph);
+  EXPECT_TRUE(session.is_ok()) << session.status().to_string();
+  std::vector<std::vector<float>> rows;
+  const std::int64_t sample = data.inputs[0].num_elements() / data.size();
+  for (std::int64_t n = 0; n < data.size(); ++n) {
+    Shape shape = data.inputs[0].shape();
+    shape[0] = 1;
+    TensorView x{DType::kFloat32, shape, data.inputs[0].data<float>() + n * sample};
+    EXPECT_TRUE((*session)->run({&x, 1}).is_ok());
+    const TensorView y = (*session)->output(0);
+    rows.emplace_back(y.data_as<const float>(), y.data_as<const float>() + y.num_elements());
+  }
+  return rows;
+}
+
+TEST(SplitUnfusableActivations, KeepsReluAndClipSplitsTheRest) {
+  Graph g = small_cnn();
+  EXPECT_EQ(split_unfusable_activations(g), 1);  // the HardSwish of conv 3
+  const auto ops = count_ops(g);
+  EXPECT_EQ(ops.at("HardSwish"), 1);
+  EXPECT_EQ(ops.at("Conv"), 3);
+  // The float model computes the same after the split.
+  const LabeledData data = random_data(g, 4, 11);
+  const auto before = run_all(small_cnn(), data);
+  const auto after = run_all(g, data);
+  EXPECT_EQ(before, after);
+}
+
+class QuantizeSmallCnn : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    calibration_ = random_data(small_cnn(), 64, 1);
+    evaluation_ = random_data(small_cnn(), 32, 2);
+  }
+  LabeledData calibration_, evaluation_;
+};
+
+TEST_F(QuantizeSmallCnn, EveryLayerRunsInInt8AndTracksFloat) {
+  CompressOptions options;
+  auto result = compress_model(bundle_of(small_cnn()), &calibration_, nullptr, options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  const Graph& q = result->bundle.graph;
+  const auto ops = count_ops(q);
+  EXPECT_EQ(ops.at("QLinearConv"), 3);
+  EXPECT_EQ(ops.at("QLinearLookup"), 1);  // HardSwish
+  EXPECT_EQ(ops.at("MaxPool"), 1);
+  EXPECT_EQ(ops.at("QLinearAdd"), 1);
+  EXPECT_EQ(ops.at("QLinearGlobalAveragePool"), 1);
+  EXPECT_EQ(ops.at("QGemm"), 1);
+  EXPECT_EQ(ops.at("QuantizeLinear"), 1);    // at the float input only
+  EXPECT_EQ(ops.at("DequantizeLinear"), 1);  // before the float Softmax
+  EXPECT_EQ(ops.at("Softmax"), 1);
+  EXPECT_EQ(ops.count("Conv"), 0u);
+  EXPECT_EQ(q.inputs[0].dtype, DType::kFloat32);  // the interface stays float
+  // Weights are int8 (4x smaller than the float ones they replace).
+  EXPECT_EQ(q.find_constant(q.nodes[1].inputs[3]) != nullptr, true);
+  for (const LayerReport& l : result->layers) {
+    if (l.op_type == "Softmax") {
+      EXPECT_EQ(l.precision, "float32");
+      continue;
+    }
+    EXPECT_EQ(l.precision, "int8") << l.node << ": " << l.reason;
+    ASSERT_TRUE(l.sqnr.has_value()) << l.node;
+    EXPECT_GT(l.sqnr->accumulated_db, 20.0) << l.node;
+    EXPECT_GT(l.sqnr->local_db, 20.0) << l.node;
+  }
+  // On samples it was not calibrated on, the int8 model's probabilities stay close to fp32's.
+  const auto fp32 = run_all(small_cnn(), evaluation_);
+  const auto int8 = run_all(q, evaluation_);
+  double max_diff = 0.0;
+  for (std::size_t n = 0; n < fp32.size(); ++n) {
+    for (std::size_t c = 0; c < fp32[n].size(); ++c) max_diff = std::max(max_diff, std::fabs(double(fp32[n][c]) - int8[n][c]));
+  }
+  EXPECT_LT(max_diff, 0.05);
+}
+
+TEST_F(QuantizeSmallCnn, SameDataInAnyOrderGivesTheSameBytes) {
+  CompressOptions options;
+  options.calibration.method = CalibrationMethod::kEntropy;
+  auto a = compress_model(bundle_of(small_cnn()), &calibration_, nullptr, options);
+  std::vector<std::int64_t> reversed(static_cast<std::size_t>(calibration_.size()));
+  for (std::int64_t i = 0; i < calibration_.size(); ++i) reversed[static_cast<std::size_t>(i)] = calibration_.size() - 1 - i;
+  LabeledData shuffled = *calibration_.subset(reversed);
+  auto b = compress_model(bundle_of(small_cnn()), &shuffled, nullptr, options);
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(*serialize_bundle(a->bundle), *serialize_bundle(b->bundle));
+  // Different data gives a different model: the comparison above can fail.
+  LabeledData other = random_data(small_cnn(), 64, 99, 3.0f);
+  auto c = compress_model(bundle_of(small_cnn()), &other, nullptr, options);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_NE(*serialize_bundle(a->bundle), *serialize_bundle(c->bundle));
+}
+
+TEST_F(QuantizeSmallCnn, KeepFloatAndStrict) {
+  CompressOptions options;
+  options.quantize.keep_float = {"c3_node"};
+  auto result = compress_model(bundle_of(small_cnn()), &calibration_, nullptr, options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(count_ops(result->bundle.graph).at("Conv"), 1);
+  EXPECT_EQ(count_ops(result->bundle.graph).at("QLinearConv"), 2);
+
+  // An operator without an int8 form (Neg) stays float with a warning; --strict refuses it.
+  Graph g = small_cnn();
+  g.nodes.insert(g.nodes.begin() + 6, testing::make_node("Neg", {"g"}, {"g_neg"}));
+  g.nodes[7].inputs[0] = "g_neg";  // Flatten reads the negated pool
+  ASSERT_TRUE(validate_graph(g).is_ok());
+  result = compress_model(bundle_of(g), &calibration_, nullptr, options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  bool warned = false;
+  for (const std::string& w : result->warnings) warned = warned || w.find("Neg 'g_neg_node'") != std::string::npos;
+  EXPECT_TRUE(warned);
+  options.quantize.strict = true;
+  result = compress_model(bundle_of(g), &calibration_, nullptr, options);
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("g_neg_node"), std::string::npos) << result.status().message();
+  EXPECT_NE(result.status().message().find("--strict"), std::string::npos);
+}
+
+// logits = x (a 3x3 identity Gemm): the label of a sample is the index of its largest value.
+Graph argmax_model() {
+  Graph g;
+  g.name = "argmax";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3}}};
+  g.outputs = {ValueInfo{"logits", DType::kFloat32, {}}};
+  g.constants["eye"] = Tensor::from_values<float>({3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1});
+  g.nodes = {testing::make_node("Gemm", {"x", "eye"}, {"logits"})};
+  EXPECT_TRUE(validate_graph(g).is_ok());
+  return g;
+}
+
+TEST(AccuracyBudget, KeepsSensitiveLayersFloatOrSaysItCannot) {
+  const Graph g = argmax_model();
+  LabeledData eval = random_data(g, 90, 3);
+  for (std::int64_t n = 0; n < eval.size(); ++n) {
+    const float* x = eval.inputs[0].data<float>() + 3 * n;
+    eval.labels[static_cast<std::size_t>(n)] = std::max_element(x, x + 3) - x;  // fp32 is 100 %
+  }
+  // Calibrated on inputs 100x too small, the int8 input saturates: every logit reads the same
+  // and top-1 collapses.
+  const LabeledData tiny = random_data(g, 16, 5, 0.01f);
+  auto plain = compress_model(bundle_of(g), &tiny, &eval, CompressOptions{});
+  ASSERT_TRUE(plain.is_ok()) << plain.status().to_string();
+  EXPECT_EQ(plain->accuracy->fp32_top1, 100.0);
+  ASSERT_LT(plain->accuracy->compressed_top1, 60.0);
+
+  CompressOptions options;
+  options.max_accuracy_drop = 0.5;
+  options.max_float_layers = 0;
+  auto result = compress_model(bundle_of(g), &tiny, &eval, options);
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("cannot be met"), std::string::npos) << result.status().message();
+  EXPECT_NE(result.status().message().find("best found"), std::string::npos);
+
+  // Allowed to keep the layer in float32, the search does so and meets the budget.
+  options.max_float_layers = 1;
+  result = compress_model(bundle_of(g), &tiny, &eval, options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result->accuracy->compressed_top1, 100.0);
+  ASSERT_EQ(result->budget_search.size(), 2u);
+  EXPECT_EQ(result->budget_search[1].float_layers, 1);
+  EXPECT_EQ(result->layers[0].precision, "float32");
+}
+
+TEST_F(QuantizeSmallCnn, EmptyCalibrationSetIsAnError) {
+  LabeledData empty = random_data(small_cnn(), 0, 1);
+  auto result = compress_model(bundle_of(small_cnn()), &empty, nullptr, CompressOptions{});
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("empty"), std::string::npos);
+  result = compress_model(bundle_of(small_cnn()), nullptr, nullptr, CompressOptions{});
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("calibration"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgeai
