@@ -39,6 +39,7 @@ Action add_run_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);
 Action add_compress_command(CLI::App& app);
+Action add_export_command(CLI::App& app);
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
 // `edgeai train ...`: execs edgeai-train next to this binary.
 int run_train_tool(int argc, char** argv);

@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "data/dataset_spec.hpp"
 #include "data/evaluate.hpp"
+#include "format/npy.hpp"
 #include "runtime/session.hpp"
 
 namespace edgeai::cli {
@@ -16,6 +17,7 @@ struct EvalArgs {
   std::string data;
   std::int64_t limit = -1;
   bool json = false;
+  std::string predictions;  // .npy of the argmax per sample (int64 [N])
 };
 
 int run_eval(const EvalArgs& args) {
@@ -31,6 +33,10 @@ int run_eval(const EvalArgs& args) {
   std::unique_ptr<Session> session = check(Session::create(std::move(bundle)));
   const std::vector<std::string> labels = manifest.labels.empty() ? data.class_names : manifest.labels;
   EvaluationResult result = check(evaluate_on_runtime(*session, data, labels));
+  if (!args.predictions.empty()) {
+    const auto count = static_cast<std::int64_t>(result.predicted.size());
+    check(write_npy(args.predictions, Tensor::from_vector<std::int64_t>({count}, result.predicted)));
+  }
 
   if (args.json) {
     std::string json = result.confusion.to_json();
@@ -62,6 +68,8 @@ Action add_eval_command(CLI::App& app) {
       ->required();
   cmd->add_option("--limit", args->limit, "evaluate N samples spread evenly over the set (as train --limit)");
   cmd->add_flag("--json", args->json, "print one JSON object (accuracy, per-class figures, confusion)");
+  cmd->add_option("--predictions", args->predictions,
+                  "write the predicted class of every sample, in data set order, to this .npy (int64 [N])");
   return [args] { return run_eval(*args); };
 }
 

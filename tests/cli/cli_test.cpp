@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "format/bundle.hpp"
 #include "format/npy.hpp"
 
 namespace edgeai {
@@ -234,6 +235,91 @@ TEST_F(CliTest, BadConfigsAndDataSpecsAreOneLineErrors) {
   const fs::path eai = dir_ / "relu.eai";
   ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
   expect_one_line_error(edgeai("eval " + eai.string() + " --data no-such-data"), "unknown data set 'no-such-data'");
+}
+
+// x [1,1,8,8] -> Conv 3x3 (4 ch, relu, pad 1) -> GlobalAveragePool -> Flatten -> Gemm (3 classes).
+Bundle small_conv_bundle() {
+  Bundle b;
+  Graph& g = b.graph;
+  g.name = "small-conv";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 1, 8, 8}}};
+  g.outputs = {ValueInfo{"logits", DType::kFloat32, {1, 3}}};
+  std::vector<float> w(36), fc(12);
+  for (int i = 0; i < 36; ++i) w[static_cast<std::size_t>(i)] = std::sin(0.7f * static_cast<float>(i));
+  for (int i = 0; i < 12; ++i) fc[static_cast<std::size_t>(i)] = std::cos(1.3f * static_cast<float>(i));
+  g.constants["w"] = Tensor::from_vector<float>({4, 1, 3, 3}, w);
+  g.constants["b"] = Tensor::from_values<float>({4}, {0.1f, -0.1f, 0.2f, 0.0f});
+  g.constants["fc"] = Tensor::from_vector<float>({3, 4}, fc);
+  Node conv{"conv", "Conv", {"x", "w", "b"}, {"c"}, {}};
+  conv.attributes["pads"] = Attribute(std::vector<std::int64_t>{1, 1, 1, 1});
+  conv.attributes["activation"] = Attribute("Relu");
+  Node gemm{"fc", "Gemm", {"f", "fc"}, {"logits"}, {}};
+  gemm.attributes["transB"] = Attribute(std::int64_t{1});
+  g.nodes = {conv, Node{"gap", "GlobalAveragePool", {"c"}, {"p"}, {}}, Node{"flatten", "Flatten", {"p"}, {"f"}, {}},
+             gemm};
+  b.manifest = default_manifest_for(g);
+  b.manifest.created_at = "2026-01-01T00:00:00Z";
+  return b;
+}
+
+TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
+  const fs::path model = dir_ / "m.eai";
+  ASSERT_TRUE(write_bundle(small_conv_bundle(), model.string()).is_ok());
+  const fs::path calib = dir_ / "calib";
+  fs::create_directories(calib);
+  for (int n = 0; n < 12; ++n) {
+    std::vector<float> x(64);
+    for (int i = 0; i < 64; ++i) x[static_cast<std::size_t>(i)] = std::sin(0.37f * static_cast<float>(i * (n + 1)));
+    ASSERT_TRUE(write_npy((calib / ("s" + std::to_string(n) + ".npy")).string(), Tensor::from_vector<float>({1, 1, 8, 8}, x)).is_ok());
+  }
+  const fs::path q = dir_ / "m.int8.eai";
+  const fs::path report = dir_ / "report.html";
+  Outcome o = edgeai("compress " + model.string() + " -o " + q.string() + " --calib " + calib.string() +
+                     " --method percentile --report " + report.string() + " --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  // (A model this small grows: scales and names outweigh 50 weights; real ones shrink ~4x.)
+  EXPECT_GT(json_number(o.out, "before_bytes"), 0.0) << o.out;
+  EXPECT_NE(o.out.find("\"precision\": \"int8\""), std::string::npos) << o.out;
+  EXPECT_NE(read_file(report).find("Compression report"), std::string::npos);
+  o = edgeai("inspect " + q.string());
+  EXPECT_NE(o.out.find("QLinearConv"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("QGemm"), std::string::npos) << o.out;
+  // The int8 model runs and stays close to the float one on a calibration sample.
+  const std::string x = (calib / "s3.npy").string();
+  ASSERT_EQ(edgeai("run " + model.string() + " --input x=" + x + " --output " + (dir_ / "f.npy").string()).exit_code, 0);
+  ASSERT_EQ(edgeai("run " + q.string() + " --input x=" + x + " --output " + (dir_ / "q.npy").string()).exit_code, 0);
+  Result<Tensor> f = read_npy((dir_ / "f.npy").string());
+  Result<Tensor> qy = read_npy((dir_ / "q.npy").string());
+  ASSERT_TRUE(f.is_ok() && qy.is_ok());
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(qy->data<float>()[i], f->data<float>()[i], 0.05) << i;
+
+  o = edgeai("compress " + model.string() + " -o " + (dir_ / "m.int4.eai").string() + " --weights int4");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  o = edgeai("compress " + model.string() + " -o " + (dir_ / "r.eai").string() + " --calib random --calib-samples 4");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.err.find("WARNING: calibrating on 4 RANDOM inputs"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, CompressBadInputIsAOneLineError) {
+  const fs::path model = dir_ / "m.eai";
+  ASSERT_TRUE(write_bundle(small_conv_bundle(), model.string()).is_ok());
+  const std::string out = " -o " + (dir_ / "q.eai").string();
+  expect_one_line_error(edgeai("compress " + model.string() + out), "needs calibration data");
+  const fs::path wrong = dir_ / "wrong";
+  fs::create_directories(wrong);
+  ASSERT_TRUE(write_npy((wrong / "a.npy").string(), Tensor::allocate(DType::kFloat32, {1, 1, 9, 9}).value()).is_ok());
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib " + wrong.string()),
+                        "does not fit the model's input 'x' [1,1,8,8]");
+  const fs::path empty = dir_ / "empty";
+  fs::create_directories(empty);
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib " + empty.string()), "empty");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --keep-float nosuch"),
+                        "no node 'nosuch'");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --max-accuracy-drop 1"),
+                        "--max-accuracy-drop needs --eval");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --method median"),
+                        "unknown calibration method 'median'");
+  EXPECT_FALSE(fs::exists(dir_ / "q.eai"));  // nothing half-written
 }
 
 }  // namespace
