@@ -2,8 +2,11 @@
 # The main job: installs what is missing, builds Release, then
 #   1. trains the Fashion-MNIST CNN in C++ with libtorch (`edgeai train fashion-mnist`) into a
 #      bundle and evaluates that bundle on the test set with the edgeai runtime (`edgeai eval`);
-#   2. takes a real imported model through edgeai: torchvision MobileNetV2 exported to ONNX
-#      (Debian's python3-torch), imported, inspected, run (checked against torch), benchmarked.
+#   2. compresses it to int8 (`edgeai compress`, calibrated on training images), evaluates the int8
+#      bundle the same way and exports it as ONNX QDQ (`edgeai export`);
+#   3. takes a real imported model through edgeai: torchvision MobileNetV2 exported to ONNX
+#      (Debian's python3-torch), imported, inspected, run (checked against torch), benchmarked,
+#      and compressed to int8 and int4 (sizes).
 # Later issues grow this into the whole train -> compress -> deploy -> infer pipeline.
 # EPOCHS and LIMIT (samples per set) shorten the training for a quick look.
 set -euo pipefail
@@ -30,6 +33,12 @@ eval_args=()
 [ -n "${LIMIT:-}" ] && eval_args+=(--limit "$LIMIT")
 $EDGEAI eval "$OUT/fashion-mnist.eai" --data fashion-mnist:test "${eval_args[@]}"
 
+echo "== compress to int8 (calibrated on 500 training images) and evaluate the int8 bundle"
+$EDGEAI compress "$OUT/fashion-mnist.eai" -o "$OUT/fashion-mnist.int8.eai" --calib fashion-mnist:train \
+  --report "$OUT/fashion-mnist.int8.html" -q
+$EDGEAI eval "$OUT/fashion-mnist.int8.eai" --data fashion-mnist:test "${eval_args[@]}"
+$EDGEAI export "$OUT/fashion-mnist.int8.eai" -o "$OUT/fashion-mnist.int8.qdq.onnx"
+
 echo "== export $MODEL to ONNX (fixed seed, opset 13)"
 /usr/bin/python3 tools/export_torchvision.py --out "$OUT" --models "$MODEL"
 
@@ -51,3 +60,7 @@ PY
 
 echo "== benchmark"
 $EDGEAI bench "$OUT/$MODEL.eai" --threads 1 --runs "${RUNS:-10}"
+
+echo "== compress $MODEL: int8 (random calibration: sizes only) and int4 weights"
+$EDGEAI compress "$OUT/$MODEL.eai" -o "$OUT/$MODEL.int8.eai" --calib random --calib-samples 4 --sqnr-samples 1 -q
+$EDGEAI compress "$OUT/$MODEL.eai" -o "$OUT/$MODEL.int4.eai" --weights int4 -q

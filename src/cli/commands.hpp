@@ -41,6 +41,7 @@ Action add_eval_command(CLI::App& app);
 Action add_compress_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
+Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
 // `edgeai train ...`: execs edgeai-train next to this binary.
 int run_train_tool(int argc, char** argv);
 

@@ -1,21 +1,125 @@
 // `edgeai train RECIPE|CONFIG -o MODEL.eai`: trains with libtorch, exports the trained IR as a
 // bundle (labels, preprocessing, golden vectors), then evaluates the bundle on the test set
-// with the edgeai runtime and checks it agrees with libtorch.
+// with the edgeai runtime and checks it agrees with libtorch. With `--qat OUT.eai` it then
+// fine-tunes with fake quantisation and writes the int8 bundle too. `edgeai train qat MODEL.eai`
+// does quantisation-aware training of an existing bundle.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <sstream>
 
 #include "cli/commands.hpp"
+#include "data/dataset_spec.hpp"
 #include "data/evaluate.hpp"
 #include "runtime/session.hpp"
 #include "train/export.hpp"
+#include "train/qat.hpp"
 #include "train/recipes/recipes.hpp"
 #include "train/torch_module.hpp"
 #include "train/trainer.hpp"
 
 namespace edgeai::cli {
 namespace {
+
+// Quantisation-aware training options shared by `train --qat` and `train qat`.
+struct QatArgs {
+  std::string output;
+  int epochs = 1;
+  std::int64_t limit = -1;         // training samples for fine-tuning, spread evenly (-1: all)
+  std::int64_t calibration = 500;  // training samples, spread evenly, that set the int8 ranges
+  std::string method = "minmax";
+  double learning_rate = 1e-4;
+  std::vector<std::string> keep_float;  // layers that stay float32 (mixed precision)
+};
+
+struct QatFigures {
+  std::optional<AccuracyFigures> accuracy;  // fp32 vs QAT int8 on the evaluation set
+  std::optional<double> ptq_top1;
+  std::int64_t train_samples = 0;
+  std::int64_t calibration_samples = 0;
+  bool kept_fine_tuned = true;
+  double seconds = 0.0;
+};
+
+// QAT of `fp32` on `train` (its first samples as calibration), the int8 bundle written to
+// args.output. `base` gives the loss, augmentation, batch size, seed and threads.
+QatFigures run_qat(const Bundle& fp32, const LabeledData& train, const LabeledData* validation,
+                   const LabeledData* evaluation, const TrainOptions& base, const QatArgs& args, FILE* log) {
+  const auto start = std::chrono::steady_clock::now();
+  if (args.epochs < 1) throw CommandError("--qat-epochs must be >= 1");
+  const LabeledData calibration = check(train.evenly_spaced(args.calibration));
+  const LabeledData fine_tune = args.limit >= 0 ? check(train.evenly_spaced(args.limit)) : train;
+  QatOptions options;
+  options.train = qat_train_options(base);
+  options.train.epochs = args.epochs;
+  options.train.learning_rate = args.learning_rate;
+  options.train.json = false;  // stdout keeps one JSON object per fp32 epoch, then the summary
+  options.validation = validation != nullptr && validation->size() > 0 ? validation : nullptr;
+  CompressOptions compress;
+  compress.calibration.method = check(parse_calibration_method(args.method));
+  for (const std::string& list : args.keep_float) {
+    std::stringstream names(list);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name.empty()) continue;
+      const bool exists = std::any_of(fp32.graph.nodes.begin(), fp32.graph.nodes.end(),
+                                      [&](const Node& n) { return n.name == name; });
+      if (!exists) throw CommandError("--keep-float: the model has no node '" + name + "' (see `edgeai inspect`)");
+      compress.quantize.keep_float.insert(name);
+    }
+  }
+  std::fprintf(log, "QAT: int8 ranges from %lld training samples (%s), fine-tuning %d epoch(s) on %lld samples\n",
+               static_cast<long long>(calibration.size()), args.method.c_str(), args.epochs,
+               static_cast<long long>(fine_tune.size()));
+  std::fflush(log);
+  std::string last_stage;
+  const ProgressFn progress = [&](std::string_view stage, std::int64_t, std::int64_t total) {
+    if (stage == last_stage || total <= 0) return;  // one line per stage
+    last_stage = std::string(stage);
+    std::fprintf(stderr, "  QAT: %s\n", last_stage.c_str());
+  };
+  QatReport report;
+  CompressionResult result =
+      check(quantization_aware_training(fp32, fine_tune, calibration, evaluation, options, compress, progress, &report));
+  for (const std::string& w : result.warnings) std::fprintf(stderr, "edgeai: warning: %s\n", w.c_str());
+  check(write_bundle(result.bundle, args.output));
+  if (!report.kept_fine_tuned) {
+    std::fprintf(stderr,
+                 "edgeai: warning: QAT did not raise the validation score (%.4f -> %.4f); %s holds the "
+                 "post-training quantised weights\n",
+                 *report.validation_score_before, *report.validation_score_after, args.output.c_str());
+  }
+  QatFigures f;
+  f.accuracy = result.accuracy;
+  f.ptq_top1 = report.ptq_top1;
+  f.train_samples = fine_tune.size();
+  f.calibration_samples = calibration.size();
+  f.kept_fine_tuned = report.kept_fine_tuned;
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return f;
+}
+
+void print_qat_summary(const QatFigures& f, const std::string& output, const std::string& eval_spec) {
+  std::printf("wrote %s (int8, quantisation-aware training, %.1f s)\n", output.c_str(), f.seconds);
+  if (f.accuracy && f.ptq_top1) {
+    std::printf("top-1 on %s (%lld samples): fp32 %.2f %%, int8 PTQ %.2f %%, int8 QAT %.2f %%; QAT labels agree "
+                "with fp32 on %.2f %%\n",
+                eval_spec.c_str(), static_cast<long long>(f.accuracy->samples), f.accuracy->fp32_top1, *f.ptq_top1,
+                f.accuracy->compressed_top1, f.accuracy->label_agreement);
+  }
+}
+
+std::string qat_json_fields(const QatFigures& f, const std::string& output) {
+  std::string json = str_cat(",\"qat_output\":\"", output, "\",\"qat_seconds\":", f.seconds,
+                             ",\"qat_kept_fine_tuned\":", f.kept_fine_tuned ? "true" : "false");
+  if (f.accuracy && f.ptq_top1) {
+    json += str_cat(",\"int8_fp32_top1\":", f.accuracy->fp32_top1, ",\"int8_ptq_top1\":", *f.ptq_top1,
+                    ",\"int8_qat_top1\":", f.accuracy->compressed_top1,
+                    ",\"int8_qat_label_agreement\":", f.accuracy->label_agreement);
+  }
+  return json;
+}
 
 struct TrainArgs {
   std::string recipe;
@@ -26,6 +130,7 @@ struct TrainArgs {
   bool json = false;
   std::string version = "1.0.0";
   int golden = 8;
+  QatArgs qat;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -78,6 +183,13 @@ int run_train(const TrainArgs& args) {
     agree += (std::max_element(tn, tn + eval.num_classes) - tn) == eval.predicted[n];
   }
   const double agreement = plan.test.size() > 0 ? static_cast<double>(agree) / static_cast<double>(plan.test.size()) : 1.0;
+
+  // Quantisation-aware training of the bundle just written: the validation set guards it, the
+  // test set measures it (fp32 vs post-training vs quantisation-aware int8).
+  std::optional<QatFigures> qat;
+  if (!args.qat.output.empty()) {
+    qat = run_qat(bundle, plan.train, &plan.val, &plan.test, plan.options, args.qat, log);
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (args.json) {
@@ -89,6 +201,7 @@ int run_train(const TrainArgs& args) {
                 json.c_str(), bundle.manifest.name.c_str(), args.output.c_str(), plan.test_spec.c_str(),
                 report.best_epoch, max_abs_diff, agreement, report.total_seconds, wall);
     if (eval.roc_auc && !std::isnan(*eval.roc_auc)) std::printf(",\"roc_auc\":%.6f", *eval.roc_auc);
+    if (qat) std::printf("%s", qat_json_fields(*qat, args.qat.output).c_str());
     std::printf("}\n");
     return 0;
   }
@@ -97,7 +210,58 @@ int run_train(const TrainArgs& args) {
   if (eval.roc_auc) std::printf("ROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *eval.roc_auc);
   std::printf("runtime vs libtorch: max abs difference of logits %.3g, label agreement %.4f%% (%lld of %lld)\n",
               max_abs_diff, 100.0 * agreement, static_cast<long long>(agree), static_cast<long long>(plan.test.size()));
+  if (qat) print_qat_summary(*qat, args.qat.output, plan.test_spec);
   std::printf("wall time %.1f s (training %.1f s)\n", wall, report.total_seconds);
+  return 0;
+}
+
+struct QatCommandArgs {
+  std::string model;
+  std::string data;
+  std::string eval;
+  std::string val;
+  QatArgs qat;
+  int batch_size = 64;
+  std::uint64_t seed = 42;
+  std::string class_weighting = "none";
+  std::string device = "cpu";
+  int threads = 0;
+  bool json = false;
+};
+
+int run_qat_command(const QatCommandArgs& args) {
+  const Bundle fp32 = check(read_bundle(args.model));
+  FILE* log = args.json ? stderr : stdout;
+  std::string description;
+  const LabeledData train = check(load_dataset_spec(args.data, fp32.manifest, &description));
+  std::fprintf(log, "data  train %s\n", description.c_str());
+  std::optional<LabeledData> val;
+  if (!args.val.empty()) {
+    description.clear();  // load_dataset_spec fills it only when empty
+    val = check(load_dataset_spec(args.val, fp32.manifest, &description));
+    std::fprintf(log, "data  val   %s\n", description.c_str());
+  }
+  std::optional<LabeledData> eval;
+  if (!args.eval.empty()) {
+    description.clear();
+    eval = check(load_dataset_spec(args.eval, fp32.manifest, &description));
+    std::fprintf(log, "data  eval  %s\n", description.c_str());
+  }
+  TrainOptions base;
+  base.batch_size = args.batch_size;
+  base.seed = args.seed;
+  base.class_weighting = args.class_weighting;
+  base.device = args.device;
+  base.threads = args.threads;
+  const QatFigures f =
+      run_qat(fp32, train, val ? &*val : nullptr, eval ? &*eval : nullptr, base, args.qat, log);
+  if (args.json) {
+    std::printf("{\"model\":\"%s\",\"train_samples\":%lld,\"calibration_samples\":%lld%s}\n", args.model.c_str(),
+                static_cast<long long>(f.train_samples), static_cast<long long>(f.calibration_samples),
+                qat_json_fields(f, args.qat.output).c_str());
+    return 0;
+  }
+  print_qat_summary(f, args.qat.output, args.eval);
   return 0;
 }
 
@@ -119,7 +283,42 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--version", args->version, "semantic version in the manifest")->capture_default_str();
   cmd->add_option("--golden", args->golden, "golden test vectors from the test set to embed")->capture_default_str();
   cmd->add_flag("--json", args->json, "one JSON object per epoch, then one with the test figures, on stdout");
+  cmd->add_option("--qat", args->qat.output,
+                  "after training, quantisation-aware training: write the int8 bundle here too");
+  cmd->add_option("--qat-epochs", args->qat.epochs, "QAT fine-tuning epochs")->capture_default_str();
+  cmd->add_option("--qat-limit", args->qat.limit, "QAT: fine-tune on N training samples spread evenly (default all)");
+  cmd->add_option("--qat-calib", args->qat.calibration, "QAT: training samples that set the int8 ranges")
+      ->capture_default_str();
+  cmd->add_option("--qat-method", args->qat.method, "QAT calibration: minmax, percentile, entropy, mse")
+      ->capture_default_str();
+  cmd->add_option("--qat-lr", args->qat.learning_rate, "QAT learning rate (Adam, cosine decay)")->capture_default_str();
   return [args] { return run_train(*args); };
+}
+
+Action add_qat_command(CLI::App& app) {
+  auto args = std::make_shared<QatCommandArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "qat", "Quantisation-aware training of a float bundle: fine-tune with fake quantisation at the int8 ranges, "
+             "write the int8 bundle");
+  cmd->add_option("model", args->model, "float32 bundle (.eai)")->required();
+  cmd->add_option("--data", args->data, "training data (--data spec, e.g. fashion-mnist:train)")->required();
+  cmd->add_option("-o,--output", args->qat.output, "int8 bundle to write (.eai)")->required();
+  cmd->add_option("--eval", args->eval, "evaluation data: fp32, PTQ and QAT top-1");
+  cmd->add_option("--val", args->val, "validation data: selects the best epoch, keeps PTQ weights if QAT is worse");
+  cmd->add_option("--epochs", args->qat.epochs, "fine-tuning epochs")->capture_default_str();
+  cmd->add_option("--limit", args->qat.limit, "fine-tune on N samples of --data spread evenly (default all)");
+  cmd->add_option("--calib", args->qat.calibration, "samples of --data that set the int8 ranges")
+      ->capture_default_str();
+  cmd->add_option("--method", args->qat.method, "calibration: minmax, percentile, entropy, mse")->capture_default_str();
+  cmd->add_option("--keep-float", args->qat.keep_float, "node names to keep in float32 (comma-separated, repeatable)");
+  cmd->add_option("--lr", args->qat.learning_rate, "learning rate (Adam, cosine decay)")->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "batch size")->capture_default_str();
+  cmd->add_option("--class-weighting", args->class_weighting, "none, inverse or sqrt_inverse")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "seed for shuffling")->capture_default_str();
+  cmd->add_option("--device", args->device, "cpu, or cuda when libtorch has CUDA")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "threads for libtorch (0: all cores)")->capture_default_str();
+  cmd->add_flag("--json", args->json, "one JSON object with the figures on stdout");
+  return [args] { return run_qat_command(*args); };
 }
 
 }  // namespace edgeai::cli

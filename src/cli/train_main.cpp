@@ -1,6 +1,7 @@
 // `edgeai-train`: the training tool, a binary of its own because it links libtorch. `edgeai
 // train ...` runs it (edgeai looks for it next to itself), so the everyday `edgeai` stays small
 // and quick to start, and its memory figures (bench --json peak_rss_mb) are the runtime's.
+// `edgeai-train qat MODEL.eai ...` (so `edgeai train qat ...`) is quantisation-aware training.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -13,21 +14,28 @@ int main(int argc, char** argv) {
   CLI::App app{"edgeai train: train a model in C++ with libtorch and write it as an .eai bundle"};
   app.name("edgeai train");
   // The train command's options directly on this app: `edgeai-train RECIPE -o OUT.eai ...`.
-  Action action = add_train_command(app);
+  Action train_action = add_train_command(app);
+  Action qat_action = add_qat_command(app);
   app.require_subcommand(0, 0);
   CLI::App* train = app.get_subcommand("train");
   train->name("edgeai train");
-  // Accept both `edgeai-train RECIPE ...` and `edgeai-train train RECIPE ...`.
+  CLI::App* qat = app.get_subcommand("qat");
+  qat->name("edgeai train qat");
+  train->footer("Quantisation-aware training of an existing bundle: edgeai train qat MODEL.eai --help");
+  // Accept `edgeai-train RECIPE ...`, `edgeai-train train RECIPE ...` and `edgeai-train qat MODEL ...`.
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i]);
   if (!args.empty() && args.back() == "train") args.pop_back();
+  const bool is_qat = !args.empty() && args.back() == "qat";
+  if (is_qat) args.pop_back();
+  CLI::App* chosen = is_qat ? qat : train;
   try {
-    train->parse(args);
+    chosen->parse(args);
   } catch (const CLI::ParseError& e) {
-    return train->exit(e);
+    return chosen->exit(e);
   }
   try {
-    return action();
+    return is_qat ? qat_action() : train_action();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgeai: error: %s\n", e.what());
     return 1;

@@ -6,6 +6,7 @@
 #include "train/torch_module.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -531,7 +532,43 @@ RunFn compile_node(const Graph& graph, const Node& node) {
 
 enum class ConstantRole { kPlain, kParameter, kStatistic };
 
+// Symmetric weights use [-127, 127], as compress/quantize.cpp (kWeightMax) does.
+constexpr double kWeightQmax = 127.0;
+
 }  // namespace
+
+torch::Tensor fake_quantize_activation(const torch::Tensor& x, const ActivationQuantization& params) {
+  // Every operation below is float32 element-wise with a float-exact scalar, so it rounds as
+  // quant::quantize_value / dequantize_value do: x / scale (a true division: torch does not turn
+  // it into a multiplication by 1/scale), round half to even (torch::round is nearbyint), the
+  // zero point and clamp exact on integers, (q - zero_point) * scale.
+  const double scale = params.scale;
+  const double zero_point = params.zero_point;
+  const torch::Tensor xd = x.detach();
+  const torch::Tensor q = torch::clamp(torch::round(xd / scale) + zero_point, params.qmin, params.qmax);
+  const torch::Tensor y = (q - zero_point) * scale;
+  if (!x.requires_grad()) return y;
+  // Straight-through inside the representable range: y + (x - x) is y exactly, and its
+  // gradient with respect to x is the mask.
+  const double lo = static_cast<double>(static_cast<float>(params.qmin - params.zero_point) * params.scale);
+  const double hi = static_cast<double>(static_cast<float>(params.qmax - params.zero_point) * params.scale);
+  const torch::Tensor inside = torch::logical_and(xd >= lo, xd <= hi).to(x.scalar_type());
+  return y + (x - xd) * inside;
+}
+
+torch::Tensor fake_quantize_weight_per_channel(const torch::Tensor& w, std::int64_t axis) {
+  const torch::Tensor wd = w.detach();
+  std::vector<std::int64_t> others;
+  for (std::int64_t d = 0; d < wd.dim(); ++d) {
+    if (d != axis) others.push_back(d);
+  }
+  // amax over an empty dim list would reduce everything: a 1-D weight is one value per channel.
+  const torch::Tensor max_abs = others.empty() ? wd.abs() : wd.abs().amax(others, true);
+  const torch::Tensor scale = torch::where(max_abs > 0, max_abs / kWeightQmax, torch::ones_like(max_abs));
+  const torch::Tensor q = torch::clamp(torch::round(wd / scale), -kWeightQmax, kWeightQmax);
+  // Every weight lies inside its channel's range, so the gradient passes through unchanged.
+  return q * scale + (w - wd);
+}
 
 Result<torch::Tensor> to_torch(const Tensor& tensor) {
   std::optional<torch::ScalarType> type = torch_type_of(tensor.dtype());
@@ -636,6 +673,9 @@ GraphModule::GraphModule(Graph graph) : graph_(std::move(graph)) {
     output_slots_.push_back(slots.at(output.name));
   }
   slot_count_ = slots.size();
+  slot_of_value_ = std::move(slots);
+  slot_activation_fq_.assign(slot_count_, std::nullopt);
+  slot_weight_fq_.assign(slot_count_, std::nullopt);
 }
 
 Result<std::shared_ptr<GraphModule>> GraphModule::create(Graph graph) {
@@ -646,6 +686,48 @@ Result<std::shared_ptr<GraphModule>> GraphModule::create(Graph graph) {
   } catch (const std::exception& e) {
     return invalid_argument(e.what());
   }
+}
+
+Status GraphModule::set_fake_quantization(FakeQuantization fq) {
+  const std::string prefix = str_cat("fake quantisation of graph '", graph_.name, "': ");
+  std::vector<std::optional<ActivationQuantization>> activation_fq(slot_count_);
+  std::vector<std::optional<std::int64_t>> weight_fq(slot_count_);
+  for (const auto& [name, p] : fq.activations) {
+    auto it = slot_of_value_.find(name);
+    std::optional<ValueInfo> info = graph_.find_value_info(name);
+    const Tensor* constant = graph_.find_constant(name);
+    const DType dtype = constant != nullptr ? constant->dtype() : info ? info->dtype : DType::kUndefined;
+    if (it == slot_of_value_.end() || dtype != DType::kFloat32) {
+      return invalid_argument(prefix, "'", name, "' is not a float32 value of the graph");
+    }
+    if (!(p.scale > 0.0f) || !std::isfinite(p.scale)) {
+      return invalid_argument(prefix, "'", name, "' has scale ", p.scale, ", must be positive and finite");
+    }
+    if (p.qmin >= p.qmax || p.zero_point < p.qmin || p.zero_point > p.qmax) {
+      return invalid_argument(prefix, "'", name, "' has zero point ", p.zero_point, " outside [", p.qmin, ", ",
+                              p.qmax, "]");
+    }
+    activation_fq[static_cast<std::size_t>(it->second)] = p;
+  }
+  for (const auto& [name, axis] : fq.weights) {
+    const Tensor* w = graph_.find_constant(name);
+    if (w == nullptr || w->dtype() != DType::kFloat32) {
+      return invalid_argument(prefix, "weight '", name, "' is not a float32 constant of the graph");
+    }
+    if (axis < 0 || axis >= static_cast<std::int64_t>(w->shape().size())) {
+      return invalid_argument(prefix, "weight '", name, "' of shape ", shape_to_string(w->shape()),
+                              " has no channel axis ", axis);
+    }
+    const int slot = slot_of_value_.at(name);
+    if (activation_fq[static_cast<std::size_t>(slot)]) {
+      return invalid_argument(prefix, "'", name, "' is named both as an activation and as a weight");
+    }
+    weight_fq[static_cast<std::size_t>(slot)] = axis;
+  }
+  fake_quantization_ = std::move(fq);
+  slot_activation_fq_ = std::move(activation_fq);
+  slot_weight_fq_ = std::move(weight_fq);
+  return Status::ok();
 }
 
 std::vector<std::string> GraphModule::input_names() const {
@@ -660,7 +742,23 @@ std::vector<torch::Tensor> GraphModule::forward(const std::vector<torch::Tensor>
                                      " inputs, the graph has ", input_slots_.size()));
   }
   std::vector<torch::Tensor> slots = slot_init_;
-  for (std::size_t i = 0; i < inputs.size(); ++i) slots[static_cast<std::size_t>(input_slots_[i])] = inputs[i];
+  const bool quantize = !fake_quantization_.empty();
+  if (quantize) {
+    // Weights and constant operands, before the first node reads them.
+    for (std::size_t s = 0; s < slot_count_; ++s) {
+      if (!slots[s].defined()) continue;
+      if (slot_weight_fq_[s]) {
+        slots[s] = fake_quantize_weight_per_channel(slots[s], *slot_weight_fq_[s]);
+      } else if (slot_activation_fq_[s]) {
+        slots[s] = fake_quantize_activation(slots[s], *slot_activation_fq_[s]);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::size_t s = static_cast<std::size_t>(input_slots_[i]);
+    slots[s] = quantize && slot_activation_fq_[s] ? fake_quantize_activation(inputs[i], *slot_activation_fq_[s])
+                                                  : inputs[i];
+  }
   const bool training = is_training();
   std::vector<torch::Tensor> in;
   for (const std::shared_ptr<Step>& step : steps_) {
@@ -674,7 +772,10 @@ std::vector<torch::Tensor> GraphModule::forward(const std::vector<torch::Tensor>
                                        e.what_without_backtrace()));
     }
     for (std::size_t i = 0; i < step->outputs.size() && i < out.size(); ++i) {
-      if (step->outputs[i] >= 0) slots[static_cast<std::size_t>(step->outputs[i])] = std::move(out[i]);
+      if (step->outputs[i] < 0) continue;
+      const std::size_t s = static_cast<std::size_t>(step->outputs[i]);
+      slots[s] = quantize && slot_activation_fq_[s] ? fake_quantize_activation(out[i], *slot_activation_fq_[s])
+                                                    : std::move(out[i]);
     }
   }
   std::vector<torch::Tensor> outputs;

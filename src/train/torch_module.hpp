@@ -8,7 +8,10 @@
 // shape. Everything else in the train layer returns Status / Result.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,39 @@
 #include "graph/graph.hpp"
 
 namespace edgeai {
+
+// Fake quantisation for quantisation-aware training (train/qat.hpp): the forward pass computes
+// exactly what the int8 model computes at the quantisation points, in float.
+//
+// An activation (graph input, node output or constant operand) with per-tensor asymmetric
+// parameters becomes (clamp(round_half_to_even(x / scale) + zero_point, qmin, qmax) -
+// zero_point) * scale: ONNX QuantizeLinear then DequantizeLinear, computed with the same float32
+// division and rounding as quant::quantize_value (kernels/quantization.hpp), so it is bit for bit
+// the value the runtime's QuantizeLinear/DequantizeLinear give. Gradient: straight-through
+// inside the representable range [(qmin - zero_point) * scale, (qmax - zero_point) * scale],
+// zero outside (the clamp cuts the dependence there).
+struct ActivationQuantization {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  std::int32_t qmin = -128;
+  std::int32_t qmax = 127;
+};
+
+struct FakeQuantization {
+  // Per value name: its int8 parameters (fixed, from calibration).
+  std::map<std::string, ActivationQuantization> activations;
+  // Per weight constant: the output-channel axis of its symmetric per-channel int8 form, as the
+  // compressor quantises Conv/Gemm/MatMul weights (compress/quantize.cpp): scale[c] =
+  // max|w[c]| / 127 (1 for an all-zero channel), recomputed from the current weights in every
+  // forward; q = clamp(round_half_to_even(w / scale[c]), -127, 127). Straight-through gradient.
+  std::map<std::string, std::int64_t> weights;
+
+  bool empty() const { return activations.empty() && weights.empty(); }
+};
+
+// The two fake quantisers on their own (used by GraphModule::forward; exposed for tests).
+torch::Tensor fake_quantize_activation(const torch::Tensor& x, const ActivationQuantization& params);
+torch::Tensor fake_quantize_weight_per_channel(const torch::Tensor& w, std::int64_t axis);
 
 // Interprets the nodes with torch ops following the IR's semantics (ONNX opset 13, the
 // reference kernels): Conv 1-D/2-D/3-D (asymmetric pads, groups, dilations, auto_pad), Gemm,
@@ -45,8 +81,18 @@ class GraphModule : public torch::nn::Module {
   // batch statistics only in train() mode.
   std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs);
 
+  // Fake quantisation from now on, in train and eval mode alike: every value named in
+  // fq.activations is replaced by its fake-quantised version where it is produced (graph inputs
+  // on entry, constants before the first node), every weight in fq.weights is fake-quantised
+  // per channel in each forward. Values not named stay float. An empty `fq` turns it off.
+  // Errors: a name that is not a float32 value of the graph, a weight that is not a float32
+  // constant, an axis outside its rank, a non-positive scale or a zero point outside [qmin, qmax].
+  Status set_fake_quantization(FakeQuantization fq);
+  const FakeQuantization& fake_quantization() const { return fake_quantization_; }
+
   // The graph with the current parameter and BatchNormalization statistics values copied into
-  // its constants (float32, contiguous, on the CPU). Structure and other constants unchanged.
+  // its constants (float32, contiguous, on the CPU). Structure and other constants unchanged;
+  // weights are the float ones (fake quantisation is not applied to them).
   Graph to_graph() const;
 
   // The graph as given (constants hold the initial values, not the trained ones).
@@ -70,6 +116,11 @@ class GraphModule : public torch::nn::Module {
   std::vector<torch::Tensor> parameter_tensors_;
   std::vector<std::string> statistic_constants_;
   std::vector<torch::Tensor> statistic_tensors_;
+  std::map<std::string, int> slot_of_value_;  // every value name (input, constant, node output)
+  FakeQuantization fake_quantization_;
+  // Per slot, from fake_quantization_: activation parameters, and the weight's channel axis.
+  std::vector<std::optional<ActivationQuantization>> slot_activation_fq_;
+  std::vector<std::optional<std::int64_t>> slot_weight_fq_;
 };
 
 // The IR dtype <-> torch scalar type and tensor copies (always CPU, contiguous, owned).

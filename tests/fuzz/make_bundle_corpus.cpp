@@ -75,6 +75,15 @@ Bundle with_manifest() {
   return b;
 }
 
+// A bundle whose 8 KiB int8 weight is stored as a zstd frame (format 2.0): the decoder's path.
+Bundle coded_weight() {
+  Bundle b = tiny();
+  std::vector<std::int8_t> w(8192, 0);
+  for (std::size_t i = 0; i < w.size(); i += 5) w[i] = static_cast<std::int8_t>(i % 11) - 5;
+  b.graph.constants["coded"] = Tensor::from_vector<std::int8_t>({8192}, w);
+  return b;
+}
+
 Bundle empty_graph() {
   Bundle b;
   b.manifest.created_at = "2024-01-01T00:00:00Z";
@@ -96,9 +105,12 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const std::pair<const char*, Bundle> seeds[] = {
-      {"tiny", tiny()}, {"attrs", every_attribute()}, {"manifest", with_manifest()}, {"empty", empty_graph()}};
+      {"tiny", tiny()},         {"attrs", every_attribute()}, {"manifest", with_manifest()},
+      {"coded", coded_weight()}, {"empty", empty_graph()}};
   for (const auto& [name, bundle] : seeds) {
-    edgeai::Result<std::vector<std::uint8_t>> bytes = edgeai::serialize_bundle(bundle);
+    edgeai::BundleWriteOptions options;
+    options.entropy_code_constants = std::string(name) == "coded";
+    edgeai::Result<std::vector<std::uint8_t>> bytes = edgeai::serialize_bundle(bundle, options);
     if (!bytes.is_ok()) {
       std::fprintf(stderr, "%s: %s\n", name, bytes.status().to_string().c_str());
       return 1;
