@@ -99,24 +99,14 @@ class MaxPoolKernel final : public Kernel {
     for (std::int64_t ox = 0; ox < g.out[2]; ++ox) {
       T best = std::numeric_limits<T>::lowest();
       std::int64_t best_index = -1;
-      for (std::int64_t kz = 0; kz < g.k[0]; ++kz) {
-        const std::int64_t iz = g.input_index(0, oz, kz);
-        if (iz < 0 || iz >= g.in[0]) continue;
-        for (std::int64_t ky = 0; ky < g.k[1]; ++ky) {
-          const std::int64_t iy = g.input_index(1, oy, ky);
-          if (iy < 0 || iy >= g.in[1]) continue;
-          for (std::int64_t kx = 0; kx < g.k[2]; ++kx) {
-            const std::int64_t ix = g.input_index(2, ox, kx);
-            if (ix < 0 || ix >= g.in[2]) continue;
-            const T v = x_plane[(iz * g.in[1] + iy) * g.in[2] + ix];
-            if (best_index < 0 || v > best) {
-              best = v;
-              best_index =
-                  column_major_indices_ ? iz + (iy + ix * g.in[1]) * g.in[0] : (iz * g.in[1] + iy) * g.in[2] + ix;
-            }
-          }
+      for_each_window_tap(g, oz, oy, ox, [&](const WindowTap& t) {
+        const T v = x_plane[(t.iz * g.in[1] + t.iy) * g.in[2] + t.ix];
+        if (best_index < 0 || v > best) {
+          best = v;
+          best_index = column_major_indices_ ? t.iz + (t.iy + t.ix * g.in[1]) * g.in[0]
+                                             : (t.iz * g.in[1] + t.iy) * g.in[2] + t.ix;
         }
-      }
+      });
       y_row[ox] = best;
       index_row[ox] = best_index < 0 ? -1 : plane_offset + best_index;
     }

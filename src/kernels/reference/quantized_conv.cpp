@@ -58,22 +58,12 @@ void integer_conv(const IntegerConvProblem& p, const TX* x, const TW* w, Store s
             for (std::int64_t c = 0; c < in_per_group; ++c) {
               const TX* x_plane = x + (n * p.channels + first_channel + c) * g.in_plane();
               const TW* w_kernel = w + (m * in_per_group + c) * kernel_size;
-              for (std::int64_t kz = 0; kz < g.k[0]; ++kz) {
-                const std::int64_t iz = g.input_index(0, oz, kz);
-                if (iz < 0 || iz >= g.in[0]) continue;
-                for (std::int64_t ky = 0; ky < g.k[1]; ++ky) {
-                  const std::int64_t iy = g.input_index(1, oy, ky);
-                  if (iy < 0 || iy >= g.in[1]) continue;
-                  for (std::int64_t kx = 0; kx < g.k[2]; ++kx) {
-                    const std::int64_t ix = g.input_index(2, ox, kx);
-                    if (ix < 0 || ix >= g.in[2]) continue;
-                    const std::int32_t x_value = x_plane[(iz * g.in[1] + iy) * g.in[2] + ix];
-                    const std::int32_t w_value = w_kernel[(kz * g.k[1] + ky) * g.k[2] + kx];
-                    // Each product fits int32: |x - x_zp|, |w - w_zp| <= 255.
-                    acc += static_cast<std::int64_t>((x_value - p.x_zero_point) * (w_value - w_zero_point));
-                  }
-                }
-              }
+              for_each_window_tap(g, oz, oy, ox, [&](const WindowTap& t) {
+                const std::int32_t x_value = x_plane[(t.iz * g.in[1] + t.iy) * g.in[2] + t.ix];
+                const std::int32_t w_value = w_kernel[(t.kz * g.k[1] + t.ky) * g.k[2] + t.kx];
+                // Each product fits int32: |x - x_zp|, |w - w_zp| <= 255.
+                acc += static_cast<std::int64_t>((x_value - p.x_zero_point) * (w_value - w_zero_point));
+              });
             }
             store(m, y_index, saturate_to_int32(acc));
           }

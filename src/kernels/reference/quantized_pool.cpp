@@ -117,19 +117,9 @@ class QLinearAveragePoolKernel final : public Kernel {
         for (std::int64_t oy = 0; oy < g.out[1]; ++oy) {
           for (std::int64_t ox = 0; ox < g.out[2]; ++ox, ++y) {
             std::int64_t sum = 0;
-            for (std::int64_t kz = 0; kz < g.k[0]; ++kz) {
-              const std::int64_t iz = g.input_index(0, oz, kz);
-              if (iz < 0 || iz >= g.in[0]) continue;
-              for (std::int64_t ky = 0; ky < g.k[1]; ++ky) {
-                const std::int64_t iy = g.input_index(1, oy, ky);
-                if (iy < 0 || iy >= g.in[1]) continue;
-                for (std::int64_t kx = 0; kx < g.k[2]; ++kx) {
-                  const std::int64_t ix = g.input_index(2, ox, kx);
-                  if (ix < 0 || ix >= g.in[2]) continue;
-                  sum += static_cast<std::int32_t>(x_plane[(iz * g.in[1] + iy) * g.in[2] + ix]) - x_zero_point;
-                }
-              }
-            }
+            for_each_window_tap(g, oz, oy, ox, [&](const WindowTap& t) {
+              sum += static_cast<std::int32_t>(x_plane[(t.iz * g.in[1] + t.iy) * g.in[2] + t.ix]) - x_zero_point;
+            });
             const std::int64_t count = average_window_extent(g, 0, oz, count_include_pad_) *
                                        average_window_extent(g, 1, oy, count_include_pad_) *
                                        average_window_extent(g, 2, ox, count_include_pad_);

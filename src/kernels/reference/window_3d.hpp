@@ -69,6 +69,33 @@ inline Result<Window3d> make_window_3d(const Node& node, const Shape& x, const s
   return p;
 }
 
+// One tap of a window that lies inside the input: input coordinates and kernel coordinates.
+struct WindowTap {
+  std::int64_t iz, iy, ix;  // input position
+  std::int64_t kz, ky, kx;  // kernel offset
+};
+
+// Calls visit(tap) for every tap of the window of output (oz, oy, ox) that lies inside the
+// input; taps over the padding are skipped (they read 0, or the zero point, or nothing).
+// The plain loop the reference kernels share; the input's flat offset in its plane is
+// (iz * in[1] + iy) * in[2] + ix, the kernel's (kz * k[1] + ky) * k[2] + kx.
+template <typename Visit>
+void for_each_window_tap(const Window3d& g, std::int64_t oz, std::int64_t oy, std::int64_t ox, Visit visit) {
+  for (std::int64_t kz = 0; kz < g.k[0]; ++kz) {
+    const std::int64_t iz = g.input_index(0, oz, kz);
+    if (iz < 0 || iz >= g.in[0]) continue;
+    for (std::int64_t ky = 0; ky < g.k[1]; ++ky) {
+      const std::int64_t iy = g.input_index(1, oy, ky);
+      if (iy < 0 || iy >= g.in[1]) continue;
+      for (std::int64_t kx = 0; kx < g.k[2]; ++kx) {
+        const std::int64_t ix = g.input_index(2, ox, kx);
+        if (ix < 0 || ix >= g.in[2]) continue;
+        visit(WindowTap{iz, iy, ix, kz, ky, kx});
+      }
+    }
+  }
+}
+
 // Calls visit(x_row, x_offset, ox_begin, ox_end) for every (kz, ky, kx) tap of output row
 // (oz, oy) that lies inside the input: the input column of output column ox is
 // ox * stride + x_offset in x_row.
