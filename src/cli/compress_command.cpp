@@ -1,12 +1,15 @@
-// `edgeai compress MODEL -o OUT.eai`: int8 post-training quantisation (calibrated on a data
-// set), or weight-only int4/fp16; per-layer error, accuracy budget, pre-flight advice and a
-// report (--report out.html, --json).
+// `edgeai compress MODEL -o OUT.eai`: magnitude pruning (optional, first), then int8 post-training
+// quantisation (calibrated on a data set), or weight-only int4/fp16, or none (fp32); per-layer
+// error, accuracy budget, pre-flight advice and a report (--report out.html, --json).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -40,7 +43,28 @@ struct CompressArgs {
   bool json = false;
   bool quiet = false;
   bool no_entropy_coding = false;
+  // Sparsity, or share of filters with --prune-structured; NaN: not given (no pruning).
+  double prune = std::numeric_limits<double>::quiet_NaN();
+  bool prune_structured = false;
+  std::string prune_scope;
+  std::vector<std::string> prune_keep;
 };
+
+// Node names from repeatable comma-separated lists, each checked against the graph.
+std::set<std::string> node_names(const std::vector<std::string>& lists, const Graph& graph, const std::string& option) {
+  std::set<std::string> names;
+  for (const std::string& list : lists) {
+    std::stringstream ss(list);
+    for (std::string name; std::getline(ss, name, ',');) {
+      if (name.empty()) continue;
+      const bool exists =
+          std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const Node& n) { return n.name == name; });
+      if (!exists) throw CommandError(option + ": the model has no node '" + name + "' (see `edgeai inspect`)");
+      names.insert(name);
+    }
+  }
+  return names;
+}
 
 // Random standard-normal inputs shaped like the model's (unknown dimensions become 1): a last
 // resort when no data is at hand, so it is loud about it.
@@ -69,19 +93,22 @@ LabeledData random_calibration(const Graph& graph, std::int64_t count) {
   return data;
 }
 
-// Median latency of `runs` runs on sample 0, one thread, after one warm-up run.
-double median_latency_ms(const Graph& graph, const LabeledData& data, int runs = 15) {
+// Median latency on sample 0, one thread, after one warm-up run: up to 15 runs, fewer when
+// they take over 2 s together (the int8 reference kernels on a large model), at least 3.
+double median_latency_ms(const Graph& graph, const LabeledData& data) {
   std::unique_ptr<Session> session = check(Session::create(graph));
   SampleFeeder feeder = check(SampleFeeder::create(graph.inputs, data));
   check(session->run(feeder.sample(0)));
   std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
+  double total_ms = 0.0;
+  while (ms.size() < 15 && (ms.size() < 3 || total_ms < 2000.0)) {
     const auto start = std::chrono::steady_clock::now();
     check(session->run(feeder.sample(0)));
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    total_ms += ms.back();
   }
-  std::nth_element(ms.begin(), ms.begin() + runs / 2, ms.end());
-  return ms[static_cast<std::size_t>(runs / 2)];
+  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
 }
 
 std::int64_t file_bytes(const std::string& path) {
@@ -99,15 +126,24 @@ int run_compress(const CompressArgs& args) {
   options.calibration.percentile = args.percentile;
   if (args.percentile <= 50.0 || args.percentile > 100.0) throw CommandError("--percentile must be in (50, 100]");
   options.quantize.strict = args.strict;
-  for (const std::string& list : args.keep_float) {
-    std::stringstream ss(list);
-    for (std::string name; std::getline(ss, name, ',');) {
-      if (name.empty()) continue;
-      const bool exists = std::any_of(source.graph.nodes.begin(), source.graph.nodes.end(),
-                                      [&](const Node& n) { return n.name == name; });
-      if (!exists) throw CommandError("--keep-float: the model has no node '" + name + "' (see `edgeai inspect`)");
-      options.quantize.keep_float.insert(name);
+  options.quantize.keep_float = node_names(args.keep_float, source.graph, "--keep-float");
+  if (!std::isnan(args.prune)) {
+    if (!(args.prune >= 0.0 && args.prune < 1.0)) {
+      throw CommandError("--prune must lie in [0, 1): the share of weights (or filters) to remove");
     }
+    PruneOptions prune;
+    prune.amount = args.prune;
+    prune.structured = args.prune_structured;
+    if (!args.prune_scope.empty()) {
+      if (args.prune_structured) {
+        throw CommandError("--prune-scope applies to unstructured pruning, not --prune-structured");
+      }
+      prune.scope = check(parse_prune_scope(args.prune_scope));
+    }
+    prune.keep = node_names(args.prune_keep, source.graph, "--prune-keep");
+    options.prune = std::move(prune);
+  } else if (args.prune_structured || !args.prune_scope.empty() || !args.prune_keep.empty()) {
+    throw CommandError("--prune-structured, --prune-scope and --prune-keep need --prune AMOUNT");
   }
   options.sqnr_samples = args.sqnr_samples;
   options.int4_block_size = args.int4_block;
@@ -184,7 +220,9 @@ int run_compress(const CompressArgs& args) {
                                                   evaluation ? &*evaluation : nullptr, options, progress));
   for (const std::string& w : result.warnings) std::fprintf(stderr, "edgeai: warning: %s\n", w.c_str());
   BundleWriteOptions write_options;
-  write_options.entropy_code_constants = !args.no_entropy_coding && options.weights != WeightFormat::kFp16;
+  // fp16 weights gain too little from zstd, unless pruning made runs of zeros.
+  write_options.entropy_code_constants =
+      !args.no_entropy_coding && (options.weights != WeightFormat::kFp16 || options.prune.has_value());
   check(write_bundle(result.bundle, args.output, write_options));
 
   report.result = &result;
@@ -220,16 +258,38 @@ int run_compress(const CompressArgs& args) {
     if (l.precision != "float32") ++quantized;
     else if (l.op_type != "Shape" && l.op_type != "Gather") ++kept;
   }
-  std::printf("layers: %d compressed, %d float32\n", quantized, kept);
+  if (options.weights == WeightFormat::kInt8) {
+    std::printf("layers: %d int8, %d float32\n", quantized, kept);
+  } else if (options.weights != WeightFormat::kFp32) {
+    std::printf("layers: %d with %s weights; the others have no weights to compress\n", quantized, args.weights.c_str());
+  }
+  if (!result.pruning.empty()) {
+    std::int64_t zeros = 0, weights = 0, before = 0;
+    for (const PrunedLayer& l : result.pruned_layers) {
+      zeros += l.zeros, weights += l.weights, before += l.original_weights;
+    }
+    std::printf("pruning: %s: %lld of %lld weights left, %lld of them zero (%.1f %%)\n", result.pruning.c_str(),
+                static_cast<long long>(weights), static_cast<long long>(before), static_cast<long long>(zeros),
+                weights > 0 ? 100.0 * static_cast<double>(zeros) / static_cast<double>(weights) : 0.0);
+    for (const PrunedLayer& l : result.pruned_layers) {
+      std::string channels;
+      if (l.original_channels > 0) channels = str_cat(", ", l.channels, " of ", l.original_channels, " channels");
+      std::printf("  %-24s %-8s %9lld weights, %5.1f %% zero%s%s%s\n", l.node.c_str(), l.op_type.c_str(),
+                  static_cast<long long>(l.weights), 100.0 * l.sparsity(), channels.c_str(), l.note.empty() ? "" : ": ",
+                  l.note.c_str());
+    }
+  }
+  const std::string compressed_name =
+      !options.prune ? args.weights : options.weights == WeightFormat::kFp32 ? "pruned" : "pruned " + args.weights;
   if (result.accuracy) {
     const AccuracyFigures& a = *result.accuracy;
     std::printf("top-1 on %s (%lld samples): fp32 %.2f %%, %s %.2f %% (drop %.2f points); labels agree on %.2f %%\n",
-                args.eval.c_str(), static_cast<long long>(a.samples), a.fp32_top1, args.weights.c_str(),
+                args.eval.c_str(), static_cast<long long>(a.samples), a.fp32_top1, compressed_name.c_str(),
                 a.compressed_top1, a.fp32_top1 - a.compressed_top1, a.label_agreement);
   }
   if (report.fp32_latency_ms) {
-    std::printf("latency (median, 1 thread): fp32 %.3f ms, %s %.3f ms\n", *report.fp32_latency_ms, args.weights.c_str(),
-                *report.compressed_latency_ms);
+    std::printf("latency (median, 1 thread): fp32 %.3f ms, %s %.3f ms\n", *report.fp32_latency_ms,
+                compressed_name.c_str(), *report.compressed_latency_ms);
   }
   for (const std::string& line : report.error_advice) std::printf("error: %s\n", line.c_str());
   if (!args.report.empty()) std::printf("report: %s\n", args.report.c_str());
@@ -241,11 +301,22 @@ int run_compress(const CompressArgs& args) {
 Action add_compress_command(CLI::App& app) {
   auto args = std::make_shared<CompressArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "compress", "Quantise a model: int8 (calibrated), or weight-only int4/fp16; with a per-layer error report");
+      "compress",
+      "Prune and/or quantise a model: int8 (calibrated), weight-only int4/fp16, or fp32 (pruning alone); with a "
+      "per-layer error report");
   cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->output, "compressed bundle to write (.eai)")->required();
-  cmd->add_option("--weights", args->weights, "int8 (weights and activations), int4 or fp16 (weight-only)")
+  cmd->add_option("--weights", args->weights,
+                  "int8 (weights and activations), int4 or fp16 (weight-only), fp32 (no quantisation)")
       ->capture_default_str();
+  cmd->add_option("--prune", args->prune,
+                  "prune first: zero this share of the Conv/Gemm/MatMul weights of smallest magnitude, or with "
+                  "--prune-structured remove this share of each Conv's filters; in [0, 1)");
+  cmd->add_flag("--prune-structured", args->prune_structured,
+                "remove whole Conv filters (smallest L2 norm) and rewrite the layers that read them");
+  cmd->add_option("--prune-scope", args->prune_scope,
+                  "unstructured: global (one threshold over all layers, default) or layer (the same sparsity in each)");
+  cmd->add_option("--prune-keep", args->prune_keep, "node names to leave unpruned (comma-separated, repeatable)");
   cmd->add_option("--calib", args->calib,
                   "calibration data: fashion-mnist:train, mitdb:DS1, magnetic-tile:train, a folder (class folders of "
                   "images, or .npy files), or random");

@@ -15,15 +15,17 @@ std::string_view weight_format_name(WeightFormat format) {
     case WeightFormat::kInt8: return "int8";
     case WeightFormat::kInt4: return "int4";
     case WeightFormat::kFp16: return "fp16";
+    case WeightFormat::kFp32: return "fp32";
   }
   return "?";
 }
 
 Result<WeightFormat> parse_weight_format(std::string_view name) {
-  for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kInt4, WeightFormat::kFp16}) {
+  for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kInt4, WeightFormat::kFp16, WeightFormat::kFp32}) {
     if (name == weight_format_name(f)) return f;
   }
-  return invalid_argument("unknown weight format '", name, "': use int8 (full int8), int4 or fp16 (weight-only)");
+  return invalid_argument("unknown weight format '", name,
+                          "': use int8 (full int8), int4 or fp16 (weight-only), or fp32 (no quantisation)");
 }
 
 namespace {
@@ -111,22 +113,35 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
   std::map<std::string, std::string> facts{{"compression.weights", std::string(weight_format_name(options.weights))},
                                            {"compression.source_version", source.manifest.version}};
 
+  // What gets quantised: the source's graph, or its pruned form.
+  Graph graph = source.graph;
+  if (options.prune) {
+    EDGEAI_ASSIGN_OR_RETURN(PruneResult pruned, prune_graph(source.graph, *options.prune));
+    if (progress) progress("pruning", 1, 1);
+    result.pruning = pruned.description;
+    result.pruned_layers = std::move(pruned.layers);
+    facts["compression.pruning"] = pruned.description;
+    graph = std::move(pruned.graph);
+  }
+
   if (options.weights != WeightFormat::kInt8) {
-    EDGEAI_ASSIGN_OR_RETURN(WeightOnlyGraph w, compress_weights(source.graph, options.weights == WeightFormat::kInt4
-                                                                                  ? WeightOnlyFormat::kInt4
-                                                                                  : WeightOnlyFormat::kFp16,
-                                                                options.int4_block_size, options.quantize.keep_float));
+    WeightOnlyGraph w{graph, {}};
+    if (options.weights != WeightFormat::kFp32) {
+      const WeightOnlyFormat format =
+          options.weights == WeightFormat::kInt4 ? WeightOnlyFormat::kInt4 : WeightOnlyFormat::kFp16;
+      EDGEAI_ASSIGN_OR_RETURN(w, compress_weights(graph, format, options.int4_block_size, options.quantize.keep_float));
+    }
     if (options.weights == WeightFormat::kInt4) facts["compression.int4_block_size"] = str_cat(options.int4_block_size);
     std::map<std::string, std::int64_t> macs;
     if (calibration != nullptr && calibration->size() > 0) {
-      EDGEAI_ASSIGN_OR_RETURN(macs, macs_per_node(source.graph, *calibration));
+      EDGEAI_ASSIGN_OR_RETURN(macs, macs_per_node(graph, *calibration));
     }
-    for (const Node& n : source.graph.nodes) {
+    for (const Node& n : graph.nodes) {
       LayerReport l{n.name, n.op_type, "float32", "", macs[n.name], std::nullopt};
       auto it = w.compressed_nodes.find(n.name);
       if (it != w.compressed_nodes.end()) {
         l.precision = str_cat(weight_format_name(options.weights), " weights");
-      } else {
+      } else if (options.weights != WeightFormat::kFp32) {
         l.reason = "no weights to compress";
       }
       result.layers.push_back(std::move(l));
@@ -142,8 +157,13 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
 
   if (calibration == nullptr) return invalid_argument("int8 quantisation needs calibration data (--calib)");
   EDGEAI_ASSIGN_OR_RETURN(Int8Calibration calibrated,
-                          calibrate_int8(source.graph, *calibration, options.calibration, progress));
-  return compress_int8(source, calibrated, *calibration, evaluation, options, progress);
+                          calibrate_int8(graph, *calibration, options.calibration, progress));
+  EDGEAI_ASSIGN_OR_RETURN(CompressionResult int8,
+                          compress_int8(source, calibrated, *calibration, evaluation, options, progress));
+  if (!result.pruning.empty()) int8.bundle.manifest.metadata["compression.pruning"] = result.pruning;
+  int8.pruning = std::move(result.pruning);
+  int8.pruned_layers = std::move(result.pruned_layers);
+  return int8;
 }
 
 Result<Int8Calibration> calibrate_int8(const Graph& graph, const LabeledData& calibration,

@@ -1,7 +1,7 @@
-// The compression pipeline behind `edgeai compress`: calibrate, quantise (int8, or weight-only
-// int4/fp16), measure per-layer error, keep the most sensitive layers in float32 until an
-// accuracy budget holds, and produce the compressed bundle with everything the report shows.
-// Tool side (compress).
+// The compression pipeline behind `edgeai compress`: prune (optional), calibrate, quantise (int8,
+// or weight-only int4/fp16), measure per-layer error, keep the most sensitive layers in float32
+// until an accuracy budget holds, and produce the compressed bundle with everything the report
+// shows. Tool side (compress).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compress/calibration.hpp"
+#include "compress/prune.hpp"
 #include "compress/quantize.hpp"
 #include "compress/sensitivity.hpp"
 #include "data/labeled_data.hpp"
@@ -21,11 +22,14 @@ enum class WeightFormat {
   kInt8,  // full int8: weights and activations (the default)
   kInt4,  // weight-only: group-wise int4 weights, float32 compute
   kFp16,  // weight-only: float16 weights, float32 compute
+  kFp32,  // no quantisation (pruning alone)
 };
 std::string_view weight_format_name(WeightFormat format);
 Result<WeightFormat> parse_weight_format(std::string_view name);
 
 struct CompressOptions {
+  // Magnitude pruning of the float graph before `weights` is applied (nullopt: none).
+  std::optional<PruneOptions> prune;
   WeightFormat weights = WeightFormat::kInt8;
   CalibrationOptions calibration;
   QuantizeOptions quantize;
@@ -68,9 +72,12 @@ struct CompressionResult {
   std::int64_t calibration_samples = 0;
   std::optional<AccuracyFigures> accuracy;
   std::vector<MixedPrecisionStep> budget_search;  // what the accuracy budget tried
+  std::string pruning;                     // PruneResult::description; empty when not pruned
+  std::vector<PrunedLayer> pruned_layers;  // per prunable layer, when pruned
 };
 
-// Compresses `source`. `calibration` is required for int8 (its samples set the activation
+// Compresses `source` (pruned first when options.prune is set; the accuracy figures compare with
+// the unpruned float model). `calibration` is required for int8 (its samples set the activation
 // ranges and the per-layer error table); weight-only formats ignore it. `evaluation`, when
 // given, yields the accuracy figures and drives the accuracy budget.
 Result<CompressionResult> compress_model(const Bundle& source, const LabeledData* calibration,

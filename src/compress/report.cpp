@@ -68,6 +68,17 @@ std::string report_to_json(const CompressionReport& r) {
     layers.push_back(row);
   }
   j["layers"] = layers;
+  if (!r.result->pruning.empty()) {
+    json pruned = json::array();
+    for (const PrunedLayer& l : r.result->pruned_layers) {
+      json row = {{"node", l.node},       {"op_type", l.op_type},   {"original_weights", l.original_weights},
+                  {"weights", l.weights}, {"zeros", l.zeros},       {"sparsity", l.sparsity()}};
+      if (l.original_channels > 0) row["original_channels"] = l.original_channels, row["channels"] = l.channels;
+      if (!l.note.empty()) row["note"] = l.note;
+      pruned.push_back(row);
+    }
+    j["pruning"] = {{"method", r.result->pruning}, {"layers", pruned}};
+  }
   if (r.result->accuracy) {
     const AccuracyFigures& a = *r.result->accuracy;
     json classes = json::array();
@@ -156,6 +167,20 @@ std::string report_to_html(const CompressionReport& r) {
     h += "<h2>Accuracy budget search</h2><table><tr><th>layers kept float32</th><th>top-1 %</th></tr>";
     for (const MixedPrecisionStep& s : r.result->budget_search) {
       h += "<tr><td>" + std::to_string(s.float_layers) + "</td><td>" + fixed(s.top1, 2) + "</td></tr>";
+    }
+    h += "</table>\n";
+  }
+  if (!r.result->pruning.empty()) {
+    h += "<h2>Pruning: " + escape_html(r.result->pruning) +
+         "</h2><table><tr><th>node</th><th>op</th><th>weights</th><th>zero</th><th>sparsity %</th>"
+         "<th>channels</th><th>note</th></tr>\n";
+    for (const PrunedLayer& l : r.result->pruned_layers) {
+      h += "<tr><td>" + escape_html(l.node) + "</td><td class=\"l\">" + escape_html(l.op_type) + "</td><td>" +
+           std::to_string(l.original_weights) +
+           (l.weights != l.original_weights ? " &rarr; " + std::to_string(l.weights) : "") + "</td><td>" +
+           std::to_string(l.zeros) + "</td><td>" + fixed(100.0 * l.sparsity(), 1) + "</td><td>" +
+           (l.original_channels > 0 ? std::to_string(l.channels) + " of " + std::to_string(l.original_channels) : "") +
+           "</td><td class=\"l\">" + escape_html(l.note) + "</td></tr>\n";
     }
     h += "</table>\n";
   }

@@ -1,7 +1,8 @@
 // The compression report: size before/after and the factor, the per-layer table (precision,
-// multiply-adds, SQNR), accuracy of fp32 vs compressed (top-1, label agreement, per class),
-// latency before/after, and the advice; as JSON (`--json`) and as one self-contained HTML page
-// (`--report out.html`, no scripts or external files). Tool side (compress).
+// multiply-adds, SQNR), pruning per layer (sparsity, channels kept), accuracy of fp32 vs
+// compressed (top-1, label agreement, per class), latency before/after, and the advice; as JSON
+// (`--json`) and as one self-contained HTML page (`--report out.html`, no scripts or external
+// files). Tool side (compress).
 #pragma once
 
 #include <optional>
@@ -16,7 +17,7 @@ struct CompressionReport {
   std::string model;
   std::string source_path;
   std::string output_path;
-  std::string weights;      // "int8", "int4", "fp16"
+  std::string weights;      // "int8", "int4", "fp16", "fp32"
   std::string calibration;  // method and data, or empty
   std::string cpu;
   std::int64_t source_bytes = 0;
