@@ -37,6 +37,7 @@ struct CompressArgs {
   std::int64_t eval_samples = -1;
   double max_accuracy_drop = -1.0;
   int max_float_layers = -1;
+  bool budget_per_class = false;
   std::int64_t sqnr_samples = 32;
   int int4_block = 64;
   std::string report;
@@ -148,6 +149,7 @@ int run_compress(const CompressArgs& args) {
   options.sqnr_samples = args.sqnr_samples;
   options.int4_block_size = args.int4_block;
   options.max_float_layers = args.max_float_layers;
+  options.budget_per_class = args.budget_per_class;
   if (args.max_accuracy_drop >= 0.0) options.max_accuracy_drop = args.max_accuracy_drop;
   if (options.max_accuracy_drop && args.eval.empty()) {
     throw CommandError("--max-accuracy-drop needs --eval DATA to measure the drop on");
@@ -333,6 +335,8 @@ Action add_compress_command(CLI::App& app) {
   cmd->add_option("--max-accuracy-drop", args->max_accuracy_drop,
                   "mixed precision: keep the most sensitive layers float32 until top-1 on --eval drops at most "
                   "this many points");
+  cmd->add_flag("--budget-per-class", args->budget_per_class,
+                "the accuracy budget also binds each class's Se and +P (classes with >= 100 samples in --eval)");
   cmd->add_option("--max-float-layers", args->max_float_layers,
                   "the most layers the accuracy budget may keep float32 (default: half)");
   cmd->add_option("--sqnr-samples", args->sqnr_samples, "samples for the per-layer SQNR table")->capture_default_str();

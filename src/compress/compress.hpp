@@ -39,6 +39,11 @@ struct CompressOptions {
   // float32 until top-1 drops by at most this many points (nullopt: no budget).
   std::optional<double> max_accuracy_drop;
   int max_float_layers = -1;  // the most layers the budget may keep in float (-1: half of them)
+  // The budget also binds every class's sensitivity and positive predictivity (classes with at
+  // least `budget_min_class_support` samples in the evaluation set): for imbalanced problems such
+  // as ECG beats, where top-1 hides what happens to the rare classes.
+  bool budget_per_class = false;
+  std::int64_t budget_min_class_support = 100;
 };
 
 struct LayerReport {
@@ -63,6 +68,7 @@ struct AccuracyFigures {
 struct MixedPrecisionStep {
   int float_layers = 0;
   double top1 = 0.0;
+  double drop = 0.0;  // the budgeted figure: top-1 drop, or the largest per-class drop too
 };
 
 struct CompressionResult {

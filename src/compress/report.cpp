@@ -95,7 +95,7 @@ std::string report_to_json(const CompressionReport& r) {
   }
   if (!r.result->budget_search.empty()) {
     json steps = json::array();
-    for (const MixedPrecisionStep& s : r.result->budget_search) steps.push_back({{"float_layers", s.float_layers}, {"top1", s.top1}});
+    for (const MixedPrecisionStep& s : r.result->budget_search) steps.push_back({{"float_layers", s.float_layers}, {"top1", s.top1}, {"drop", s.drop}});
     j["accuracy_budget_search"] = steps;
   }
   j["preflight"] = r.preflight;
@@ -164,9 +164,9 @@ std::string report_to_html(const CompressionReport& r) {
     h += "</table>\n";
   }
   if (!r.result->budget_search.empty()) {
-    h += "<h2>Accuracy budget search</h2><table><tr><th>layers kept float32</th><th>top-1 %</th></tr>";
+    h += "<h2>Accuracy budget search</h2><table><tr><th>layers kept float32</th><th>top-1 %</th><th>drop (points)</th></tr>";
     for (const MixedPrecisionStep& s : r.result->budget_search) {
-      h += "<tr><td>" + std::to_string(s.float_layers) + "</td><td>" + fixed(s.top1, 2) + "</td></tr>";
+      h += "<tr><td>" + std::to_string(s.float_layers) + "</td><td>" + fixed(s.top1, 2) + "</td><td>" + fixed(s.drop, 2) + "</td></tr>";
     }
     h += "</table>\n";
   }

@@ -194,6 +194,21 @@ TEST(AccuracyBudget, KeepsSensitiveLayersFloatOrSaysItCannot) {
   ASSERT_EQ(result->budget_search.size(), 2u);
   EXPECT_EQ(result->budget_search[1].float_layers, 1);
   EXPECT_EQ(result->layers[0].precision, "float32");
+
+  // Per class: the saturated int8 model calls almost everything class 0, so classes 1 and 2 lose
+  // nearly all their sensitivity — a far larger drop than top-1's — and the budget says so.
+  options.budget_per_class = true;
+  options.budget_min_class_support = 10;
+  options.max_float_layers = 0;
+  result = compress_model(bundle_of(g), &tiny, &eval, options);
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("(per class)"), std::string::npos) << result.status().message();
+  options.max_float_layers = 1;
+  result = compress_model(bundle_of(g), &tiny, &eval, options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  ASSERT_EQ(result->budget_search.size(), 2u);
+  EXPECT_GT(result->budget_search[0].drop, 100.0 - plain->accuracy->compressed_top1);  // worse than top-1's drop
+  EXPECT_EQ(result->budget_search[1].drop, 0.0);
 }
 
 TEST_F(QuantizeSmallCnn, EmptyCalibrationSetIsAnError) {
