@@ -42,6 +42,7 @@ Action add_compress_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
 Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
+Action add_prune_command(CLI::App& app);  // `edgeai train prune`: pruning + fine-tuning, in edgeai-train
 // `edgeai train ...`: execs edgeai-train next to this binary.
 int run_train_tool(int argc, char** argv);
 

@@ -2,7 +2,8 @@
 // bundle (labels, preprocessing, golden vectors), then evaluates the bundle on the test set
 // with the edgeai runtime and checks it agrees with libtorch. With `--qat OUT.eai` it then
 // fine-tunes with fake quantisation and writes the int8 bundle too. `edgeai train qat MODEL.eai`
-// does quantisation-aware training of an existing bundle.
+// does quantisation-aware training of an existing bundle; `edgeai train prune MODEL.eai` prunes
+// it and fine-tunes what is left.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,7 +15,9 @@
 #include "data/dataset_spec.hpp"
 #include "data/evaluate.hpp"
 #include "runtime/session.hpp"
+#include "compress/compress.hpp"
 #include "train/export.hpp"
+#include "train/prune_finetune.hpp"
 #include "train/qat.hpp"
 #include "train/recipes/recipes.hpp"
 #include "train/torch_module.hpp"
@@ -265,6 +268,159 @@ int run_qat_command(const QatCommandArgs& args) {
   return 0;
 }
 
+struct PruneCommandArgs {
+  std::string model;
+  std::string data;
+  std::string output;
+  std::string eval;
+  double amount = -1.0;
+  bool structured = false;
+  std::string scope;
+  std::vector<std::string> keep;
+  int epochs = 1;
+  std::int64_t limit = -1;  // training samples for fine-tuning, spread evenly (-1: all)
+  double learning_rate = prune_fine_tune_options().learning_rate;
+  bool no_fine_tune = false;
+  int batch_size = 64;
+  std::uint64_t seed = 42;
+  std::string class_weighting = "none";
+  std::string device = "cpu";
+  int threads = 0;
+  bool json = false;
+};
+
+int run_prune_command(const PruneCommandArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!(args.amount >= 0.0 && args.amount < 1.0)) {
+    throw CommandError("--amount must lie in [0, 1): the share of weights (or with --structured, of filters) to remove");
+  }
+  if (args.epochs < 1) throw CommandError("--epochs must be >= 1");
+  const Bundle fp32 = check(read_bundle(args.model));
+  FILE* log = args.json ? stderr : stdout;
+  std::string description;
+  std::optional<LabeledData> train;
+  if (!args.no_fine_tune) {
+    if (args.data.empty()) throw CommandError("fine-tuning needs training data (--data), or give --no-fine-tune");
+    const LabeledData all = check(load_dataset_spec(args.data, fp32.manifest, &description));
+    train = args.limit >= 0 ? check(all.evenly_spaced(args.limit)) : all;
+    std::fprintf(log, "data  train %s; fine-tuning on %lld samples\n", description.c_str(),
+                 static_cast<long long>(train->size()));
+  }
+  std::optional<LabeledData> eval;
+  if (!args.eval.empty()) {
+    description.clear();  // load_dataset_spec fills it only when empty
+    eval = check(load_dataset_spec(args.eval, fp32.manifest, &description));
+    std::fprintf(log, "data  eval  %s\n", description.c_str());
+  }
+
+  PruneOptions prune;
+  prune.amount = args.amount;
+  prune.structured = args.structured;
+  if (!args.scope.empty()) {
+    if (args.structured) throw CommandError("--scope applies to unstructured pruning, not --structured");
+    prune.scope = check(parse_prune_scope(args.scope));
+  }
+  for (const std::string& list : args.keep) {
+    std::stringstream names(list);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name.empty()) continue;
+      const bool exists = std::any_of(fp32.graph.nodes.begin(), fp32.graph.nodes.end(),
+                                      [&](const Node& n) { return n.name == name; });
+      if (!exists) throw CommandError("--keep: the model has no node '" + name + "' (see `edgeai inspect`)");
+      prune.keep.insert(name);
+    }
+  }
+  TrainOptions base;
+  base.batch_size = args.batch_size;
+  base.seed = args.seed;
+  base.class_weighting = args.class_weighting;
+  base.device = args.device;
+  base.threads = args.threads;
+  TrainOptions options = prune_fine_tune_options(base);
+  options.epochs = args.epochs;
+  options.learning_rate = args.learning_rate;
+  options.json = false;
+  PruneFineTuneReport tune_report;
+  std::optional<double> pruned_top1;
+  double tune_seconds = 0.0;
+  if (train) {
+    prune.fine_tune = [&, tuner = prune_fine_tuner(*train, options, nullptr, &tune_report)](
+                          const Graph& pruned, const std::map<std::string, Tensor>& masks) -> Result<Graph> {
+      if (eval) {  // the pruned model before fine-tuning
+        EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(pruned));
+        EDGEAI_ASSIGN_OR_RETURN(EvaluationResult e, evaluate_on_runtime(*session, *eval, fp32.manifest.labels));
+        pruned_top1 = 100.0 * e.confusion.accuracy();
+        std::fprintf(log, "top-1 after pruning, before fine-tuning: %.2f %%\n", *pruned_top1);
+      }
+      std::fprintf(log, "fine-tuning %d epoch(s), %s lr %g %s\n", options.epochs, options.optimizer.c_str(),
+                   options.learning_rate, options.lr_schedule.c_str());
+      std::fflush(log);
+      const auto train_start = std::chrono::steady_clock::now();
+      Result<Graph> tuned = tuner(pruned, masks);
+      tune_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+      return tuned;
+    };
+  }
+  CompressOptions compress;
+  compress.weights = WeightFormat::kFp32;
+  compress.prune = std::move(prune);
+  CompressionResult result = check(compress_model(fp32, nullptr, eval ? &*eval : nullptr, compress));
+  for (const std::string& w : result.warnings) std::fprintf(stderr, "edgeai: warning: %s\n", w.c_str());
+  if (train) {
+    result.bundle.manifest.metadata["compression.prune_fine_tune"] =
+        str_cat(options.epochs, " epochs on ", train->size(), " samples, ", options.optimizer, " lr ",
+                options.learning_rate, " ", options.lr_schedule, ", seed ", options.seed);
+  }
+  BundleWriteOptions write_options;
+  write_options.entropy_code_constants = true;  // zero runs of unstructured pruning cost a few bytes
+  check(write_bundle(result.bundle, args.output, write_options));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::int64_t zeros = 0, weights = 0, before = 0;
+  for (const PrunedLayer& l : result.pruned_layers) zeros += l.zeros, weights += l.weights, before += l.original_weights;
+  const double zero_share = weights > 0 ? 100.0 * static_cast<double>(zeros) / static_cast<double>(weights) : 0.0;
+  if (args.json) {
+    std::string json = str_cat("{\"model\":\"", args.model, "\",\"output\":\"", args.output, "\",\"pruning\":\"",
+                               result.pruning, "\",\"original_weights\":", before, ",\"weights\":", weights,
+                               ",\"zeros\":", zeros, ",\"fine_tuned\":", train ? "true" : "false");
+    if (train) {
+      json += str_cat(",\"train_samples\":", train->size(), ",\"epochs\":", options.epochs,
+                      ",\"learning_rate\":", options.learning_rate, ",\"fine_tune_seconds\":", tune_seconds);
+    }
+    if (result.accuracy) {
+      json += str_cat(",\"eval_samples\":", result.accuracy->samples, ",\"fp32_top1\":", result.accuracy->fp32_top1);
+      if (pruned_top1) json += str_cat(",\"pruned_top1\":", *pruned_top1);
+      json += str_cat(train ? ",\"fine_tuned_top1\":" : ",\"pruned_top1\":", result.accuracy->compressed_top1);
+    }
+    json += str_cat(",\"wall_seconds\":", wall, "}");
+    std::printf("%s\n", json.c_str());
+    return 0;
+  }
+  std::printf("wrote %s (float32, %s, %.1f s)\n", args.output.c_str(), result.pruning.c_str(), wall);
+  std::printf("pruning: %lld of %lld weights left, %lld of them zero (%.1f %%)\n", static_cast<long long>(weights),
+              static_cast<long long>(before), static_cast<long long>(zeros), zero_share);
+  if (train) {
+    std::printf("fine-tuning: %d epoch(s) on %lld samples in %.1f s; %lld pruned weights held at 0\n",
+                options.epochs, static_cast<long long>(train->size()), tune_seconds,
+                static_cast<long long>(tune_report.masked_weights));
+  }
+  if (result.accuracy) {
+    const AccuracyFigures& a = *result.accuracy;
+    std::printf("top-1 on %s (%lld samples): fp32 %.2f %%", args.eval.c_str(), static_cast<long long>(a.samples),
+                a.fp32_top1);
+    if (train) {
+      if (pruned_top1) std::printf(", pruned %.2f %%", *pruned_top1);
+      std::printf(", pruned + fine-tuned %.2f %%", a.compressed_top1);
+    } else {
+      std::printf(", pruned %.2f %%", a.compressed_top1);
+    }
+    std::printf("; labels agree with fp32 on %.2f %%\n", a.label_agreement);
+  }
+  std::printf("next: edgeai compress %s -o OUT.eai --weights int8 --calib SPEC%s\n", args.output.c_str(),
+              args.structured ? "" : " (int8 keeps the zeros)");
+  return 0;
+}
+
 }  // namespace
 
 Action add_train_command(CLI::App& app) {
@@ -319,6 +475,35 @@ Action add_qat_command(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "threads for libtorch (0: all cores)")->capture_default_str();
   cmd->add_flag("--json", args->json, "one JSON object with the figures on stdout");
   return [args] { return run_qat_command(*args); };
+}
+
+Action add_prune_command(CLI::App& app) {
+  auto args = std::make_shared<PruneCommandArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "prune", "Magnitude pruning of a float bundle, then fine-tuning of what is left; writes the float bundle "
+               "(quantise it afterwards with edgeai compress)");
+  cmd->add_option("model", args->model, "float32 bundle (.eai)")->required();
+  cmd->add_option("--data", args->data, "training data for fine-tuning (--data spec, e.g. fashion-mnist:train)");
+  cmd->add_option("-o,--output", args->output, "pruned float32 bundle to write (.eai)")->required();
+  cmd->add_option("--amount", args->amount,
+                  "share of the Conv/Gemm/MatMul weights to zero, or with --structured of each Conv's filters to "
+                  "remove; in [0, 1)")
+      ->required();
+  cmd->add_flag("--structured", args->structured, "remove whole Conv filters (the graph gets smaller and faster)");
+  cmd->add_option("--scope", args->scope, "unstructured: global (default) or layer");
+  cmd->add_option("--keep", args->keep, "node names to leave unpruned (comma-separated, repeatable)");
+  cmd->add_option("--eval", args->eval, "evaluation data: top-1 before pruning, after pruning, after fine-tuning");
+  cmd->add_option("--epochs", args->epochs, "fine-tuning epochs")->capture_default_str();
+  cmd->add_option("--limit", args->limit, "fine-tune on N samples of --data spread evenly (default all)");
+  cmd->add_option("--lr", args->learning_rate, "learning rate (Adam, cosine decay)")->capture_default_str();
+  cmd->add_flag("--no-fine-tune", args->no_fine_tune, "prune only (as edgeai compress --prune --weights fp32)");
+  cmd->add_option("--batch-size", args->batch_size, "batch size")->capture_default_str();
+  cmd->add_option("--class-weighting", args->class_weighting, "none, inverse or sqrt_inverse")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "seed for shuffling")->capture_default_str();
+  cmd->add_option("--device", args->device, "cpu, or cuda when libtorch has CUDA")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "threads for libtorch (0: all cores)")->capture_default_str();
+  cmd->add_flag("--json", args->json, "one JSON object with the figures on stdout");
+  return [args] { return run_prune_command(*args); };
 }
 
 }  // namespace edgeai::cli
