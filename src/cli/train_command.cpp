@@ -218,23 +218,46 @@ int run_train(const TrainArgs& args) {
   return 0;
 }
 
-struct QatCommandArgs {
-  std::string model;
-  std::string data;
-  std::string eval;
-  std::string val;
-  QatArgs qat;
+// Training options `train qat` and `train prune` share; the rest comes from the fine-tuning defaults.
+struct FineTuneArgs {
   int batch_size = 64;
   std::uint64_t seed = 42;
   std::string class_weighting = "none";
   std::string device = "cpu";
   int threads = 0;
   bool json = false;
+
+  TrainOptions base() const {
+    TrainOptions o;
+    o.batch_size = batch_size;
+    o.seed = seed;
+    o.class_weighting = class_weighting;
+    o.device = device;
+    o.threads = threads;
+    return o;
+  }
+  void add_options(CLI::App* cmd) {
+    cmd->add_option("--batch-size", batch_size, "batch size")->capture_default_str();
+    cmd->add_option("--class-weighting", class_weighting, "none, inverse or sqrt_inverse")->capture_default_str();
+    cmd->add_option("--seed", seed, "seed for shuffling")->capture_default_str();
+    cmd->add_option("--device", device, "cpu, or cuda when libtorch has CUDA")->capture_default_str();
+    cmd->add_option("--threads", threads, "threads for libtorch (0: all cores)")->capture_default_str();
+    cmd->add_flag("--json", json, "one JSON object with the figures on stdout");
+  }
+};
+
+struct QatCommandArgs {
+  std::string model;
+  std::string data;
+  std::string eval;
+  std::string val;
+  QatArgs qat;
+  FineTuneArgs tuning;
 };
 
 int run_qat_command(const QatCommandArgs& args) {
   const Bundle fp32 = check(read_bundle(args.model));
-  FILE* log = args.json ? stderr : stdout;
+  FILE* log = args.tuning.json ? stderr : stdout;
   std::string description;
   const LabeledData train = check(load_dataset_spec(args.data, fp32.manifest, &description));
   std::fprintf(log, "data  train %s\n", description.c_str());
@@ -250,15 +273,10 @@ int run_qat_command(const QatCommandArgs& args) {
     eval = check(load_dataset_spec(args.eval, fp32.manifest, &description));
     std::fprintf(log, "data  eval  %s\n", description.c_str());
   }
-  TrainOptions base;
-  base.batch_size = args.batch_size;
-  base.seed = args.seed;
-  base.class_weighting = args.class_weighting;
-  base.device = args.device;
-  base.threads = args.threads;
+  const TrainOptions base = args.tuning.base();
   const QatFigures f =
       run_qat(fp32, train, val ? &*val : nullptr, eval ? &*eval : nullptr, base, args.qat, log);
-  if (args.json) {
+  if (args.tuning.json) {
     std::printf("{\"model\":\"%s\",\"train_samples\":%lld,\"calibration_samples\":%lld%s}\n", args.model.c_str(),
                 static_cast<long long>(f.train_samples), static_cast<long long>(f.calibration_samples),
                 qat_json_fields(f, args.qat.output).c_str());
@@ -281,12 +299,7 @@ struct PruneCommandArgs {
   std::int64_t limit = -1;  // training samples for fine-tuning, spread evenly (-1: all)
   double learning_rate = prune_fine_tune_options().learning_rate;
   bool no_fine_tune = false;
-  int batch_size = 64;
-  std::uint64_t seed = 42;
-  std::string class_weighting = "none";
-  std::string device = "cpu";
-  int threads = 0;
-  bool json = false;
+  FineTuneArgs tuning;
 };
 
 int run_prune_command(const PruneCommandArgs& args) {
@@ -296,7 +309,7 @@ int run_prune_command(const PruneCommandArgs& args) {
   }
   if (args.epochs < 1) throw CommandError("--epochs must be >= 1");
   const Bundle fp32 = check(read_bundle(args.model));
-  FILE* log = args.json ? stderr : stdout;
+  FILE* log = args.tuning.json ? stderr : stdout;
   std::string description;
   std::optional<LabeledData> train;
   if (!args.no_fine_tune) {
@@ -330,12 +343,7 @@ int run_prune_command(const PruneCommandArgs& args) {
       prune.keep.insert(name);
     }
   }
-  TrainOptions base;
-  base.batch_size = args.batch_size;
-  base.seed = args.seed;
-  base.class_weighting = args.class_weighting;
-  base.device = args.device;
-  base.threads = args.threads;
+  const TrainOptions base = args.tuning.base();
   TrainOptions options = prune_fine_tune_options(base);
   options.epochs = args.epochs;
   options.learning_rate = args.learning_rate;
@@ -379,7 +387,7 @@ int run_prune_command(const PruneCommandArgs& args) {
   std::int64_t zeros = 0, weights = 0, before = 0;
   for (const PrunedLayer& l : result.pruned_layers) zeros += l.zeros, weights += l.weights, before += l.original_weights;
   const double zero_share = weights > 0 ? 100.0 * static_cast<double>(zeros) / static_cast<double>(weights) : 0.0;
-  if (args.json) {
+  if (args.tuning.json) {
     std::string json = str_cat("{\"model\":\"", args.model, "\",\"output\":\"", args.output, "\",\"pruning\":\"",
                                result.pruning, "\",\"original_weights\":", before, ",\"weights\":", weights,
                                ",\"zeros\":", zeros, ",\"fine_tuned\":", train ? "true" : "false");
@@ -468,12 +476,7 @@ Action add_qat_command(CLI::App& app) {
   cmd->add_option("--method", args->qat.method, "calibration: minmax, percentile, entropy, mse")->capture_default_str();
   cmd->add_option("--keep-float", args->qat.keep_float, "node names to keep in float32 (comma-separated, repeatable)");
   cmd->add_option("--lr", args->qat.learning_rate, "learning rate (Adam, cosine decay)")->capture_default_str();
-  cmd->add_option("--batch-size", args->batch_size, "batch size")->capture_default_str();
-  cmd->add_option("--class-weighting", args->class_weighting, "none, inverse or sqrt_inverse")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "seed for shuffling")->capture_default_str();
-  cmd->add_option("--device", args->device, "cpu, or cuda when libtorch has CUDA")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "threads for libtorch (0: all cores)")->capture_default_str();
-  cmd->add_flag("--json", args->json, "one JSON object with the figures on stdout");
+  args->tuning.add_options(cmd);
   return [args] { return run_qat_command(*args); };
 }
 
@@ -497,12 +500,7 @@ Action add_prune_command(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "fine-tune on N samples of --data spread evenly (default all)");
   cmd->add_option("--lr", args->learning_rate, "learning rate (Adam, cosine decay)")->capture_default_str();
   cmd->add_flag("--no-fine-tune", args->no_fine_tune, "prune only (as edgeai compress --prune --weights fp32)");
-  cmd->add_option("--batch-size", args->batch_size, "batch size")->capture_default_str();
-  cmd->add_option("--class-weighting", args->class_weighting, "none, inverse or sqrt_inverse")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "seed for shuffling")->capture_default_str();
-  cmd->add_option("--device", args->device, "cpu, or cuda when libtorch has CUDA")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "threads for libtorch (0: all cores)")->capture_default_str();
-  cmd->add_flag("--json", args->json, "one JSON object with the figures on stdout");
+  args->tuning.add_options(cmd);
   return [args] { return run_prune_command(*args); };
 }
 

@@ -186,4 +186,32 @@ inline Graph square_net(std::uint64_t seed = 11) {
   return std::move(graph).value();
 }
 
+// A teacher network labels N(0, 1) points in 8-D with 4 classes: a problem a small MLP learns well
+// (QAT and pruning fine-tune tests).
+inline LabeledData teacher_data(std::int64_t n, std::uint32_t seed) {
+  std::mt19937 teacher_rng(99);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> t1(32 * 8), t2(4 * 32);
+  for (float& v : t1) v = normal(teacher_rng);
+  for (float& v : t2) v = normal(teacher_rng);
+  std::mt19937 rng(seed);
+  LabeledData data;
+  data.input_names = {"x"};
+  data.class_names = {"a", "b", "c", "d"};
+  Tensor x = Tensor::allocate(DType::kFloat32, {n, 8}).value();
+  for (std::int64_t i = 0; i < n; ++i) {
+    float* xi = x.data<float>() + i * 8;
+    for (int d = 0; d < 8; ++d) xi[d] = normal(rng);
+    float logits[4] = {0, 0, 0, 0};
+    for (int h = 0; h < 32; ++h) {
+      float a = 0.0f;
+      for (int d = 0; d < 8; ++d) a += t1[static_cast<std::size_t>(h * 8 + d)] * xi[d];
+      for (int c = 0; c < 4; ++c) logits[c] += t2[static_cast<std::size_t>(c * 32 + h)] * std::max(a, 0.0f);
+    }
+    data.labels.push_back(std::max_element(logits, logits + 4) - logits);
+  }
+  data.inputs.push_back(std::move(x));
+  return data;
+}
+
 }  // namespace edgeai::test
