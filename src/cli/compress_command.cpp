@@ -38,6 +38,7 @@ struct CompressArgs {
   double max_accuracy_drop = -1.0;
   int max_float_layers = -1;
   bool budget_per_class = false;
+  bool bias_correction = false;
   std::int64_t sqnr_samples = 32;
   int int4_block = 64;
   std::string report;
@@ -150,6 +151,7 @@ int run_compress(const CompressArgs& args) {
   options.int4_block_size = args.int4_block;
   options.max_float_layers = args.max_float_layers;
   options.budget_per_class = args.budget_per_class;
+  options.calibration.channel_means = args.bias_correction;
   if (args.max_accuracy_drop >= 0.0) options.max_accuracy_drop = args.max_accuracy_drop;
   if (options.max_accuracy_drop && args.eval.empty()) {
     throw CommandError("--max-accuracy-drop needs --eval DATA to measure the drop on");
@@ -335,6 +337,8 @@ Action add_compress_command(CLI::App& app) {
   cmd->add_option("--max-accuracy-drop", args->max_accuracy_drop,
                   "mixed precision: keep the most sensitive layers float32 until top-1 on --eval drops at most "
                   "this many points");
+  cmd->add_flag("--bias-correction", args->bias_correction,
+                "fold the mean shift that weight rounding causes into each Conv/Gemm bias (from calibration means)");
   cmd->add_flag("--budget-per-class", args->budget_per_class,
                 "the accuracy budget also binds each class's Se and +P (classes with >= 100 samples in --eval)");
   cmd->add_option("--max-float-layers", args->max_float_layers,

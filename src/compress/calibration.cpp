@@ -72,7 +72,7 @@ Status for_each_sample(Session& session, SampleFeeder& feeder, const LabeledData
     EDGEAI_RETURN_IF_ERROR(session.run(inputs).with_context(str_cat("calibration sample ", n)));
     for (std::size_t v = 0; v < observed.size(); ++v) {
       const TensorView view = observed[v].is_graph_input ? inputs[observed[v].index] : session.output(observed[v].index);
-      visit(v, view.data_as<const float>(), view.num_elements());
+      visit(v, view);
     }
     if (progress) progress(stage, n + 1, data.size());
   }
@@ -118,7 +118,9 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
     s.max = -std::numeric_limits<float>::infinity();
   }
   EDGEAI_RETURN_IF_ERROR(for_each_sample(*session, feeder, data, observed, "calibrating (ranges)", progress,
-                                         [&](std::size_t v, const float* x, std::int64_t n) {
+                                         [&](std::size_t v, const TensorView& view) {
+                                           const float* x = view.data_as<const float>();
+                                           const std::int64_t n = view.num_elements();
                                            TensorStatistics& s = stats[v];
                                            for (std::int64_t i = 0; i < n; ++i) {
                                              if (std::isnan(x[i])) continue;
@@ -136,13 +138,36 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
     s.limit = std::max(std::fabs(s.min), std::fabs(s.max));
   }
 
-  if (options.method != CalibrationMethod::kMinMax) {
+  const bool histograms = options.method != CalibrationMethod::kMinMax;
+  if (histograms || options.channel_means) {
     const std::int64_t bins = 2 * static_cast<std::int64_t>(options.bins_per_side);
-    for (TensorStatistics& s : stats) s.histogram.assign(static_cast<std::size_t>(bins), 0);
+    if (histograms) {
+      for (TensorStatistics& s : stats) s.histogram.assign(static_cast<std::size_t>(bins), 0);
+    }
+    // Channel sums in fixed point (2^30 per `limit`): integers add in any order to the same total.
+    constexpr double kFixedOne = 1073741824.0;
+    std::vector<std::vector<std::int64_t>> channel_sums(stats.size());
+    std::vector<std::int64_t> channel_counts(stats.size(), 0);
     EDGEAI_RETURN_IF_ERROR(for_each_sample(
-        *session, feeder, data, observed, "calibrating (histograms)", progress,
-        [&](std::size_t v, const float* x, std::int64_t n) {
+        *session, feeder, data, observed, histograms ? "calibrating (histograms)" : "calibrating (channel means)",
+        progress, [&](std::size_t v, const TensorView& view) {
+          const float* x = view.data_as<const float>();
+          const std::int64_t n = view.num_elements();
           TensorStatistics& s = stats[v];
+          if (options.channel_means && view.shape.size() >= 2 && view.shape[1] > 0 && s.limit > 0.0f) {
+            const std::int64_t channels = view.shape[1];
+            std::int64_t inner = 1;
+            for (std::size_t d = 2; d < view.shape.size(); ++d) inner *= view.shape[d];
+            std::vector<std::int64_t>& sums = channel_sums[v];
+            sums.resize(static_cast<std::size_t>(channels), 0);
+            for (std::int64_t i = 0; i < n; ++i) {
+              if (std::isnan(x[i])) continue;
+              sums[static_cast<std::size_t>((i / inner) % channels)] +=
+                  static_cast<std::int64_t>(std::llround(static_cast<double>(x[i]) / s.limit * kFixedOne));
+            }
+            channel_counts[v] += n / channels;
+          }
+          if (!histograms) return;
           if (s.limit == 0.0f) {
             s.histogram[static_cast<std::size_t>(bins / 2)] += n;
             return;
@@ -154,6 +179,13 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
             ++s.histogram[static_cast<std::size_t>(std::clamp<std::int64_t>(bin, 0, bins - 1))];
           }
         }));
+    for (std::size_t v = 0; v < stats.size(); ++v) {
+      if (channel_counts[v] == 0) continue;
+      for (std::int64_t sum : channel_sums[v]) {
+        stats[v].channel_means.push_back(static_cast<double>(sum) / kFixedOne * stats[v].limit /
+                                         static_cast<double>(channel_counts[v]));
+      }
+    }
   }
   std::map<std::string, TensorStatistics> out;
   for (std::size_t v = 0; v < observed.size(); ++v) out[observed[v].name] = std::move(stats[v]);

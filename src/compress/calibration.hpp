@@ -29,6 +29,7 @@ struct CalibrationOptions {
   CalibrationMethod method = CalibrationMethod::kMinMax;
   double percentile = 99.99;  // kPercentile: the share of values (in %) kept inside the range
   int bins_per_side = 1024;   // histogram resolution on each side of zero
+  bool channel_means = false; // also the mean of every channel (axis 1), for bias correction
 };
 
 // What calibration saw of one float tensor over all samples.
@@ -39,6 +40,10 @@ struct TensorStatistics {
   // 2 * bins_per_side counts over [-limit, limit], limit = max(|min|, |max|); empty for minmax.
   std::vector<std::int64_t> histogram;
   float limit = 0.0f;
+  // With CalibrationOptions::channel_means: the mean over all samples and positions of each
+  // channel (axis 1) of tensors of rank >= 2. Summed in 2^-30-of-limit fixed point, so the
+  // result does not depend on sample order.
+  std::vector<double> channel_means;
 };
 
 using ProgressFn = std::function<void(std::string_view stage, std::int64_t done, std::int64_t total)>;

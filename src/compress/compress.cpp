@@ -190,11 +190,14 @@ Result<Int8Calibration> calibrate_int8(const Graph& graph, const LabeledData& ca
   split_unfusable_activations(out.prepared);
   const std::vector<std::string> values = values_to_calibrate(out.prepared);
   EDGEAI_ASSIGN_OR_RETURN(StatisticsMap stats, collect_statistics(out.prepared, values, calibration, options, progress));
-  for (const auto& [name, s] : stats) out.ranges[name] = choose_range(s, options);
+  for (const auto& [name, s] : stats) {
+    out.ranges[name] = choose_range(s, options);
+    if (!s.channel_means.empty()) out.channel_means[name] = s.channel_means;
+  }
   out.description = str_cat(calibration_method_name(options.method),
                             options.method == CalibrationMethod::kPercentile ? str_cat(" ", options.percentile)
                                                                               : std::string(),
-                            ", ", calibration.size(), " samples");
+                            ", ", calibration.size(), " samples", options.channel_means ? ", bias correction" : "");
   return out;
 }
 
@@ -211,7 +214,9 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
   const std::map<std::string, std::pair<float, float>>& ranges = calibrated.ranges;
   result.calibration_samples = calibration->size();
 
-  QuantizeOptions quantize_options = options.quantize;
+  QuantizeOptions base_quantize = options.quantize;
+  if (!calibrated.channel_means.empty()) base_quantize.channel_means = &calibrated.channel_means;
+  QuantizeOptions quantize_options = base_quantize;
   EDGEAI_ASSIGN_OR_RETURN(QuantizedGraph quantized, quantize_int8(prepared, ranges, quantize_options));
   EDGEAI_ASSIGN_OR_RETURN(SqnrMap sqnr,
                           measure_layer_sqnr(prepared, quantized, *calibration, options.sqnr_samples, progress));
@@ -248,7 +253,7 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
     int best_kept = 0;
     while (drop > budget && kept < limit) {
       kept = std::min(limit, kept == 0 ? 1 : kept * 2);
-      QuantizeOptions trial = options.quantize;
+      QuantizeOptions trial = base_quantize;
       for (int i = 0; i < kept; ++i) trial.keep_float.insert(ranked[static_cast<std::size_t>(i)].second);
       EDGEAI_ASSIGN_OR_RETURN(QuantizedGraph candidate, quantize_int8(prepared, ranges, trial));
       EDGEAI_ASSIGN_OR_RETURN(EvaluationResult e, evaluate_graph(candidate.graph, *evaluation, labels));

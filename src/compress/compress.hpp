@@ -97,6 +97,8 @@ struct Int8Calibration {
   Graph prepared;  // the float graph as quantised: activations int8 kernels cannot fuse split off
   std::map<std::string, std::pair<float, float>> ranges;  // per float value of `prepared`
   std::string description;                               // "minmax, 500 samples"
+  // Per float value, its channel means (CalibrationOptions::channel_means): bias correction.
+  std::map<std::string, std::vector<double>> channel_means;
 };
 Result<Int8Calibration> calibrate_int8(const Graph& graph, const LabeledData& calibration,
                                        const CalibrationOptions& options, const ProgressFn& progress = {});

@@ -363,6 +363,54 @@ class Rewriter {
     }
   }
 
+  // The bias correction of a Conv/Gemm (see QuantizeOptions::channel_means): per output channel,
+  // sum over its inputs of the weight's rounding error times the input channel's mean. Empty
+  // when the input has no channel means.
+  std::vector<double> bias_correction(const Node& node, const Tensor& w, const PerChannelWeights& pw,
+                                      std::size_t axis) const {
+    if (options_.channel_means == nullptr) return {};
+    auto it = options_.channel_means->find(node.inputs[0]);
+    if (it == options_.channel_means->end()) return {};
+    const std::vector<double>& mean = it->second;
+    const Shape& shape = w.shape();
+    const float* wf = w.data<float>();
+    const std::int8_t* wq = pw.values.data<std::int8_t>();
+    const float* scale = pw.scales.data<float>();
+    const std::int64_t out_channels = shape[axis];
+    std::vector<double> delta(static_cast<std::size_t>(out_channels), 0.0);
+    if (node.op_type == "Conv") {
+      // W [M, C/group, k...]: input channel of (m, c) is (m / (M / group)) * (C / group) + c.
+      const std::int64_t group = node.attr_int("group", 1);
+      const std::int64_t in_per_group = shape[1];
+      std::int64_t taps = 1;
+      for (std::size_t d = 2; d < shape.size(); ++d) taps *= shape[d];
+      if (static_cast<std::int64_t>(mean.size()) != in_per_group * group) return {};
+      const std::int64_t out_per_group = out_channels / group;
+      for (std::int64_t m = 0; m < out_channels; ++m) {
+        const std::int64_t first = (m / out_per_group) * in_per_group;
+        for (std::int64_t c = 0; c < in_per_group; ++c) {
+          for (std::int64_t k = 0; k < taps; ++k) {
+            const std::int64_t i = (m * in_per_group + c) * taps + k;
+            const double error = static_cast<double>(wq[i]) * scale[m] - static_cast<double>(wf[i]);
+            delta[static_cast<std::size_t>(m)] += error * mean[static_cast<std::size_t>(first + c)];
+          }
+        }
+      }
+      return delta;
+    }
+    // Gemm / MatMul: B is [N, K] (axis 0) or [K, N] (axis 1); the input's features are K.
+    const std::int64_t k_size = axis == 0 ? shape[1] : shape[0];
+    if (static_cast<std::int64_t>(mean.size()) != k_size) return {};
+    for (std::int64_t n = 0; n < out_channels; ++n) {
+      for (std::int64_t k = 0; k < k_size; ++k) {
+        const std::int64_t i = axis == 0 ? n * k_size + k : k * out_channels + n;
+        const double error = static_cast<double>(wq[i]) * scale[n] - static_cast<double>(wf[i]);
+        delta[static_cast<std::size_t>(n)] += error * mean[static_cast<std::size_t>(k)];
+      }
+    }
+    return delta;
+  }
+
   // Emits the int8 form of a node check() accepted; returns its op_type.
   std::string emit_quantized(const Node& node) {
     const std::string& op = node.op_type;
@@ -378,19 +426,23 @@ class Rewriter {
       PerChannelWeights pw = quantize_per_channel(w, axis);
       const float x_scale = params_of(x).scale;
       std::string bias;
-      if (op != "MatMul" && node.has_input(2)) {
-        const Tensor& b = *src_.find_constant(node.inputs[2]);
-        Tensor scaled;  // Gemm: beta * C
-        const float* bias_values = b.data<float>();
-        std::vector<float> beta_c;
-        if (op == "Gemm" && node.attr_float("beta", 1.0f) != 1.0f) {
-          beta_c.assign(bias_values, bias_values + b.num_elements());
-          for (float& c : beta_c) c *= node.attr_float("beta", 1.0f);
-          bias_values = beta_c.data();
+      const std::vector<double> correction = bias_correction(node, w, pw, axis);
+      if (op != "MatMul" && (node.has_input(2) || !correction.empty())) {
+        // One float bias per output channel: Gemm's beta * C (broadcast), plus the correction.
+        const std::int64_t channels = pw.scales.num_elements();
+        std::vector<float> bias_values(static_cast<std::size_t>(channels), 0.0f);
+        if (node.has_input(2)) {
+          const Tensor& b = *src_.find_constant(node.inputs[2]);
+          const float beta = op == "Gemm" ? node.attr_float("beta", 1.0f) : 1.0f;
+          for (std::int64_t c = 0; c < channels; ++c) {
+            bias_values[static_cast<std::size_t>(c)] = b.data<float>()[b.num_elements() == 1 ? 0 : c] * beta;
+          }
         }
-        bias = add_constant(node.inputs[2] + "_int32",
-                            quantize_bias(bias_values, b.num_elements(), b.num_elements() == 1 && pw.scales.num_elements() > 1,
-                                          x_scale, pw.scales));
+        for (std::size_t c = 0; c < correction.size(); ++c) {
+          bias_values[c] = static_cast<float>(static_cast<double>(bias_values[c]) - correction[c]);
+        }
+        bias = add_constant((node.has_input(2) ? node.inputs[2] : node.inputs[1] + "_bias") + "_int32",
+                            quantize_bias(bias_values.data(), channels, false, x_scale, pw.scales));
       }
       const std::string wq = add_constant(node.inputs[1] + "_int8", std::move(pw.values));
       const std::string ws = add_constant(node.inputs[1] + "_scale", std::move(pw.scales));

@@ -30,6 +30,11 @@ std::vector<std::string> values_to_calibrate(const Graph& graph);
 struct QuantizeOptions {
   std::set<std::string> keep_float;  // node names to leave in float32 (mixed precision)
   bool strict = false;               // an operator that cannot be quantised is an error, not a warning
+  // Bias correction (Nagel et al., "Data-Free Quantization", 2019): per float value, the mean of
+  // each channel on the calibration data. For a Conv or Gemm whose input has them, the bias
+  // absorbs the mean shift the weight rounding causes: b[m] -= sum over (c, k) of
+  // (dequantised w - w)[m, c, k] * mean[c]. Not owned; nullptr: no correction.
+  const std::map<std::string, std::vector<double>>* channel_means = nullptr;
 };
 
 // What became of one node of the float graph.

@@ -94,13 +94,21 @@ TEST(CollectStatistics, SameStatisticsInAnyOrder) {
   permuted.insert(permuted.end(), v.begin(), v.begin() + 2000);
   CalibrationOptions options;
   options.method = CalibrationMethod::kEntropy;
+  options.channel_means = true;
   auto a = collect_statistics(g, {"x", "y"}, samples_of(v), options);
   auto b = collect_statistics(g, {"x", "y"}, samples_of(permuted), options);
   ASSERT_TRUE(a.is_ok() && b.is_ok());
   for (const char* name : {"x", "y"}) {
     EXPECT_EQ(a->at(name).histogram, b->at(name).histogram);
     EXPECT_EQ(a->at(name).min, b->at(name).min);
+    EXPECT_EQ(a->at(name).channel_means, b->at(name).channel_means);  // fixed-point sums: bit-identical
+    EXPECT_EQ(a->at(name).channel_means.size(), 1000u);
     EXPECT_EQ(choose_range(a->at(name), options), choose_range(b->at(name), options));
+  }
+  // Channel j's mean is the mean of column j over the four samples (to the fixed point's 40 / 2^30).
+  for (std::size_t j : {std::size_t{7}, std::size_t{10}, std::size_t{999}}) {
+    const double want = (double(v[j]) + v[1000 + j] + v[2000 + j] + v[3000 + j]) / 4.0;
+    EXPECT_NEAR(a->at("x").channel_means[j], want, 1e-7) << j;
   }
   // The histogram holds every value once.
   const auto& h = a->at("x").histogram;

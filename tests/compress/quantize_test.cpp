@@ -223,3 +223,56 @@ TEST_F(QuantizeSmallCnn, EmptyCalibrationSetIsAnError) {
 
 }  // namespace
 }  // namespace edgeai
+
+namespace edgeai {
+namespace {
+
+// x [1,2,8,8] in [0, 1) (mean 0.5) -> Conv 3x3 with, per filter, one weight of 1.27 (the scale:
+// 0.01 per step) and 17 weights of 0.004 that all round to 0: every output is shifted by
+// -17 * 0.004 * 0.5 = -0.034 on average, about six output steps. Bias correction removes it.
+Graph biased_rounding_conv() {
+  Graph g;
+  g.name = "rounding";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 2, 8, 8}}};
+  g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  std::vector<float> w(2 * 2 * 9, 0.004f);
+  w[0] = 1.27f;
+  w[18] = 1.27f;
+  g.constants["w"] = Tensor::from_vector<float>({2, 2, 3, 3}, w);
+  g.constants["b"] = Tensor::from_values<float>({2}, {0.0f, 0.0f});
+  g.nodes = {testing::make_node("Conv", {"x", "w", "b"}, {"y"})};
+  EXPECT_TRUE(validate_graph(g).is_ok());
+  return g;
+}
+
+double mean_error(const Graph& reference, const Graph& quantized, const LabeledData& data) {
+  const auto want = run_all(reference, data);
+  const auto got = run_all(quantized, data);
+  double sum = 0.0;
+  std::int64_t n = 0;
+  for (std::size_t s = 0; s < want.size(); ++s) {
+    for (std::size_t i = 0; i < want[s].size(); ++i, ++n) sum += double(got[s][i]) - want[s][i];
+  }
+  return sum / static_cast<double>(n);
+}
+
+TEST(BiasCorrection, RemovesTheMeanShiftOfWeightRounding) {
+  const Graph g = biased_rounding_conv();
+  const LabeledData calibration = random_data(g, 32, 1);
+  const LabeledData evaluation = random_data(g, 16, 2);
+  CompressOptions plain;
+  auto a = compress_model(bundle_of(g), &calibration, nullptr, plain);
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  CompressOptions corrected;
+  corrected.calibration.channel_means = true;
+  auto b = compress_model(bundle_of(g), &calibration, nullptr, corrected);
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  const double before = mean_error(g, a->bundle.graph, evaluation);
+  const double after = mean_error(g, b->bundle.graph, evaluation);
+  EXPECT_LT(before, -0.02);  // the predicted shift, -0.034 less edge taps over padding
+  EXPECT_LT(std::fabs(after), 0.005);
+  EXPECT_NE(b->bundle.manifest.metadata.at("compression.calibration").find("bias correction"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgeai
