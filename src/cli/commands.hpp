@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -30,6 +31,10 @@ T check(Result<T> result) {
 
 // Loads a model for run/bench/inspect: a .eai bundle, or an .onnx file imported on the fly.
 Bundle load_model(const std::string& path);
+
+// Node names from repeatable comma-separated option values (--keep-float a,b --keep-float c),
+// each checked against `graph`; an unknown name is an error naming `option`.
+std::set<std::string> node_names(const std::vector<std::string>& lists, const Graph& graph, const std::string& option);
 
 using Action = std::function<int()>;
 // Each returns the action to run when its subcommand was chosen.

@@ -52,21 +52,6 @@ struct CompressArgs {
   std::vector<std::string> prune_keep;
 };
 
-// Node names from repeatable comma-separated lists, each checked against the graph.
-std::set<std::string> node_names(const std::vector<std::string>& lists, const Graph& graph, const std::string& option) {
-  std::set<std::string> names;
-  for (const std::string& list : lists) {
-    std::stringstream ss(list);
-    for (std::string name; std::getline(ss, name, ',');) {
-      if (name.empty()) continue;
-      const bool exists =
-          std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const Node& n) { return n.name == name; });
-      if (!exists) throw CommandError(option + ": the model has no node '" + name + "' (see `edgeai inspect`)");
-      names.insert(name);
-    }
-  }
-  return names;
-}
 
 // Random standard-normal inputs shaped like the model's (unknown dimensions become 1): a last
 // resort when no data is at hand, so it is loud about it.
@@ -196,15 +181,7 @@ int run_compress(const CompressArgs& args) {
   report.cpu = str_cat(cpu_features().model, " (", cpu_features().describe(), ")");
   if (options.weights == WeightFormat::kInt8) {
     report.calibration = str_cat(calibration_method_name(options.calibration.method), " on ", calibration_text);
-    std::map<std::string, std::int64_t> macs;
-    {
-      SessionOptions profiled;
-      profiled.profile = true;
-      std::unique_ptr<Session> session = check(Session::create(source.graph, profiled));
-      SampleFeeder feeder = check(SampleFeeder::create(source.graph.inputs, *calibration));
-      check(session->run(feeder.sample(0)));
-      for (const OperatorProfile& p : session->profile()) macs[p.node_name] = p.macs;
-    }
+    const std::map<std::string, std::int64_t> macs = check(macs_per_node(source.graph, *calibration));
     report.preflight = preflight_advice(source.graph, macs, cpu_features());
     for (const std::string& line : report.preflight) say("pre-flight: " + line);
   }

@@ -1,6 +1,10 @@
 // What every edgeai command shares: turning a Status into the one-line error, and loading a
 // model from a bundle or an ONNX file.
 #include "cli/commands.hpp"
+
+#include <algorithm>
+#include <sstream>
+
 #include "import/onnx/onnx_importer.hpp"
 
 namespace edgeai::cli {
@@ -18,6 +22,21 @@ Bundle load_model(const std::string& path) {
   bundle.manifest.inputs = bundle.graph.inputs;
   bundle.manifest.outputs = bundle.graph.outputs;
   return bundle;
+}
+
+std::set<std::string> node_names(const std::vector<std::string>& lists, const Graph& graph, const std::string& option) {
+  std::set<std::string> names;
+  for (const std::string& list : lists) {
+    std::stringstream ss(list);
+    for (std::string name; std::getline(ss, name, ',');) {
+      if (name.empty()) continue;
+      const bool exists =
+          std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const Node& n) { return n.name == name; });
+      if (!exists) throw CommandError(option + ": the model has no node '" + name + "' (see `edgeai inspect`)");
+      names.insert(name);
+    }
+  }
+  return names;
 }
 
 }  // namespace edgeai::cli

@@ -62,16 +62,7 @@ QatFigures run_qat(const Bundle& fp32, const LabeledData& train, const LabeledDa
   options.validation = validation != nullptr && validation->size() > 0 ? validation : nullptr;
   CompressOptions compress;
   compress.calibration.method = check(parse_calibration_method(args.method));
-  for (const std::string& list : args.keep_float) {
-    std::stringstream names(list);
-    for (std::string name; std::getline(names, name, ',');) {
-      if (name.empty()) continue;
-      const bool exists = std::any_of(fp32.graph.nodes.begin(), fp32.graph.nodes.end(),
-                                      [&](const Node& n) { return n.name == name; });
-      if (!exists) throw CommandError("--keep-float: the model has no node '" + name + "' (see `edgeai inspect`)");
-      compress.quantize.keep_float.insert(name);
-    }
-  }
+  compress.quantize.keep_float = node_names(args.keep_float, fp32.graph, "--keep-float");
   std::fprintf(log, "QAT: int8 ranges from %lld training samples (%s), fine-tuning %d epoch(s) on %lld samples\n",
                static_cast<long long>(calibration.size()), args.method.c_str(), args.epochs,
                static_cast<long long>(fine_tune.size()));
@@ -333,16 +324,7 @@ int run_prune_command(const PruneCommandArgs& args) {
     if (args.structured) throw CommandError("--scope applies to unstructured pruning, not --structured");
     prune.scope = check(parse_prune_scope(args.scope));
   }
-  for (const std::string& list : args.keep) {
-    std::stringstream names(list);
-    for (std::string name; std::getline(names, name, ',');) {
-      if (name.empty()) continue;
-      const bool exists = std::any_of(fp32.graph.nodes.begin(), fp32.graph.nodes.end(),
-                                      [&](const Node& n) { return n.name == name; });
-      if (!exists) throw CommandError("--keep: the model has no node '" + name + "' (see `edgeai inspect`)");
-      prune.keep.insert(name);
-    }
-  }
+  prune.keep = node_names(args.keep, fp32.graph, "--keep");
   const TrainOptions base = args.tuning.base();
   TrainOptions options = prune_fine_tune_options(base);
   options.epochs = args.epochs;

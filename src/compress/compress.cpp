@@ -108,7 +108,9 @@ using StatisticsMap = std::map<std::string, TensorStatistics>;
 using SqnrMap = std::map<std::string, LayerSqnr>;
 using MacsMap = std::map<std::string, std::int64_t>;
 
-// Multiply-accumulates per node, from the kernels the runtime prepares for one sample.
+
+}  // namespace
+
 Result<std::map<std::string, std::int64_t>> macs_per_node(const Graph& graph, const LabeledData& data) {
   SessionOptions options;
   options.profile = true;
@@ -119,8 +121,6 @@ Result<std::map<std::string, std::int64_t>> macs_per_node(const Graph& graph, co
   for (const OperatorProfile& p : session->profile()) macs[p.node_name] = p.macs;
   return macs;
 }
-
-}  // namespace
 
 Result<CompressionResult> compress_model(const Bundle& source, const LabeledData* calibration,
                                          const LabeledData* evaluation, const CompressOptions& options,

@@ -90,6 +90,9 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
                                          const LabeledData* evaluation, const CompressOptions& options,
                                          const ProgressFn& progress = {});
 
+// Multiply-accumulates per node name, from the kernels the runtime prepares for sample 0 of `data`.
+Result<std::map<std::string, std::int64_t>> macs_per_node(const Graph& graph, const LabeledData& data);
+
 // The two steps of int8 compression, apart, for quantisation-aware training (train/qat.hpp):
 // calibrate once, fine-tune the float graph with fake quantisation at exactly these ranges, then
 // quantise the fine-tuned graph with the same ranges.

@@ -92,18 +92,17 @@ PerChannelWeights quantize_per_channel(const Tensor& w, std::size_t axis) {
   return {std::move(q), Tensor::from_vector<float>(Shape{channels}, scales)};
 }
 
-// int32 bias in the accumulator's scale input_scale * weight_scale[c], zero point 0.
-Tensor quantize_bias(const float* bias, std::int64_t count, bool broadcast_one, float input_scale,
-                     const Tensor& weight_scales) {
+// int32 bias (one float per output channel) in the accumulator's scale
+// input_scale * weight_scale[c], zero point 0.
+Tensor quantize_bias(const std::vector<float>& bias, float input_scale, const Tensor& weight_scales) {
   const std::int64_t channels = weight_scales.num_elements();
   std::vector<std::int32_t> q(static_cast<std::size_t>(channels));
   for (std::int64_t c = 0; c < channels; ++c) {
-    const double b = bias == nullptr ? 0.0 : static_cast<double>(bias[broadcast_one ? 0 : c]);
+    const double b = static_cast<double>(bias[static_cast<std::size_t>(c)]);
     const double scale = static_cast<double>(input_scale) * static_cast<double>(weight_scales.data<float>()[c]);
     const double r = std::nearbyint(b / scale);
     q[c] = static_cast<std::int32_t>(std::clamp(r, -2147483648.0, 2147483647.0));
   }
-  (void)count;
   return Tensor::from_vector<std::int32_t>(Shape{channels}, q);
 }
 
@@ -442,7 +441,7 @@ class Rewriter {
           bias_values[c] = static_cast<float>(static_cast<double>(bias_values[c]) - correction[c]);
         }
         bias = add_constant((node.has_input(2) ? node.inputs[2] : node.inputs[1] + "_bias") + "_int32",
-                            quantize_bias(bias_values.data(), channels, false, x_scale, pw.scales));
+                            quantize_bias(bias_values, x_scale, pw.scales));
       }
       const std::string wq = add_constant(node.inputs[1] + "_int8", std::move(pw.values));
       const std::string ws = add_constant(node.inputs[1] + "_scale", std::move(pw.scales));

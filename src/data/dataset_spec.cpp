@@ -67,23 +67,26 @@ Result<LabeledData> load_npy_folder(const std::string& dir, const Manifest& mani
   }
   std::sort(files.begin(), files.end());
   const ValueInfo& input = manifest.inputs[0];
-  Shape sample(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
+  // The input's shape without the batch axis (dimensions may be unknown), and the first
+  // sample's, which every other sample must equal.
+  const Shape declared(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
+  Shape sample;
   LabeledData data;
   std::vector<Tensor> samples;
   for (const auto& file : files) {
     EDGEAI_ASSIGN_OR_RETURN(Tensor t, read_npy(file.string()));
     Shape shape = t.shape();
-    if (shape.size() == sample.size() + 1 && !shape.empty() && shape[0] == 1) shape.erase(shape.begin());
-    bool fits = t.dtype() == DType::kFloat32 && shape.size() == sample.size();
-    for (std::size_t d = 0; fits && d < shape.size(); ++d) fits = sample[d] < 0 || sample[d] == shape[d];
+    if (shape.size() == declared.size() + 1 && !shape.empty() && shape[0] == 1) shape.erase(shape.begin());
+    bool fits = t.dtype() == DType::kFloat32 && shape.size() == declared.size();
+    for (std::size_t d = 0; fits && d < shape.size(); ++d) fits = declared[d] < 0 || declared[d] == shape[d];
     if (!fits) {
       return invalid_argument(file.string(), ": ", dtype_name(t.dtype()), " ", shape_to_string(t.shape()),
                               " does not fit the model's input '", input.name, "' ", shape_to_string(input.shape),
                               " (float32, with or without the batch axis)");
     }
-    if (!samples.empty() && samples[0].shape() != t.shape()) {
-      return invalid_argument(file.string(), ": shape ", shape_to_string(t.shape()), " differs from ",
-                              shape_to_string(samples[0].shape()), " of the first sample");
+    if (!samples.empty() && shape != sample) {  // compared without the batch axis
+      return invalid_argument(file.string(), ": shape ", shape_to_string(shape), " differs from ",
+                              shape_to_string(sample), " of the first sample");
     }
     sample = shape;
     samples.push_back(std::move(t));

@@ -319,6 +319,9 @@ TEST_F(CliTest, CompressBadInputIsAOneLineError) {
                         "--max-accuracy-drop needs --eval");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --method median"),
                         "unknown calibration method 'median'");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --percentile 30"),
+                        "--percentile must be in (50, 100]");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --weights int2"), "unknown weight format 'int2'");
   EXPECT_FALSE(fs::exists(dir_ / "q.eai"));  // nothing half-written
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "model_fixtures.hpp"
@@ -189,6 +190,12 @@ TEST(CollectStatistics, BadDataIsAClearError) {
   r = collect_statistics(g, {"x"}, wrong, {});
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("[1,1000]"), std::string::npos) << r.status().message();
+
+  std::vector<float> infinite(1000, 1.0f);
+  infinite[5] = std::numeric_limits<float>::infinity();
+  r = collect_statistics(g, {"x"}, samples_of(infinite), {});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("'x' is not finite"), std::string::npos) << r.status().message();
 
   r = collect_statistics(g, {"nope"}, samples_of(std::vector<float>(1000, 1.0f)), {});
   ASSERT_FALSE(r.is_ok());

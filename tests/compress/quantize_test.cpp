@@ -179,7 +179,14 @@ TEST(AccuracyBudget, KeepsSensitiveLayersFloatOrSaysItCannot) {
   ASSERT_LT(plain->accuracy->compressed_top1, 60.0);
 
   CompressOptions options;
+  options.max_accuracy_drop = -1.0;
+  auto negative = compress_model(bundle_of(g), &tiny, &eval, options);
+  ASSERT_FALSE(negative.is_ok());
+  EXPECT_NE(negative.status().message().find("must be >= 0"), std::string::npos);
   options.max_accuracy_drop = 0.5;
+  auto no_eval = compress_model(bundle_of(g), &tiny, nullptr, options);
+  ASSERT_FALSE(no_eval.is_ok());
+  EXPECT_NE(no_eval.status().message().find("needs an evaluation set"), std::string::npos);
   options.max_float_layers = 0;
   auto result = compress_model(bundle_of(g), &tiny, &eval, options);
   ASSERT_FALSE(result.is_ok());

@@ -42,6 +42,32 @@ TEST(EncodeInt4, WorkedExample) {
   EXPECT_EQ((*out)[0].data<float>()[3], 0.0f);
 }
 
+TEST(DequantizeInt4, WrongPackedOrScaleShapesNameTheNode) {
+  auto q = encode_int4(Tensor::from_values<float>({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}), 4);
+  ASSERT_TRUE(q.is_ok());
+  Node node;
+  node.name = "decode";
+  node.op_type = "DequantizeInt4";
+  node.inputs = {"p", "s"};
+  node.outputs = {"w"};
+  node.attributes["shape"] = Attribute(std::vector<std::int64_t>{2, 4});
+  node.attributes["block_size"] = Attribute(std::int64_t{4});
+  ASSERT_TRUE(evaluate_node(node, {q->packed, q->scales}).is_ok());
+  // One byte short of the 4 the 8 weights need.
+  auto r = evaluate_node(node, {Tensor::allocate(DType::kUInt8, {3}).value(), q->scales});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("'decode'"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("uint8 [4]"), std::string::npos) << r.status().message();
+  // Scales for blocks of 2 while the node says 4.
+  r = evaluate_node(node, {q->packed, Tensor::allocate(DType::kFloat16, {2, 2}).value()});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("float16 [2,1]"), std::string::npos) << r.status().message();
+  node.attributes["block_size"] = Attribute(std::int64_t{3});
+  r = evaluate_node(node, {q->packed, q->scales});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("even block_size"), std::string::npos) << r.status().message();
+}
+
 TEST(EncodeInt4, BlocksNeverCrossRowsAndOddCounts) {
   // 3 rows of 5: blocks of 4 -> 2 scales per row; 15 values -> 8 bytes.
   std::vector<float> v(15);

@@ -19,6 +19,8 @@
 #include <set>
 
 #include "data/dataset_paths.hpp"
+#include "data/dataset_spec.hpp"
+#include "format/npy.hpp"
 #include "data/idx.hpp"
 #include "data/image.hpp"
 #include "data/image_datasets.hpp"
@@ -793,6 +795,40 @@ TEST(DatasetPathsTest, HonoursEnvironmentVariable) {
   EXPECT_EQ(*found, dir.file("magnetic-tile"));
   ASSERT_FALSE(missing.is_ok());
   EXPECT_NE(missing.status().message().find("EDGEAI_DATASETS"), std::string::npos);
+}
+
+TEST(NpyFolderTest, LoadsSamplesInNameOrderAndRejectsWhatDoesNotFit) {
+  TempDir dir;
+  Manifest m;
+  m.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3}}};
+  // With and without the batch axis; read in file-name order.
+  ASSERT_TRUE(write_npy(dir.file("b.npy"), Tensor::from_values<float>({3}, {4, 5, 6})).is_ok());
+  ASSERT_TRUE(write_npy(dir.file("a.npy"), Tensor::from_values<float>({1, 3}, {1, 2, 3})).is_ok());
+  Result<LabeledData> data = load_dataset_spec(dir.path(), m);
+  ASSERT_TRUE(data.is_ok()) << data.status().to_string();
+  ASSERT_EQ(data->inputs[0].shape(), (Shape{2, 3}));
+  EXPECT_EQ(data->inputs[0].data<float>()[0], 1.0f);
+  EXPECT_EQ(data->inputs[0].data<float>()[5], 6.0f);
+  EXPECT_EQ(data->sources, (std::vector<std::string>{"a.npy", "b.npy"}));
+
+  // A sample of another shape names the file and both shapes.
+  ASSERT_TRUE(write_npy(dir.file("c.npy"), Tensor::from_values<float>({1, 4}, {1, 2, 3, 4})).is_ok());
+  data = load_dataset_spec(dir.path(), m);
+  ASSERT_FALSE(data.is_ok());
+  EXPECT_NE(data.status().message().find("c.npy"), std::string::npos) << data.status().message();
+  EXPECT_NE(data.status().message().find("[1,3]"), std::string::npos) << data.status().message();
+
+  // With a dynamic dimension, samples must still agree with each other.
+  m.inputs = {ValueInfo{"x", DType::kFloat32, {1, -1}}};
+  data = load_dataset_spec(dir.path(), m);
+  ASSERT_FALSE(data.is_ok());
+  EXPECT_NE(data.status().message().find("differs from"), std::string::npos) << data.status().message();
+
+  // A model with two inputs cannot take one-sample files.
+  m.inputs = {ValueInfo{"beat", DType::kFloat32, {1, 3}}, ValueInfo{"rr", DType::kFloat32, {1, 8}}};
+  data = load_dataset_spec(dir.path(), m);
+  ASSERT_FALSE(data.is_ok());
+  EXPECT_NE(data.status().message().find("one input; this one has 2"), std::string::npos) << data.status().message();
 }
 
 }  // namespace
