@@ -39,6 +39,7 @@ struct CompressArgs {
   int max_float_layers = -1;
   bool budget_per_class = false;
   bool bias_correction = false;
+  std::string weight_rounding = "nearest";
   std::int64_t sqnr_samples = 32;
   int int4_block = 64;
   std::string report;
@@ -137,6 +138,14 @@ int run_compress(const CompressArgs& args) {
   options.max_float_layers = args.max_float_layers;
   options.budget_per_class = args.budget_per_class;
   options.calibration.channel_means = args.bias_correction;
+  options.weight_rounding = check(parse_weight_rounding(args.weight_rounding));
+  if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8) {
+    throw CommandError("--weight-rounding gptq applies to int8 weights (--weights int8)");
+  }
+  if (options.weight_rounding == WeightRounding::kGptq && args.calib == "random") {
+    throw CommandError("--weight-rounding gptq fits the weights to the calibration inputs; random inputs would "
+                       "mislead it: calibrate with real data or use --weight-rounding nearest");
+  }
   if (args.max_accuracy_drop >= 0.0) options.max_accuracy_drop = args.max_accuracy_drop;
   if (options.max_accuracy_drop && args.eval.empty()) {
     throw CommandError("--max-accuracy-drop needs --eval DATA to measure the drop on");
@@ -316,6 +325,10 @@ Action add_compress_command(CLI::App& app) {
                   "this many points");
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "fold the mean shift that weight rounding causes into each Conv/Gemm bias (from calibration means)");
+  cmd->add_option("--weight-rounding", args->weight_rounding,
+                  "int8 weights: nearest (each weight on its own) or gptq (rounded against the calibration inputs "
+                  "so each layer's output error is least; same format and kernels)")
+      ->capture_default_str();
   cmd->add_flag("--budget-per-class", args->budget_per_class,
                 "the accuracy budget also binds each class's Se and +P (classes with >= 100 samples in --eval)");
   cmd->add_option("--max-float-layers", args->max_float_layers,

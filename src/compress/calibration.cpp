@@ -53,42 +53,20 @@ Result<Graph> graph_observing(const Graph& graph, const std::vector<std::string>
   return observer;
 }
 
-namespace {
-
-// Where each observed value comes from: a graph input (read from the feeder's views) or a
-// session output (the calibration graph exposes every other value as an output).
-struct ObservedValue {
+struct ValueObserver::ObservedValue {
   std::string name;
   bool is_graph_input = false;
   std::size_t index = 0;  // into the model inputs or the session outputs
 };
 
-template <typename Visit>
-Status for_each_sample(Session& session, SampleFeeder& feeder, const LabeledData& data,
-                       const std::vector<ObservedValue>& observed, std::string_view stage, const ProgressFn& progress,
-                       Visit&& visit) {
-  for (std::int64_t n = 0; n < data.size(); ++n) {
-    std::span<const TensorView> inputs = feeder.sample(n);
-    EDGEAI_RETURN_IF_ERROR(session.run(inputs).with_context(str_cat("calibration sample ", n)));
-    for (std::size_t v = 0; v < observed.size(); ++v) {
-      const TensorView view = observed[v].is_graph_input ? inputs[observed[v].index] : session.output(observed[v].index);
-      visit(v, view);
-    }
-    if (progress) progress(stage, n + 1, data.size());
-  }
-  return Status::ok();
-}
+ValueObserver::ValueObserver() = default;
+ValueObserver::~ValueObserver() = default;
 
-}  // namespace
-
-Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& graph,
-                                                                   const std::vector<std::string>& values,
-                                                                   const LabeledData& data,
-                                                                   const CalibrationOptions& options,
-                                                                   const ProgressFn& progress) {
+Result<std::unique_ptr<ValueObserver>> ValueObserver::create(const Graph& graph, const std::vector<std::string>& values,
+                                                             const LabeledData& data) {
   if (data.size() == 0) return invalid_argument("the calibration data set is empty: give samples to calibrate with");
-  if (options.bins_per_side < 8) return invalid_argument("bins_per_side must be >= 8, got ", options.bins_per_side);
-  std::vector<ObservedValue> observed;
+  std::unique_ptr<ValueObserver> observer(new ValueObserver());
+  observer->data_ = &data;
   std::vector<std::string> node_outputs;
   for (const std::string& name : values) {
     ObservedValue o{name};
@@ -106,19 +84,44 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
       o.index = node_outputs.size();
       node_outputs.push_back(name);
     }
-    observed.push_back(std::move(o));
+    observer->observed_.push_back(std::move(o));
   }
   EDGEAI_ASSIGN_OR_RETURN(Graph observed_graph, graph_observing(graph, node_outputs));
-  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(std::move(observed_graph)));
+  EDGEAI_ASSIGN_OR_RETURN(observer->session_, Session::create(std::move(observed_graph)));
   EDGEAI_ASSIGN_OR_RETURN(SampleFeeder feeder, SampleFeeder::create(graph.inputs, data));
+  observer->feeder_ = std::make_unique<SampleFeeder>(std::move(feeder));
+  return observer;
+}
+
+Status ValueObserver::run(std::string_view stage, const ProgressFn& progress, const Visit& visit) {
+  const LabeledData& data = *data_;
+  for (std::int64_t n = 0; n < data.size(); ++n) {
+    std::span<const TensorView> inputs = feeder_->sample(n);
+    EDGEAI_RETURN_IF_ERROR(session_->run(inputs).with_context(str_cat("calibration sample ", n)));
+    for (std::size_t v = 0; v < observed_.size(); ++v) {
+      const ObservedValue& o = observed_[v];
+      visit(v, o.is_graph_input ? inputs[o.index] : session_->output(o.index));
+    }
+    if (progress) progress(stage, n + 1, data.size());
+  }
+  return Status::ok();
+}
+
+Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& graph,
+                                                                   const std::vector<std::string>& values,
+                                                                   const LabeledData& data,
+                                                                   const CalibrationOptions& options,
+                                                                   const ProgressFn& progress) {
+  if (options.bins_per_side < 8) return invalid_argument("bins_per_side must be >= 8, got ", options.bins_per_side);
+  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<ValueObserver> observer, ValueObserver::create(graph, values, data));
+  const std::vector<std::string>& observed = values;
 
   std::vector<TensorStatistics> stats(observed.size());
   for (TensorStatistics& s : stats) {
     s.min = std::numeric_limits<float>::infinity();
     s.max = -std::numeric_limits<float>::infinity();
   }
-  EDGEAI_RETURN_IF_ERROR(for_each_sample(*session, feeder, data, observed, "calibrating (ranges)", progress,
-                                         [&](std::size_t v, const TensorView& view) {
+  EDGEAI_RETURN_IF_ERROR(observer->run("calibrating (ranges)", progress, [&](std::size_t v, const TensorView& view) {
                                            const float* x = view.data_as<const float>();
                                            const std::int64_t n = view.num_elements();
                                            TensorStatistics& s = stats[v];
@@ -132,7 +135,7 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
   for (std::size_t v = 0; v < stats.size(); ++v) {
     TensorStatistics& s = stats[v];
     if (!std::isfinite(s.min) || !std::isfinite(s.max)) {
-      return invalid_argument("calibration: value '", observed[v].name, "' is not finite on the calibration data (min ",
+      return invalid_argument("calibration: value '", observed[v], "' is not finite on the calibration data (min ",
                               s.min, ", max ", s.max, ")");
     }
     s.limit = std::max(std::fabs(s.min), std::fabs(s.max));
@@ -148,9 +151,9 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
     constexpr double kFixedOne = 1073741824.0;
     std::vector<std::vector<std::int64_t>> channel_sums(stats.size());
     std::vector<std::int64_t> channel_counts(stats.size(), 0);
-    EDGEAI_RETURN_IF_ERROR(for_each_sample(
-        *session, feeder, data, observed, histograms ? "calibrating (histograms)" : "calibrating (channel means)",
-        progress, [&](std::size_t v, const TensorView& view) {
+    EDGEAI_RETURN_IF_ERROR(observer->run(
+        histograms ? "calibrating (histograms)" : "calibrating (channel means)", progress,
+        [&](std::size_t v, const TensorView& view) {
           const float* x = view.data_as<const float>();
           const std::int64_t n = view.num_elements();
           TensorStatistics& s = stats[v];
@@ -188,7 +191,7 @@ Result<std::map<std::string, TensorStatistics>> collect_statistics(const Graph& 
     }
   }
   std::map<std::string, TensorStatistics> out;
-  for (std::size_t v = 0; v < observed.size(); ++v) out[observed[v].name] = std::move(stats[v]);
+  for (std::size_t v = 0; v < observed.size(); ++v) out[observed[v]] = std::move(stats[v]);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,31 @@ struct TensorStatistics {
 };
 
 using ProgressFn = std::function<void(std::string_view stage, std::int64_t done, std::int64_t total)>;
+
+class Session;
+class SampleFeeder;
+
+// Runs a float32 graph with the runtime on every sample of a data set and shows chosen values
+// (graph inputs or node outputs) to a visitor: the loop under every calibration statistic.
+class ValueObserver {
+ public:
+  using Visit = std::function<void(std::size_t value, const TensorView& view)>;
+  // An empty data set, one whose inputs do not fit the model, or a value that is not a float32
+  // value of the graph is an error naming what is wrong.
+  static Result<std::unique_ptr<ValueObserver>> create(const Graph& graph, const std::vector<std::string>& values,
+                                                       const LabeledData& data);
+  ~ValueObserver();
+  // One pass over the samples in order: visit(i, view) for values[i] of each sample.
+  Status run(std::string_view stage, const ProgressFn& progress, const Visit& visit);
+
+ private:
+  struct ObservedValue;
+  ValueObserver();
+  const LabeledData* data_ = nullptr;
+  std::vector<ObservedValue> observed_;
+  std::unique_ptr<Session> session_;
+  std::unique_ptr<SampleFeeder> feeder_;
+};
 
 // Runs `graph` (float32) with the runtime on every sample of `data` and gathers statistics of
 // each value in `values` (graph inputs or node outputs, float32). Histograms need a second pass

@@ -28,6 +28,17 @@ Result<WeightFormat> parse_weight_format(std::string_view name) {
                           "': use int8 (full int8), int4 or fp16 (weight-only), or fp32 (no quantisation)");
 }
 
+std::string_view weight_rounding_name(WeightRounding rounding) {
+  return rounding == WeightRounding::kGptq ? "gptq" : "nearest";
+}
+
+Result<WeightRounding> parse_weight_rounding(std::string_view name) {
+  for (WeightRounding r : {WeightRounding::kNearest, WeightRounding::kGptq}) {
+    if (name == weight_rounding_name(r)) return r;
+  }
+  return invalid_argument("unknown weight rounding '", name, "': use nearest or gptq");
+}
+
 namespace {
 
 // The bundle around a compressed graph: the source's manifest (same interface, labels,
@@ -216,6 +227,13 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
 
   QuantizeOptions base_quantize = options.quantize;
   if (!calibrated.channel_means.empty()) base_quantize.channel_means = &calibrated.channel_means;
+  std::map<std::string, InputCovariance> covariances;
+  if (options.weight_rounding == WeightRounding::kGptq) {
+    // All the calibration samples: a subset would depend on their order.
+    EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(prepared, *calibration, ranges, progress));
+    base_quantize.input_covariances = &covariances;
+    facts["compression.weight_rounding"] = "gptq";
+  }
   QuantizeOptions quantize_options = base_quantize;
   EDGEAI_ASSIGN_OR_RETURN(QuantizedGraph quantized, quantize_int8(prepared, ranges, quantize_options));
   EDGEAI_ASSIGN_OR_RETURN(SqnrMap sqnr,

@@ -27,12 +27,19 @@ enum class WeightFormat {
 std::string_view weight_format_name(WeightFormat format);
 Result<WeightFormat> parse_weight_format(std::string_view name);
 
+// How int8 weights take their grid points: nearest (round each weight on its own) or GPTQ
+// (compress/gptq.hpp: round against the layer's calibration inputs, so the output error is least).
+enum class WeightRounding { kNearest, kGptq };
+std::string_view weight_rounding_name(WeightRounding rounding);
+Result<WeightRounding> parse_weight_rounding(std::string_view name);
+
 struct CompressOptions {
   // Magnitude pruning of the float graph before `weights` is applied (nullopt: none).
   std::optional<PruneOptions> prune;
   WeightFormat weights = WeightFormat::kInt8;
   CalibrationOptions calibration;
   QuantizeOptions quantize;
+  WeightRounding weight_rounding = WeightRounding::kNearest;
   std::int64_t sqnr_samples = 32;  // samples for the per-layer error table
   int int4_block_size = 64;        // weights per int4 scale
   // Mixed precision: with an evaluation set, keep the layers with the lowest local SQNR in

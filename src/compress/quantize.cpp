@@ -410,6 +410,40 @@ class Rewriter {
     return delta;
   }
 
+  // Re-rounds a Conv/Gemm/MatMul weight by GPTQ when calibration gave the node's input
+  // covariance (QuantizeOptions::input_covariances); the scales stay those of nearest rounding.
+  void round_by_gptq(const Node& node, const Tensor& w, std::size_t axis, PerChannelWeights& pw) const {
+    if (options_.input_covariances == nullptr) return;
+    auto it = options_.input_covariances->find(node.name);
+    if (it == options_.input_covariances->end()) return;
+    const InputCovariance& cov = it->second;
+    const Shape& shape = w.shape();
+    const std::int64_t channels = shape[axis];
+    const std::int64_t size = w.num_elements() / channels;
+    if (size != cov.size || channels % cov.groups != 0) return;
+    // Rows of `size` weights per output channel: the layout already for Conv and Gemm with
+    // transB; a [K, N] weight is transposed there and back.
+    std::vector<float> rows(static_cast<std::size_t>(w.num_elements()));
+    const float* src = w.data<float>();
+    for (std::int64_t c = 0; c < channels; ++c) {
+      for (std::int64_t k = 0; k < size; ++k) rows[c * size + k] = axis == 0 ? src[c * size + k] : src[k * channels + c];
+    }
+    std::vector<std::int8_t> q(rows.size());
+    const std::int64_t per_group = channels / cov.groups;
+    const float* scales = pw.scales.data<float>();
+    for (std::int64_t g = 0; g < cov.groups; ++g) {
+      const std::int64_t first = g * per_group;
+      if (!gptq_round(rows.data() + first * size, per_group, size, cov.moment.data() + g * size * size,
+                      scales + first, kWeightMax, q.data() + first * size)) {
+        return;  // a moment matrix that cannot be factored: keep nearest rounding for this layer
+      }
+    }
+    std::int8_t* dst = pw.values.data<std::int8_t>();
+    for (std::int64_t c = 0; c < channels; ++c) {
+      for (std::int64_t k = 0; k < size; ++k) (axis == 0 ? dst[c * size + k] : dst[k * channels + c]) = q[c * size + k];
+    }
+  }
+
   // Emits the int8 form of a node check() accepted; returns its op_type.
   std::string emit_quantized(const Node& node) {
     const std::string& op = node.op_type;
@@ -423,6 +457,7 @@ class Rewriter {
       const bool trans_b = op == "Gemm" && node.attr_int("transB", 0) != 0;
       const std::size_t axis = op == "Conv" || trans_b ? 0 : 1;
       PerChannelWeights pw = quantize_per_channel(w, axis);
+      round_by_gptq(node, w, axis, pw);
       const float x_scale = params_of(x).scale;
       std::string bias;
       const std::vector<double> correction = bias_correction(node, w, pw, axis);

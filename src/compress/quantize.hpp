@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "compress/gptq.hpp"
 #include "core/status.hpp"
 #include "graph/graph.hpp"
 #include "kernels/quantization.hpp"
@@ -35,6 +36,10 @@ struct QuantizeOptions {
   // absorbs the mean shift the weight rounding causes: b[m] -= sum over (c, k) of
   // (dequantised w - w)[m, c, k] * mean[c]. Not owned; nullptr: no correction.
   const std::map<std::string, std::vector<double>>* channel_means = nullptr;
+  // GPTQ weight rounding (compress/gptq.hpp): per Conv/Gemm/MatMul node name, the covariance of
+  // its inputs on the calibration data; those layers' weights are rounded by GPTQ, the others
+  // to nearest. Not owned; nullptr: nearest rounding everywhere.
+  const std::map<std::string, InputCovariance>* input_covariances = nullptr;
 };
 
 // What became of one node of the float graph.

@@ -293,6 +293,18 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
   ASSERT_TRUE(f.is_ok() && qy.is_ok());
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(qy->data<float>()[i], f->data<float>()[i], 0.05) << i;
 
+  // GPTQ rounding: the same operators, recorded in the metadata, and the model still works.
+  const fs::path g = dir_ / "m.gptq.eai";
+  o = edgeai("compress " + model.string() + " -o " + g.string() + " --calib " + calib.string() +
+             " --method percentile --weight-rounding gptq");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  o = edgeai("inspect " + g.string());
+  EXPECT_NE(o.out.find("gptq"), std::string::npos) << o.out;
+  ASSERT_EQ(edgeai("run " + g.string() + " --input x=" + x + " --output " + (dir_ / "g.npy").string()).exit_code, 0);
+  Result<Tensor> gy = read_npy((dir_ / "g.npy").string());
+  ASSERT_TRUE(gy.is_ok());
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(gy->data<float>()[i], f->data<float>()[i], 0.05) << i;
+
   o = edgeai("compress " + model.string() + " -o " + (dir_ / "m.int4.eai").string() + " --weights int4");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   o = edgeai("compress " + model.string() + " -o " + (dir_ / "r.eai").string() + " --calib random --calib-samples 4");
@@ -322,6 +334,12 @@ TEST_F(CliTest, CompressBadInputIsAOneLineError) {
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --percentile 30"),
                         "--percentile must be in (50, 100]");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --weights int2"), "unknown weight format 'int2'");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding up"),
+                        "unknown weight rounding 'up'");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding gptq"),
+                        "random inputs would mislead it");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --weights int4 --weight-rounding gptq"),
+                        "applies to int8 weights");
   EXPECT_FALSE(fs::exists(dir_ / "q.eai"));  // nothing half-written
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "data/labeled_data.hpp"
+#include "format/bundle.hpp"
 #include "graph/graph.hpp"
 #include "graph/validate.hpp"
 
@@ -86,6 +87,16 @@ inline LabeledData random_normal_data(const Graph& graph, std::int64_t count, st
   std::mt19937 rng(seed);
   data.inputs[0] = random_tensor(data.inputs[0].shape(), rng, sigma);
   return data;
+}
+
+// `g` in a bundle with a fixed creation time and three labels, as compress_model takes it.
+inline Bundle bundle_of(Graph g) {
+  Bundle b;
+  b.manifest = default_manifest_for(g);
+  b.manifest.created_at = "2026-01-01T00:00:00Z";
+  b.manifest.labels = {"a", "b", "c"};
+  b.graph = std::move(g);
+  return b;
 }
 
 }  // namespace edgeai::testing

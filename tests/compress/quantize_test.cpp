@@ -14,21 +14,13 @@ namespace edgeai {
 namespace {
 
 using testing::random_data;
+using testing::bundle_of;
 using testing::small_cnn;
 
 std::map<std::string, int> count_ops(const Graph& g) {
   std::map<std::string, int> counts;
   for (const Node& n : g.nodes) ++counts[n.op_type];
   return counts;
-}
-
-Bundle bundle_of(Graph g) {
-  Bundle b;
-  b.manifest = default_manifest_for(g);
-  b.manifest.created_at = "2026-01-01T00:00:00Z";
-  b.manifest.labels = {"a", "b", "c"};
-  b.graph = std::move(g);
-  return b;
 }
 
 // Runs `graph` on every sample; returns the first output's rows.
