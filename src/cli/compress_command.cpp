@@ -39,6 +39,7 @@ struct CompressArgs {
   int max_float_layers = -1;
   bool budget_per_class = false;
   bool bias_correction = false;
+  std::string activations = "int8";
   std::string weight_rounding = "nearest";
   std::int64_t sqnr_samples = 32;
   int int4_block = 64;
@@ -139,6 +140,18 @@ int run_compress(const CompressArgs& args) {
   options.budget_per_class = args.budget_per_class;
   options.calibration.channel_means = args.bias_correction;
   options.weight_rounding = check(parse_weight_rounding(args.weight_rounding));
+  if (args.activations != "int8" && args.activations != "int16") {
+    throw CommandError("--activations must be int8 or int16, got '" + args.activations + "'");
+  }
+  options.quantize.activation_type = args.activations == "int16" ? DType::kInt16 : DType::kInt8;
+  if (options.quantize.activation_type == DType::kInt16 && options.weights != WeightFormat::kInt8) {
+    throw CommandError("--activations int16 applies to integer models (--weights int8)");
+  }
+  if (options.quantize.activation_type == DType::kInt16 &&
+      (options.calibration.method == CalibrationMethod::kEntropy || options.calibration.method == CalibrationMethod::kMse)) {
+    throw CommandError(str_cat("--method ", calibration_method_name(options.calibration.method),
+                               " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile"));
+  }
   if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8) {
     throw CommandError("--weight-rounding gptq applies to int8 weights (--weights int8)");
   }
@@ -325,6 +338,10 @@ Action add_compress_command(CLI::App& app) {
                   "this many points");
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "fold the mean shift that weight rounding causes into each Conv/Gemm bias (from calibration means)");
+  cmd->add_option("--activations", args->activations,
+                  "integer activations: int8 (asymmetric) or int16 (symmetric, with int8 weights: 2x the activation "
+                  "memory, ~256x less activation rounding error; Add/Mul and table functions stay float32)")
+      ->capture_default_str();
   cmd->add_option("--weight-rounding", args->weight_rounding,
                   "int8 weights: nearest (each weight on its own) or gptq (rounded against the calibration inputs "
                   "so each layer's output error is least; same format and kernels)")

@@ -40,6 +40,15 @@ quant::QuantParams int8_params_for_range(float lo, float hi) {
   return p;
 }
 
+quant::QuantParams int16_params_for_range(float lo, float hi) {
+  double limit = std::max(std::fabs(static_cast<double>(lo)), std::fabs(static_cast<double>(hi)));
+  if (!(limit > 1e-12)) limit = 1.0;  // an all-zero tensor: any scale represents it exactly
+  quant::QuantParams p;
+  p.scale = static_cast<float>(limit / 32767.0);
+  p.zero_point = 0;
+  return p;
+}
+
 Result<Graph> graph_observing(const Graph& graph, const std::vector<std::string>& values) {
   Graph observer = graph;
   observer.outputs.clear();

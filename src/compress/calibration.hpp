@@ -96,4 +96,8 @@ Result<Graph> graph_observing(const Graph& graph, const std::vector<std::string>
 // and 0.0 to the zero point exactly.
 quant::QuantParams int8_params_for_range(float lo, float hi);
 
+// int16 parameters of a range (int16 activations): symmetric, zero point 0,
+// scale = max(|lo|, |hi|) / 32767, so [-limit, limit] maps to [-32767, 32767].
+quant::QuantParams int16_params_for_range(float lo, float hi);
+
 }  // namespace edgeai

@@ -184,6 +184,12 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
   }
 
   if (calibration == nullptr) return invalid_argument("int8 quantisation needs calibration data (--calib)");
+  if (options.quantize.activation_type == DType::kInt16 &&
+      (options.calibration.method == CalibrationMethod::kEntropy || options.calibration.method == CalibrationMethod::kMse)) {
+    // Both trade clipping against 8-bit resolution; at 16 bits that trade clips what int16 keeps.
+    return invalid_argument("--method ", calibration_method_name(options.calibration.method),
+                            " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile");
+  }
   EDGEAI_ASSIGN_OR_RETURN(Int8Calibration calibrated,
                           calibrate_int8(graph, *calibration, options.calibration, progress));
   EDGEAI_ASSIGN_OR_RETURN(CompressionResult int8,
@@ -226,6 +232,8 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
   result.calibration_samples = calibration->size();
 
   QuantizeOptions base_quantize = options.quantize;
+  const bool int16 = base_quantize.activation_type == DType::kInt16;
+  if (int16) facts["compression.activations"] = "int16";
   if (!calibrated.channel_means.empty()) base_quantize.channel_means = &calibrated.channel_means;
   std::map<std::string, InputCovariance> covariances;
   if (options.weight_rounding == WeightRounding::kGptq) {
@@ -302,7 +310,8 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
 
   EDGEAI_ASSIGN_OR_RETURN(MacsMap macs, macs_per_node(prepared, *calibration));
   for (const LayerDecision& d : quantized.layers) {
-    LayerReport l{d.node, d.op_type, d.quantized ? "int8" : "float32", d.reason, macs[d.node], std::nullopt};
+    LayerReport l{d.node, d.op_type, d.quantized ? (int16 ? "int16 activations" : "int8") : "float32", d.reason,
+                  macs[d.node], std::nullopt};
     auto it = sqnr.find(d.node);
     if (it != sqnr.end()) l.sqnr = it->second;
     if (!d.quantized && quantize_options.keep_float.count(d.node) == 0 && d.op_type != "Shape") {

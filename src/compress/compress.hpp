@@ -56,7 +56,7 @@ struct CompressOptions {
 struct LayerReport {
   std::string node;
   std::string op_type;
-  std::string precision;  // "int8", "int4 weights", "fp16 weights", "float32"
+  std::string precision;  // "int8", "int16 activations" (int8 weights), "int4 weights", "fp16 weights", "float32"
   std::string reason;     // why float32, when it is
   std::int64_t macs = 0;
   std::optional<LayerSqnr> sqnr;

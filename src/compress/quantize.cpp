@@ -128,6 +128,10 @@ class Rewriter {
   }
 
   Result<QuantizedGraph> run() {
+    if (options_.activation_type != DType::kInt8 && options_.activation_type != DType::kInt16) {
+      return invalid_argument("activations must be int8 or int16, got ", dtype_name(options_.activation_type));
+    }
+    result_.activation_type = options_.activation_type;
     for (const Node& node : src_.nodes) {
       LayerDecision d{node.name, node.op_type, false, "", ""};
       if (options_.keep_float.count(node.name) != 0) {
@@ -191,10 +195,15 @@ class Rewriter {
     if (!act.is_ok()) return act.status().message();
     if (!is_epilogue_activation(act->kind)) return "fused activation is not Relu or Clip";
     std::string why;
+    const bool int16 = options_.activation_type == DType::kInt16;
+    if (int16 && (op == "Add" || op == "Mul" || (activation_kind_from_name(op) && !is_pass_through(op)))) {
+      return str_cat("no int16-activation kernel for ", op, " (it runs in float32 between int16 layers)");
+    }
     if (op == "Conv") {
       if (!(why = need_activation(0)).empty()) return why;
       if (!is_float_constant(node.inputs[1])) return "weight W is not a float32 constant";
       if (node.has_input(2) && !is_float_constant(node.inputs[2])) return "bias B is not a float32 constant";
+      if (!(why = check_bias_fits(node, 0)).empty()) return why;
       return need_output_range(0);
     }
     if (op == "Gemm") {
@@ -211,6 +220,7 @@ class Rewriter {
         if (c == nullptr || c->dtype() != DType::kFloat32) return "C is not a float32 constant";
         if (c->num_elements() != n && c->num_elements() != 1) return "C is not one value per output column";
       }
+      if (!(why = check_bias_fits(node, node.attr_int("transB", 0) != 0 ? 0 : 1)).empty()) return why;
       return need_output_range(0);
     }
     if (op == "MatMul") {
@@ -257,6 +267,41 @@ class Rewriter {
     return str_cat("no int8 kernel for ", op);
   }
 
+  // The parameters value v's integer version has or will have.
+  quant::QuantParams planned_params(const std::string& v) const {
+    auto it = result_.params_of.find(v);
+    if (it != result_.params_of.end()) return it->second;
+    const auto& [lo, hi] = ranges_.at(v);
+    return options_.activation_type == DType::kInt16 ? int16_params_for_range(lo, hi) : int8_params_for_range(lo, hi);
+  }
+
+  // Why a Conv/Gemm bias would not fit the int32 accumulator's scale x_scale * w_scale[m] (a small
+  // int16 input scale can push a large bias past 2^31), or "" when it fits.
+  std::string check_bias_fits(const Node& node, std::size_t axis) const {
+    if (!node.has_input(2) || !is_quantizable_activation(node.inputs[0])) return "";
+    const Tensor& w = *src_.find_constant(node.inputs[1]);
+    const Tensor& b = *src_.find_constant(node.inputs[2]);
+    const std::int64_t channels = w.shape()[axis];
+    std::vector<double> max_abs(static_cast<std::size_t>(channels), 0.0);
+    const std::int64_t inner = w.num_elements() / channels;
+    for (std::int64_t i = 0; i < w.num_elements(); ++i) {
+      const std::int64_t c = axis == 0 ? i / inner : i % channels;
+      max_abs[static_cast<std::size_t>(c)] = std::max(max_abs[static_cast<std::size_t>(c)],
+                                                      std::fabs(static_cast<double>(w.data<float>()[i])));
+    }
+    const double x_scale = planned_params(node.inputs[0]).scale;
+    const float beta = node.op_type == "Gemm" ? node.attr_float("beta", 1.0f) : 1.0f;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const double bias = std::fabs(static_cast<double>(b.data<float>()[b.num_elements() == 1 ? 0 : c]) * beta);
+      const double w_scale = max_abs[static_cast<std::size_t>(c)] > 0.0 ? max_abs[static_cast<std::size_t>(c)] / kWeightMax : 1.0;
+      if (bias / (x_scale * w_scale) > 2147483647.0) {
+        return str_cat("bias of output channel ", c, " overflows int32 at scale x_scale * w_scale (", x_scale * w_scale,
+                       ")");
+      }
+    }
+    return "";
+  }
+
   std::string fresh_name(const std::string& base) {
     std::string name = base;
     for (int i = 1; used_names_.count(name) != 0; ++i) name = str_cat(base, "_", i);
@@ -273,7 +318,8 @@ class Rewriter {
     auto it = result_.params_of.find(v);
     if (it != result_.params_of.end()) return it->second;
     const auto& [lo, hi] = ranges_.at(v);
-    const quant::QuantParams p = int8_params_for_range(lo, hi);
+    const quant::QuantParams p = options_.activation_type == DType::kInt16 ? int16_params_for_range(lo, hi)
+                                                                            : int8_params_for_range(lo, hi);
     result_.params_of[v] = p;
     return p;
   }
@@ -282,18 +328,23 @@ class Rewriter {
     auto it = param_constants_.find(v);
     if (it != param_constants_.end()) return it->second;
     const quant::QuantParams p = params_of(v);
+    const Tensor zero_point = options_.activation_type == DType::kInt16
+                                  ? Tensor::from_values<std::int16_t>(Shape{}, {static_cast<std::int16_t>(p.zero_point)})
+                                  : int8_scalar(p.zero_point);
     std::pair<std::string, std::string> names{add_constant(v + "_scale", float_scalar(p.scale)),
-                                              add_constant(v + "_zero_point", int8_scalar(p.zero_point))};
+                                              add_constant(v + "_zero_point", zero_point)};
     param_constants_[v] = names;
     return names;
   }
+
+  const char* integer_suffix() const { return options_.activation_type == DType::kInt16 ? "_int16" : "_int8"; }
 
   // The int8 version of activation v, quantising the float one where it first appears.
   std::string int8_of(const std::string& v) {
     auto it = result_.int8_value_of.find(v);
     if (it != result_.int8_value_of.end()) return it->second;
     const auto [scale, zp] = param_constants(v);
-    const std::string q = fresh_name(v + "_int8");
+    const std::string q = fresh_name(v + integer_suffix());
     Node n;
     n.name = fresh_name(v + "_quantize");
     n.op_type = "QuantizeLinear";
@@ -321,7 +372,7 @@ class Rewriter {
   // An int8 output of a quantised node: named apart from the float value, with its parameters.
   std::string int8_output(const std::string& v, std::optional<quant::QuantParams> params = std::nullopt) {
     if (params) result_.params_of[v] = *params;
-    const std::string q = fresh_name(v + "_int8");
+    const std::string q = fresh_name(v + integer_suffix());
     result_.int8_value_of[v] = q;
     return q;
   }

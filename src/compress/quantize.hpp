@@ -40,6 +40,11 @@ struct QuantizeOptions {
   // its inputs on the calibration data; those layers' weights are rounded by GPTQ, the others
   // to nearest. Not owned; nullptr: nearest rounding everywhere.
   const std::map<std::string, InputCovariance>* input_covariances = nullptr;
+  // The activations' integer type: int8 (asymmetric, per tensor) or int16 (symmetric, zero point
+  // 0: the "16x8" scheme, int16 activations with int8 weights, for models whose 8-bit activations
+  // lose too much). With int16, Add/Mul and the lookup-table functions have no integer kernel and
+  // stay float32.
+  DType activation_type = DType::kInt8;
 };
 
 // What became of one node of the float graph.
@@ -54,9 +59,11 @@ struct LayerDecision {
 struct QuantizedGraph {
   Graph graph;
   std::vector<LayerDecision> layers;  // in the float graph's node order
-  // Per float value that has an int8 version: its name in `graph` and its parameters.
+  // Per float value that has an integer version (int8, or int16 with int16 activations): its
+  // name in `graph` and its parameters.
   std::map<std::string, std::string> int8_value_of;
   std::map<std::string, quant::QuantParams> params_of;
+  DType activation_type = DType::kInt8;  // of every integer activation (QuantizeOptions::activation_type)
 };
 
 // Rewrites `graph` (float32, after split_unfusable_activations) given the calibrated range of

@@ -30,11 +30,28 @@ struct Accumulator {
   }
 };
 
+// An integer activation (int8, or int16 with int16 activations) as float.
 std::vector<float> dequantize(const TensorView& v, quant::QuantParams p) {
   std::vector<float> out(static_cast<std::size_t>(v.num_elements()));
-  const std::int8_t* q = v.data_as<const std::int8_t>();
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = quant::dequantize_value(q[i], p.scale, p.zero_point);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::int32_t q = v.dtype == DType::kInt16 ? v.data_as<const std::int16_t>()[i] : v.data_as<const std::int8_t>()[i];
+    out[i] = quant::dequantize_value(q, p.scale, p.zero_point);
+  }
   return out;
+}
+
+// Float values quantised to `dtype` (int8 or int16) with parameters p.
+Tensor quantize(const TensorView& x, quant::QuantParams p, DType dtype) {
+  Tensor q = Tensor::allocate(dtype, x.shape).value();
+  const float* f = x.data_as<const float>();
+  for (std::int64_t i = 0; i < x.num_elements(); ++i) {
+    if (dtype == DType::kInt16) {
+      q.data<std::int16_t>()[i] = static_cast<std::int16_t>(quant::quantize_value(f[i], p.scale, p.zero_point, -32768, 32767));
+    } else {
+      q.data<std::int8_t>()[i] = static_cast<std::int8_t>(quant::quantize_value(f[i], p.scale, p.zero_point, -128, 127));
+    }
+  }
+  return q;
 }
 
 }  // namespace
@@ -117,12 +134,7 @@ Result<std::map<std::string, LayerSqnr>> measure_layer_sqnr(const Graph& float_g
           const std::string& f = float_of_int8.at(in);
           const TensorView x = float_value(f);
           const quant::QuantParams p = quantized.params_of.at(f);
-          Tensor q = Tensor::allocate(DType::kInt8, x.shape).value();
-          for (std::int64_t i = 0; i < x.num_elements(); ++i) {
-            q.data<std::int8_t>()[i] = static_cast<std::int8_t>(
-                quant::quantize_value(x.data_as<const float>()[i], p.scale, p.zero_point, -128, 127));
-          }
-          inputs.push_back(std::move(q));
+          inputs.push_back(quantize(x, p, quantized.activation_type));
         }
       }
       EDGEAI_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, evaluate_node(node, inputs));

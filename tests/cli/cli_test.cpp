@@ -305,6 +305,26 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
   ASSERT_TRUE(gy.is_ok());
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(gy->data<float>()[i], f->data<float>()[i], 0.05) << i;
 
+  // int16 activations: int16 tensors between the layers, closer to float than int8; ONNX export
+  // (opset 13) refuses them with a one-line reason.
+  const fs::path a16 = dir_ / "m.a16.eai";
+  o = edgeai("compress " + model.string() + " -o " + a16.string() + " --calib " + calib.string() +
+             " --activations int16 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("\"precision\": \"int16 activations\""), std::string::npos) << o.out;
+  ASSERT_EQ(edgeai("run " + a16.string() + " --input x=" + x + " --output " + (dir_ / "a16.npy").string()).exit_code, 0);
+  Result<Tensor> a16y = read_npy((dir_ / "a16.npy").string());
+  ASSERT_TRUE(a16y.is_ok());
+  double err8 = 0.0, err16 = 0.0;
+  for (int i = 0; i < 3; ++i) {
+    err8 = std::max(err8, std::fabs(double(qy->data<float>()[i]) - f->data<float>()[i]));
+    err16 = std::max(err16, std::fabs(double(a16y->data<float>()[i]) - f->data<float>()[i]));
+  }
+  EXPECT_LE(err16, err8) << "int8 " << err8 << ", int16 " << err16;
+  EXPECT_LT(err16, 0.01);
+  expect_one_line_error(edgeai("export " + a16.string() + " -o " + (dir_ / "a16.onnx").string()),
+                        "needs ONNX opset 21");
+
   o = edgeai("compress " + model.string() + " -o " + (dir_ / "m.int4.eai").string() + " --weights int4");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   o = edgeai("compress " + model.string() + " -o " + (dir_ / "r.eai").string() + " --calib random --calib-samples 4");
@@ -334,6 +354,12 @@ TEST_F(CliTest, CompressBadInputIsAOneLineError) {
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --percentile 30"),
                         "--percentile must be in (50, 100]");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --weights int2"), "unknown weight format 'int2'");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --activations int4"),
+                        "--activations must be int8 or int16");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --weights fp16 --activations int16"),
+                        "applies to integer models");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --activations int16 --method entropy"),
+                        "with int16 activations use minmax or percentile");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding up"),
                         "unknown weight rounding 'up'");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding gptq"),

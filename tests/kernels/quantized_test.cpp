@@ -30,6 +30,7 @@ Tensor tensor_of(Shape shape, const std::vector<int>& values) {
 Tensor s8(Shape shape, const std::vector<int>& values) { return tensor_of<std::int8_t>(std::move(shape), values); }
 Tensor u8(Shape shape, const std::vector<int>& values) { return tensor_of<std::uint8_t>(std::move(shape), values); }
 Tensor i32(Shape shape, const std::vector<int>& values) { return tensor_of<std::int32_t>(std::move(shape), values); }
+Tensor s16(Shape shape, const std::vector<int>& values) { return tensor_of<std::int16_t>(std::move(shape), values); }
 Tensor f32(Shape shape, const std::vector<float>& values) {
   return Tensor::from_vector<float>(std::move(shape), values);
 }
@@ -47,6 +48,9 @@ std::vector<int> ints_of(const Tensor& t) {
         break;
       case DType::kUInt8:
         out.push_back(t.data<std::uint8_t>()[i]);
+        break;
+      case DType::kInt16:
+        out.push_back(t.data<std::int16_t>()[i]);
         break;
       case DType::kInt32:
         out.push_back(t.data<std::int32_t>()[i]);
@@ -451,6 +455,142 @@ TEST(QLinearConvKernel, RandomShapesAgreeWithFloatComputation) {
   EXPECT_GT(compared, 2000);
   EXPECT_LT(saturated, compared / 4);  // mostly values inside the range, not clamped ones
   EXPECT_EQ(near_ties, 0);
+}
+
+// int16 activations (int8 weights): random 1-D and 2-D convolutions against float64 math.
+// Accumulators reach several million here, far past what int8 activations produce.
+TEST(QLinearConvKernel, Int16ActivationsAgreeWithFloatComputation) {
+  std::mt19937 rng(16);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int compared = 0, saturated = 0;
+  std::int64_t largest_acc = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const bool two_d = uniform(0, 1) == 1;
+    const int c = uniform(1, 4), m = uniform(1, 3), k = uniform(1, 3), pad = uniform(0, 1);
+    const int h = two_d ? uniform(k, k + 3) : 1, w = uniform(k, k + 5);
+    const Shape x_shape = two_d ? Shape{1, c, h, w} : Shape{1, c, w};
+    const Shape w_shape = two_d ? Shape{m, c, k, k} : Shape{m, c, k};
+    std::vector<int> xv(static_cast<std::size_t>(*element_count(x_shape)));
+    for (int& v : xv) v = uniform(-32768, 32767);
+    std::vector<int> wv(static_cast<std::size_t>(*element_count(w_shape)));
+    for (int& v : wv) v = uniform(-127, 127);
+    std::uniform_real_distribution<float> scale(1e-5f, 1e-3f);
+    const float x_scale = scale(rng), y_scale = scale(rng) * 40.0f;
+    std::vector<float> w_scales(static_cast<std::size_t>(m));
+    for (float& v : w_scales) v = scale(rng) * 10.0f;
+    std::vector<int> biases(static_cast<std::size_t>(m));
+    for (int& b : biases) b = uniform(-200000, 200000);
+    const Ints pads(two_d ? 4 : 2, pad);
+    auto out = run_node(make_node("QLinearConv", {{"pads", pads}}),
+                        qconv_inputs(s16(x_shape, xv), x_scale, s16({}, {0}), s8(w_shape, wv), f32({m}, w_scales),
+                                     s8({m}, std::vector<int>(static_cast<std::size_t>(m), 0)), y_scale, s16({}, {0}),
+                                     i32({m}, biases)),
+                        kQConvConstants);
+    ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+    ASSERT_EQ((*out)[0].dtype(), DType::kInt16);
+    const std::vector<int> got = ints_of((*out)[0]);
+    const std::int64_t oh = two_d ? h + 2 * pad - k + 1 : 1, ow = w + 2 * pad - k + 1;
+    std::size_t index = 0;
+    for (int oc = 0; oc < m; ++oc) {
+      for (std::int64_t oy = 0; oy < oh; ++oy) {
+        for (std::int64_t ox = 0; ox < ow; ++ox, ++index) {
+          std::int64_t acc = biases[static_cast<std::size_t>(oc)];
+          for (int ci = 0; ci < c; ++ci) {
+            for (int ky = 0; ky < (two_d ? k : 1); ++ky) {
+              for (int kx = 0; kx < k; ++kx) {
+                const std::int64_t iy = two_d ? oy - pad + ky : 0, ix = ox - pad + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                const int xq = xv[static_cast<std::size_t>((ci * h + iy) * w + ix)];
+                const int wq = wv[static_cast<std::size_t>(((oc * c + ci) * (two_d ? k : 1) + ky) * k + kx)];
+                acc += static_cast<std::int64_t>(xq) * wq;
+              }
+            }
+          }
+          largest_acc = std::max(largest_acc, std::abs(acc));
+          const double real = static_cast<double>(acc) * x_scale * w_scales[static_cast<std::size_t>(oc)] / y_scale;
+          if (std::fabs(std::fabs(real - std::floor(real)) - 0.5) < 1e-6) continue;  // too close to a tie
+          const int expected = static_cast<int>(std::clamp(std::nearbyint(real), -32768.0, 32767.0));
+          ASSERT_EQ(got[index], expected) << "trial " << trial << " element " << index << " acc " << acc;
+          ++compared;
+          if (expected == -32768 || expected == 32767) ++saturated;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 500);
+  EXPECT_GT(largest_acc, 5'000'000);  // int8 x int8 of these shapes stays below 128 * 128 * 36 = 589824
+  EXPECT_LT(saturated, compared / 4);
+}
+
+TEST(QGemmKernel, Int16ActivationsAgreeWithFloatComputation) {
+  std::mt19937 rng(17);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const int m = 3, k = 40, n = 5;
+  std::vector<int> a(m * k), b(n * k), bias(n);
+  for (int& v : a) v = uniform(-32768, 32767);
+  for (int& v : b) v = uniform(-127, 127);
+  for (int& v : bias) v = uniform(-100000, 100000);
+  const std::vector<float> b_scales = {0.002f, 0.004f, 0.001f, 0.003f, 0.0025f};
+  const float a_scale = 0.0004f, y_scale = 0.25f;
+  auto out = run_node(make_node("QGemm", {{"transB", std::int64_t{1}}}),
+                      {s16({m, k}, a), scalar_f32(a_scale), s16({}, {0}), s8({n, k}, b), f32({n}, b_scales),
+                       s8({n}, {0, 0, 0, 0, 0}), i32({n}, bias), scalar_f32(y_scale), s16({}, {0})});
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  ASSERT_EQ((*out)[0].dtype(), DType::kInt16);
+  const std::vector<int> got = ints_of((*out)[0]);
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      std::int64_t acc = bias[static_cast<std::size_t>(j)];
+      for (int q = 0; q < k; ++q) acc += static_cast<std::int64_t>(a[i * k + q]) * b[j * k + q];
+      const double real = static_cast<double>(acc) * a_scale * b_scales[static_cast<std::size_t>(j)] / y_scale;
+      EXPECT_EQ(got[static_cast<std::size_t>(i * n + j)],
+                static_cast<int>(std::clamp(std::nearbyint(real), -32768.0, 32767.0)))
+          << i << "," << j;
+    }
+  }
+}
+
+TEST(Int16Activations, QuantizeDequantizePoolsAndConcat) {
+  // QuantizeLinear to int16: ties to even, saturation at the int16 limits.
+  auto q = run_node(make_node("QuantizeLinear"),
+                    {f32({6}, {0.5f, 1.5f, 2.5f, -2.5f, 1e9f, -1e9f}), scalar_f32(1.0f), s16({}, {0})});
+  ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+  EXPECT_EQ((*q)[0].dtype(), DType::kInt16);
+  EXPECT_EQ(ints_of((*q)[0]), (std::vector<int>{0, 2, 2, -2, 32767, -32768}));
+  auto dq = run_node(make_node("DequantizeLinear"), {s16({3}, {-32768, 1, 32767}), scalar_f32(0.5f), s16({}, {0})});
+  ASSERT_TRUE(dq.is_ok()) << dq.status().to_string();
+  EXPECT_EQ(std::vector<float>((*dq)[0].data<float>(), (*dq)[0].data<float>() + 3),
+            (std::vector<float>{-16384.0f, 0.5f, 16383.5f}));
+  // MaxPool moves int16 values.
+  auto mp = run_node(make_node("MaxPool", {{"kernel_shape", Ints{2}}, {"strides", Ints{2}}}),
+                     {s16({1, 1, 4}, {-30000, 20000, 300, -7})});
+  ASSERT_TRUE(mp.is_ok()) << mp.status().to_string();
+  EXPECT_EQ(ints_of((*mp)[0]), (std::vector<int>{20000, 300}));
+  // Global average, one rounding: sum 4001 * x_scale / (2 * y_scale) = 4001; -40001 saturates.
+  auto gap = run_node(make_node("QLinearGlobalAveragePool"),
+                      {s16({1, 2, 2}, {1000, 3001, -20000, -20001}), scalar_f32(1.0f), s16({}, {0}), scalar_f32(0.5f),
+                       s16({}, {0})});
+  ASSERT_TRUE(gap.is_ok()) << gap.status().to_string();
+  EXPECT_EQ(ints_of((*gap)[0]), (std::vector<int>{4001, -32768}));
+  // Concat requantises the input whose scale differs: 30000 * 0.5 / 1.0 = 15000.
+  auto cat = run_node(make_node("QLinearConcat", {{"axis", std::int64_t{1}}}),
+                      {scalar_f32(1.0f), s16({}, {0}), s16({1, 2}, {-5, 32767}), scalar_f32(1.0f), s16({}, {0}),
+                       s16({1, 1}, {30000}), scalar_f32(0.5f), s16({}, {0})});
+  ASSERT_TRUE(cat.is_ok()) << cat.status().to_string();
+  EXPECT_EQ(ints_of((*cat)[0]), (std::vector<int>{-5, 32767, 15000}));
+}
+
+TEST(Int16Activations, WeightsAndOtherOperatorsStayEightBit) {
+  // An int16 weight is refused by the schema; so are int16 operands of QLinearAdd (no int16 kernel).
+  auto conv = run_node(make_node("QLinearConv"),
+                       qconv_inputs(s16({1, 1, 3}, {1, 2, 3}), 1.0f, s16({}, {0}), s16({1, 1, 1}, {1}), f32({1}, {1.0f}),
+                                    s16({1}, {0}), 1.0f, s16({}, {0}), i32({1}, {0})));
+  ASSERT_FALSE(conv.is_ok());
+  EXPECT_NE(conv.status().message().find("w must be int8 or uint8"), std::string::npos) << conv.status().message();
+  auto add = run_node(make_node("QLinearAdd"), {s16({2}, {1, 2}), scalar_f32(1.0f), s16({}, {0}), s16({2}, {1, 2}),
+                                                scalar_f32(1.0f), s16({}, {0}), scalar_f32(1.0f), s16({}, {0})});
+  ASSERT_FALSE(add.is_ok());
+  EXPECT_NE(add.status().message().find("int8 or uint8"), std::string::npos) << add.status().message();
 }
 
 // ---------------------------------------------------------------------------------------

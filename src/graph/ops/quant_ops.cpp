@@ -1,4 +1,4 @@
-// Operator schemas of the quantised (int8/uint8) operators: ONNX opset 13 QuantizeLinear,
+// Operator schemas of the quantised (int8/uint8; int16 activations where noted) operators: ONNX opset 13 QuantizeLinear,
 // DequantizeLinear, QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger; ONNX Runtime's
 // com.microsoft contrib operators QGemm, QLinearAdd, QLinearMul, QLinearConcat,
 // QLinearAveragePool, QLinearGlobalAveragePool (same names and inputs, default domain in the IR);
@@ -19,6 +19,8 @@ namespace edgeai {
 namespace {
 
 bool is_quantized(DType dtype) { return dtype == DType::kInt8 || dtype == DType::kUInt8; }
+// Activations may also be int16 (int16 activations with int8 weights: docs/formats/quantization.md).
+bool is_activation(DType dtype) { return is_quantized(dtype) || dtype == DType::kInt16; }
 
 // Inputs that the operator requires but that the schema's input count cannot enforce because
 // optional inputs come before them (QLinearAdd's zero points, QGemm's C, ...).
@@ -35,6 +37,15 @@ Status require_inputs(const InferenceContext& ctx, std::initializer_list<std::pa
 Status require_quantized(const InferenceContext& ctx, std::size_t index, const char* name) {
   if (!is_quantized(ctx.input(index).dtype)) {
     return invalid_argument(ctx.node.describe(), ": ", name, " must be int8 or uint8, got ",
+                            dtype_name(ctx.input(index).dtype));
+  }
+  return Status::ok();
+}
+
+// A data input that is an activation: int8, uint8 or int16.
+Status require_activation(const InferenceContext& ctx, std::size_t index, const char* name) {
+  if (!is_activation(ctx.input(index).dtype)) {
+    return invalid_argument(ctx.node.describe(), ": ", name, " must be int8, uint8 or int16, got ",
                             dtype_name(ctx.input(index).dtype));
   }
   return Status::ok();
@@ -104,7 +115,7 @@ std::optional<std::int64_t> quantize_axis_size(const InferenceContext& ctx) {
   return x[static_cast<std::size_t>(*axis)];
 }
 
-// QuantizeLinear-13: x float32, y_scale, y_zero_point (optional; y is uint8 without it).
+// QuantizeLinear-13 (and -21 for int16): x float32, y_scale, y_zero_point (optional; y is uint8 without it).
 Status infer_quantize_linear(const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
   if (ctx.input(0).dtype != DType::kFloat32) {
     return invalid_argument(ctx.node.describe(), ": x must be float32, got ", dtype_name(ctx.input(0).dtype));
@@ -117,11 +128,11 @@ Status infer_quantize_linear(const InferenceContext& ctx, std::vector<ValueInfo>
   return Status::ok();
 }
 
-// DequantizeLinear-13: x int8, uint8 or int32, x_scale, x_zero_point (optional); y float32.
+// DequantizeLinear-13 (and -21 for int16): x int8, uint8, int16 or int32, x_scale, x_zero_point (optional); y float32.
 Status infer_dequantize_linear(const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
   const DType x = ctx.input(0).dtype;
-  if (!is_quantized(x) && x != DType::kInt32) {
-    return invalid_argument(ctx.node.describe(), ": x must be int8, uint8 or int32, got ", dtype_name(x));
+  if (!is_activation(x) && x != DType::kInt32) {
+    return invalid_argument(ctx.node.describe(), ": x must be int8, uint8, int16 or int32, got ", dtype_name(x));
   }
   const std::optional<std::int64_t> channels = quantize_axis_size(ctx);
   EDGEAI_RETURN_IF_ERROR(check_params(ctx, {{1, "x_scale", true, channels, "slice along axis"}}));
@@ -137,9 +148,9 @@ Status infer_dequantize_linear(const InferenceContext& ctx, std::vector<ValueInf
 
 // QLinearConv: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32).
 Status infer_qlinear_conv(const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 0, "x"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 0, "x"));
   EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 3, "w"));
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 7, "y_zero_point"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 7, "y_zero_point"));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 2, 0));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 5, 3));
   const std::int64_t m = dim_or_unknown(ctx.input(3), 0);
@@ -175,9 +186,9 @@ Status infer_conv_integer(const InferenceContext& ctx, std::vector<ValueInfo>& o
 // QLinearMatMul: a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point;
 // b's parameters per tensor or per column of b.
 Status infer_qlinear_matmul(const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 0, "a"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 0, "a"));
   EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 3, "b"));
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 7, "y_zero_point"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 7, "y_zero_point"));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 2, 0));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 5, 3));
   const std::int64_t n = ctx.input(3).shape.size() >= 2 ? dim_or_unknown(ctx.input(3), -1) : 1;
@@ -209,9 +220,9 @@ Status infer_matmul_integer(const InferenceContext& ctx, std::vector<ValueInfo>&
 Status infer_qgemm(const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
   EDGEAI_RETURN_IF_ERROR(
       require_inputs(ctx, {{0, "A"}, {1, "a_scale"}, {3, "B"}, {4, "b_scale"}, {7, "y_scale"}, {8, "y_zero_point"}}));
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 0, "A"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 0, "A"));
   EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 3, "B"));
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 8, "y_zero_point"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 8, "y_zero_point"));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 2, 0));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 5, 3));
   const ValueInfo& b = ctx.input(3);
@@ -263,8 +274,8 @@ Status infer_qlinear_concat(const InferenceContext& ctx, std::vector<ValueInfo>&
   EDGEAI_RETURN_IF_ERROR(require_inputs(ctx, {{0, "Y_scale"}}));
   EDGEAI_RETURN_IF_ERROR(check_params(ctx, {{0, "Y_scale", true}, {1, "Y_zero_point", false}}));
   const DType dtype = zero_point_dtype_or(ctx, 1, ctx.has_input(2) ? ctx.input(2).dtype : DType::kUndefined);
-  if (!is_quantized(dtype)) {
-    return invalid_argument(ctx.node.describe(), ": Y must be int8 or uint8, got ", dtype_name(dtype));
+  if (!is_activation(dtype)) {
+    return invalid_argument(ctx.node.describe(), ": Y must be int8, uint8 or int16, got ", dtype_name(dtype));
   }
   std::vector<std::size_t> tensors;
   for (std::size_t x = 2; x < n; x += 3) {
@@ -293,7 +304,7 @@ Status infer_qlinear_concat(const InferenceContext& ctx, std::vector<ValueInfo>&
 // y_scale, y_zero_point (zero points optional); Y has X's dtype.
 Status check_pool_operands(const InferenceContext& ctx) {
   EDGEAI_RETURN_IF_ERROR(require_inputs(ctx, {{0, "X"}, {1, "x_scale"}, {3, "y_scale"}}));
-  EDGEAI_RETURN_IF_ERROR(require_quantized(ctx, 0, "X"));
+  EDGEAI_RETURN_IF_ERROR(require_activation(ctx, 0, "X"));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 2, 0));
   EDGEAI_RETURN_IF_ERROR(require_same_dtype(ctx, 4, 0));
   return check_params(

@@ -1,7 +1,7 @@
 // The rule for the scale and zero-point inputs of the quantised operators, shared by their
 // schemas (graph/ops/quant_ops.cpp) and reference kernels (kernels/reference/quantized_*.cpp)
-// so both report a bad one the same way: a scale is float32, a zero point int8 or uint8 (int32
-// where allowed), and either is a scalar, a 1-D tensor of one value, or, where the operator
+// so both report a bad one the same way: a scale is float32, a zero point int8, uint8 or int16
+// (whether its tensor may be int16 is the operator's rule; int32 where allowed), and either is a scalar, a 1-D tensor of one value, or, where the operator
 // allows it, a 1-D tensor of one value per channel. Depends on graph only.
 #pragma once
 
@@ -32,9 +32,10 @@ inline Status check_quant_param(const std::string& node, const ValueInfo& info, 
     return invalid_argument(node, ": ", spec.name, " must be float32, got ", dtype_name(info.dtype));
   }
   const bool is_integer_type = info.dtype == DType::kInt8 || info.dtype == DType::kUInt8 ||
+                               info.dtype == DType::kInt16 ||
                                (allow_int32_zero_point && info.dtype == DType::kInt32);
   if (!spec.is_scale && !is_integer_type) {
-    return invalid_argument(node, ": ", spec.name, " must be int8 or uint8, got ", dtype_name(info.dtype));
+    return invalid_argument(node, ": ", spec.name, " must be int8, uint8 or int16, got ", dtype_name(info.dtype));
   }
   const std::optional<std::int64_t> count = element_count(info.shape);
   if (info.shape.size() <= 1 && count == 1) return Status::ok();

@@ -702,6 +702,14 @@ Status QdqExporter::export_node(const Node& node) {
 }
 
 Result<onnx::ModelProto> QdqExporter::build(const ExportOptions& options) {
+  // int16 activations need QuantizeLinear/DequantizeLinear of opset 21; this exporter writes 13.
+  for (const auto& [name, t] : graph_.constants) {
+    if (t.dtype() == DType::kInt16) {
+      return unsupported("'", name, "' is int16: a model with int16 activations (edgeai compress --activations int16) "
+                         "needs ONNX opset 21 QuantizeLinear, and edgeai export writes opset ", kExportOnnxOpset,
+                         "; run it with the edgeai runtime, or export the int8 model");
+    }
+  }
   for (const Node& node : graph_.nodes) EDGEAI_RETURN_IF_ERROR(export_node(node));
 
   onnx::ModelProto model;

@@ -29,8 +29,8 @@ class MaxPoolKernel final : public Kernel {
  public:
   Status prepare(const Node& node, const KernelSignature& sig) override {
     dtype_ = sig.inputs[0].dtype;
-    if (dtype_ != DType::kFloat32 && dtype_ != DType::kInt8 && dtype_ != DType::kUInt8) {
-      return unsupported(node.describe(), ": the reference MaxPool supports float32, int8 and uint8, got ",
+    if (dtype_ != DType::kFloat32 && dtype_ != DType::kInt8 && dtype_ != DType::kUInt8 && dtype_ != DType::kInt16) {
+      return unsupported(node.describe(), ": the reference MaxPool supports float32, int8, uint8 and int16, got ",
                          dtype_name(dtype_));
     }
     EDGEAI_ASSIGN_OR_RETURN(geometry_, make_pool_geometry(node, sig.inputs[0].shape, true));
@@ -50,6 +50,9 @@ class MaxPoolKernel final : public Kernel {
         break;
       case DType::kUInt8:
         pool(inputs[0].data_as<const std::uint8_t>(), outputs[0].data_as<std::uint8_t>(), indices);
+        break;
+      case DType::kInt16:
+        pool(inputs[0].data_as<const std::int16_t>(), outputs[0].data_as<std::int16_t>(), indices);
         break;
       default:
         return internal_error("MaxPool run with unprepared dtype ", dtype_name(dtype_));

@@ -38,7 +38,9 @@ struct IntegerConvProblem {
 //   acc = B[m] + sum over c in m's group, kernel offsets k of
 //         (X[n, c, o * strides - pads_begin + k * dilations] - x_zero_point) * (W[m, c', k] - w_zero_point[m])
 // where a position in the padding is X = x_zero_point, i.e. contributes 0. The sum is exact
-// (int64) and becomes the int32 accumulator, saturated (unreachable for compressor-made models).
+// (int64) and becomes the int32 accumulator, saturated (unreachable for compressor-made models;
+// with int16 activations a saturated accumulator would also saturate the int16 output unless the
+// requantisation multiplier is below 2^-16, see docs/formats/quantization.md).
 // store(m, flat output index, acc) writes the result.
 template <typename TX, typename TW, typename Store>
 void integer_conv(const IntegerConvProblem& p, const TX* x, const TW* w, Store store) {
@@ -61,7 +63,7 @@ void integer_conv(const IntegerConvProblem& p, const TX* x, const TW* w, Store s
               for_each_window_tap(g, oz, oy, ox, [&](const WindowTap& t) {
                 const std::int32_t x_value = x_plane[(t.iz * g.in[1] + t.iy) * g.in[2] + t.ix];
                 const std::int32_t w_value = w_kernel[(t.kz * g.k[1] + t.ky) * g.k[2] + t.kx];
-                // Each product fits int32: |x - x_zp|, |w - w_zp| <= 255.
+                // Each product fits int32: |x - x_zp| <= 65535 (int16 x), |w - w_zp| <= 255.
                 acc += static_cast<std::int64_t>((x_value - p.x_zero_point) * (w_value - w_zero_point));
               });
             }
@@ -86,9 +88,11 @@ class IntegerConvKernel final : public Kernel {
     x_dtype_ = sig.inputs[in_.x].dtype;
     w_dtype_ = sig.inputs[in_.w].dtype;
     y_dtype_ = sig.outputs[0].dtype;
-    if (!is_quantized_dtype(x_dtype_) || !is_quantized_dtype(w_dtype_)) {
-      return unsupported(node_, ": x and w must be int8 or uint8, got ", dtype_name(x_dtype_), " and ",
-                         dtype_name(w_dtype_));
+    // QLinearConv's x and y may be int16 (int16 activations, int8 weights); ConvInteger is 8-bit.
+    const bool x_ok = requantizes_ ? is_activation_dtype(x_dtype_) : is_quantized_dtype(x_dtype_);
+    if (!x_ok || !is_quantized_dtype(w_dtype_)) {
+      return unsupported(node_, ": x must be int8 or uint8", requantizes_ ? " (or int16)" : "",
+                         " and w int8 or uint8, got ", dtype_name(x_dtype_), " and ", dtype_name(w_dtype_));
     }
     const Shape& x = sig.inputs[in_.x].shape;
     const Shape& w = sig.inputs[in_.w].shape;
@@ -115,8 +119,8 @@ class IntegerConvKernel final : public Kernel {
     EDGEAI_RETURN_IF_ERROR(
         check_quant_param(node_, sig, {in_.w_zero_point, "w_zero_point", false, m, "output channel"}));
     if (requantizes_) {
-      if (!is_quantized_dtype(y_dtype_)) {
-        return invalid_argument(node_, ": y_zero_point must be int8 or uint8, got ", dtype_name(y_dtype_));
+      if (!is_activation_dtype(y_dtype_)) {
+        return invalid_argument(node_, ": y_zero_point must be int8, uint8 or int16, got ", dtype_name(y_dtype_));
       }
       EDGEAI_ASSIGN_OR_RETURN(activation_, fused_activation_of(node));
       EDGEAI_RETURN_IF_ERROR(check_quantized_activation(node, activation_));
@@ -147,7 +151,7 @@ class IntegerConvKernel final : public Kernel {
     problem_.w_zero_points = w_zero_points_.data();
     problem_.bias = has_bias_ ? inputs[in_.bias].data_as<const std::int32_t>() : nullptr;
     const IntegerConvProblem& p = problem_;
-    visit_quantized(x_dtype_, [&](auto x_tag) {
+    visit_activation(x_dtype_, [&](auto x_tag) {
       using TX = decltype(x_tag);
       visit_quantized(w_dtype_, [&](auto w_tag) {
         using TW = decltype(w_tag);
@@ -158,7 +162,7 @@ class IntegerConvKernel final : public Kernel {
           integer_conv(p, x, w, [y](std::int64_t, std::int64_t i, std::int32_t acc) { y[i] = acc; });
           return;
         }
-        visit_quantized(y_dtype_, [&](auto y_tag) {
+        visit_activation(y_dtype_, [&](auto y_tag) {
           using TY = decltype(y_tag);
           TY* y = outputs[0].data_as<TY>();
           integer_conv(p, x, w, [&](std::int64_t m, std::int64_t i, std::int32_t acc) {
@@ -205,7 +209,7 @@ class IntegerConvKernel final : public Kernel {
       const double real = static_cast<double>(x_scale) * static_cast<double>(w_scale) / static_cast<double>(y_scale);
       EDGEAI_RETURN_IF_ERROR(make_multiplier(node_, real, &multipliers_[m], "x_scale * w_scale[", m, "] / y_scale"));
     }
-    visit_quantized(y_dtype_, [&](auto tag) {
+    visit_activation(y_dtype_, [&](auto tag) {
       using TY = decltype(tag);
       clamp_ = quantized_clamp(activation_, y_scale, y_zero_point_, quant::qmin_of<TY>(), quant::qmax_of<TY>());
     });

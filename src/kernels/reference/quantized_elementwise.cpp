@@ -63,8 +63,8 @@ class QuantizeLinearKernel final : public Kernel {
       return unsupported(name, ": x must be float32, got ", dtype_name(sig.inputs[0].dtype));
     }
     y_dtype_ = sig.outputs[0].dtype;
-    if (!is_quantized_dtype(y_dtype_)) {
-      return unsupported(name, ": y must be int8 or uint8, got ", dtype_name(y_dtype_));
+    if (!is_activation_dtype(y_dtype_)) {
+      return unsupported(name, ": y must be int8, uint8 or int16, got ", dtype_name(y_dtype_));
     }
     const std::optional<std::int64_t> channels = axis_size(node, sig.inputs[0].shape);
     EDGEAI_RETURN_IF_ERROR(check_quant_param(name, sig, {1, "y_scale", true, channels, "slice along axis"}));
@@ -77,7 +77,7 @@ class QuantizeLinearKernel final : public Kernel {
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* /*scratch*/) override {
     const float* x = inputs[0].data_as<const float>();
     const TensorView* zero_point = optional_input(inputs, 2);
-    visit_quantized(y_dtype_, [&](auto tag) {
+    visit_activation(y_dtype_, [&](auto tag) {
       using T = decltype(tag);
       T* y = outputs[0].data_as<T>();
       for (std::int64_t i = 0, n = outputs[0].num_elements(); i < n; ++i) {
@@ -101,8 +101,8 @@ class DequantizeLinearKernel final : public Kernel {
   Status prepare(const Node& node, const KernelSignature& sig) override {
     node_ = node.describe();
     x_dtype_ = sig.inputs[0].dtype;
-    if (!is_quantized_dtype(x_dtype_) && x_dtype_ != DType::kInt32) {
-      return unsupported(node_, ": x must be int8, uint8 or int32, got ", dtype_name(x_dtype_));
+    if (!is_activation_dtype(x_dtype_) && x_dtype_ != DType::kInt32) {
+      return unsupported(node_, ": x must be int8, uint8, int16 or int32, got ", dtype_name(x_dtype_));
     }
     if (has_input(sig, 2) && sig.inputs[2].dtype != x_dtype_) {
       return invalid_argument(node_, ": x_zero_point is ", dtype_name(sig.inputs[2].dtype), " but x is ",
@@ -138,7 +138,7 @@ class DequantizeLinearKernel final : public Kernel {
     if (x_dtype_ == DType::kInt32) {
       dequantize(std::int32_t{});
     } else {
-      visit_quantized(x_dtype_, dequantize);
+      visit_activation(x_dtype_, dequantize);
     }
     return Status::ok();
   }
@@ -271,7 +271,9 @@ class QLinearConcatKernel final : public Kernel {
   Status prepare(const Node& node, const KernelSignature& sig) override {
     node_ = node.describe();
     dtype_ = sig.outputs[0].dtype;
-    if (!is_quantized_dtype(dtype_)) return unsupported(node_, ": Y must be int8 or uint8, got ", dtype_name(dtype_));
+    if (!is_activation_dtype(dtype_)) {
+      return unsupported(node_, ": Y must be int8, uint8 or int16, got ", dtype_name(dtype_));
+    }
     if (sig.inputs.size() < 5 || (sig.inputs.size() - 2) % 3 != 0) {
       return invalid_argument(node_,
                               ": inputs must be Y_scale, Y_zero_point and (X, X_scale, X_zero_point) triples, got ",
@@ -313,7 +315,7 @@ class QLinearConcatKernel final : public Kernel {
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* /*scratch*/) override {
     if (!params_ready_) EDGEAI_RETURN_IF_ERROR(load_params(inputs));
-    visit_quantized(dtype_, [&](auto tag) {
+    visit_activation(dtype_, [&](auto tag) {
       using T = decltype(tag);
       T* y = outputs[0].data_as<T>();
       for (std::int64_t o = 0; o < outer_; ++o) {

@@ -38,7 +38,7 @@ void integer_matmul(const IntegerMatMulProblem& q, const TA* a, const TB* b, Sto
       for (std::int64_t p = 0; p < q.k; ++p) {
         const std::int32_t a_value = a[i * q.a_row_stride + p * q.a_col_stride];
         const std::int32_t b_value = b[p * q.b_row_stride + j * q.b_col_stride];
-        // Each product fits int32: |a - a_zp|, |b - b_zp| <= 255.
+        // Each product fits int32: |a - a_zp| <= 65535 (int16 a), |b - b_zp| <= 255.
         acc += static_cast<std::int64_t>((a_value - a_zero_point) * (b_value - b_zero_point));
       }
       store(i, j, acc);
@@ -66,7 +66,7 @@ struct ColumnRequantizer {
       const double real = static_cast<double>(a) * static_cast<double>(b) / static_cast<double>(y);
       EDGEAI_RETURN_IF_ERROR(make_multiplier(node, real, &multipliers[j], "a_scale * b_scale[", j, "] / y_scale"));
     }
-    visit_quantized(y_dtype, [&](auto tag) {
+    visit_activation(y_dtype, [&](auto tag) {
       using TY = decltype(tag);
       clamp = quantized_clamp(activation, y, y_zero_point, quant::qmin_of<TY>(), quant::qmax_of<TY>());
     });
@@ -81,11 +81,15 @@ struct ColumnRequantizer {
   }
 };
 
+// `a_may_be_int16`: the requantising products take int16 activations (with int8 B).
 Status check_operand_types(const std::string& node, const KernelSignature& sig, std::size_t a, std::size_t a_zero_point,
-                           std::size_t b, std::size_t b_zero_point) {
+                           std::size_t b, std::size_t b_zero_point, bool a_may_be_int16) {
   for (std::size_t i : {a, b}) {
-    if (!is_quantized_dtype(sig.inputs[i].dtype)) {
-      return unsupported(node, ": input ", i, " must be int8 or uint8, got ", dtype_name(sig.inputs[i].dtype));
+    const DType dtype = sig.inputs[i].dtype;
+    const bool ok = i == a && a_may_be_int16 ? is_activation_dtype(dtype) : is_quantized_dtype(dtype);
+    if (!ok) {
+      return unsupported(node, ": input ", i, " must be int8 or uint8", i == a && a_may_be_int16 ? " (or int16)" : "",
+                         ", got ", dtype_name(dtype));
     }
   }
   for (auto [tensor, zero_point] : {std::pair{a, a_zero_point}, std::pair{b, b_zero_point}}) {
@@ -112,7 +116,7 @@ class IntegerMatMulKernel final : public Kernel {
 
   Status prepare(const Node& node, const KernelSignature& sig) override {
     node_ = node.describe();
-    EDGEAI_RETURN_IF_ERROR(check_operand_types(node_, sig, a_, a_zero_point_, b_, b_zero_point_));
+    EDGEAI_RETURN_IF_ERROR(check_operand_types(node_, sig, a_, a_zero_point_, b_, b_zero_point_, requantizes_));
     a_dtype_ = sig.inputs[a_].dtype;
     b_dtype_ = sig.inputs[b_].dtype;
     y_dtype_ = sig.outputs[0].dtype;
@@ -123,8 +127,8 @@ class IntegerMatMulKernel final : public Kernel {
     EDGEAI_RETURN_IF_ERROR(
         check_quant_param(node_, sig, {b_zero_point_, "b_zero_point", false, plan_.n, "column of B"}));
     if (requantizes_) {
-      if (!is_quantized_dtype(y_dtype_)) {
-        return invalid_argument(node_, ": y_zero_point must be int8 or uint8, got ", dtype_name(y_dtype_));
+      if (!is_activation_dtype(y_dtype_)) {
+        return invalid_argument(node_, ": y_zero_point must be int8, uint8 or int16, got ", dtype_name(y_dtype_));
       }
       EDGEAI_RETURN_IF_ERROR(check_quant_param(node_, sig, {1, "a_scale", true}));
       EDGEAI_RETURN_IF_ERROR(check_quant_param(node_, sig, {4, "b_scale", true, plan_.n, "column of B"}));
@@ -150,7 +154,7 @@ class IntegerMatMulKernel final : public Kernel {
     q.a_zero_points = a_zero_points_.data();
     q.b_zero_points = b_zero_points_.data();
     const std::int64_t block = plan_.m * plan_.n;
-    visit_quantized(a_dtype_, [&](auto a_tag) {
+    visit_activation(a_dtype_, [&](auto a_tag) {
       using TA = decltype(a_tag);
       visit_quantized(b_dtype_, [&](auto b_tag) {
         using TB = decltype(b_tag);
@@ -164,7 +168,7 @@ class IntegerMatMulKernel final : public Kernel {
             });
             continue;
           }
-          visit_quantized(y_dtype_, [&](auto y_tag) {
+          visit_activation(y_dtype_, [&](auto y_tag) {
             using TY = decltype(y_tag);
             TY* y = outputs[0].data_as<TY>() + bi * block;
             integer_matmul(q, a, b, [&](std::int64_t i, std::int64_t j, std::int64_t acc) {
@@ -214,13 +218,13 @@ class QGemmKernel final : public Kernel {
 
   Status prepare(const Node& node, const KernelSignature& sig) override {
     node_ = node.describe();
-    EDGEAI_RETURN_IF_ERROR(check_operand_types(node_, sig, kA, kAZeroPoint, kB, kBZeroPoint));
+    EDGEAI_RETURN_IF_ERROR(check_operand_types(node_, sig, kA, kAZeroPoint, kB, kBZeroPoint, true));
     a_dtype_ = sig.inputs[kA].dtype;
     b_dtype_ = sig.inputs[kB].dtype;
     y_dtype_ = sig.outputs[0].dtype;
-    if (!has_input(sig, kYScale) || !is_quantized_dtype(y_dtype_)) {
-      return unsupported(node_,
-                         ": QGemm needs y_scale and an int8 or uint8 y_zero_point (float output is not supported)");
+    if (!has_input(sig, kYScale) || !is_activation_dtype(y_dtype_)) {
+      return unsupported(node_, ": QGemm needs y_scale and an int8, uint8 or int16 y_zero_point (float output is not "
+                                "supported)");
     }
     if (node.attr_float("alpha", 1.0f) != 1.0f) {
       return unsupported(node_, ": alpha ", node.attr_float("alpha", 1.0f), " is not supported (only 1.0)");
@@ -279,11 +283,11 @@ class QGemmKernel final : public Kernel {
     q.a_zero_points = a_zero_points_.data();
     q.b_zero_points = b_zero_points_.data();
     const std::int32_t* c = has_c_ ? inputs[kC].data_as<const std::int32_t>() : nullptr;
-    visit_quantized(a_dtype_, [&](auto a_tag) {
+    visit_activation(a_dtype_, [&](auto a_tag) {
       using TA = decltype(a_tag);
       visit_quantized(b_dtype_, [&](auto b_tag) {
         using TB = decltype(b_tag);
-        visit_quantized(y_dtype_, [&](auto y_tag) {
+        visit_activation(y_dtype_, [&](auto y_tag) {
           using TY = decltype(y_tag);
           TY* y = outputs[0].data_as<TY>();
           integer_matmul(q, inputs[kA].data_as<const TA>(), inputs[kB].data_as<const TB>(),

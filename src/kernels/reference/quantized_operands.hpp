@@ -46,6 +46,21 @@ bool visit_quantized(DType dtype, Fn&& fn) {
   return false;
 }
 
+// Activations (x and y of the convolutions, matrix products, pools, Concat and Quantize/
+// DequantizeLinear) may also be int16: the "16x8" scheme, int16 activations with zero point 0 and
+// int8 weights, for layers whose 8-bit activations lose too much. Weights stay int8/uint8.
+inline bool is_activation_dtype(DType dtype) { return is_quantized_dtype(dtype) || dtype == DType::kInt16; }
+
+// visit_quantized, plus int16_t for an int16 activation.
+template <typename Fn>
+bool visit_activation(DType dtype, Fn&& fn) {
+  if (dtype == DType::kInt16) {
+    fn(std::int16_t{});
+    return true;
+  }
+  return visit_quantized(dtype, std::forward<Fn>(fn));
+}
+
 inline bool has_input(const KernelSignature& sig, std::size_t i) {
   return i < sig.inputs.size() && sig.inputs[i].dtype != DType::kUndefined;
 }
@@ -88,7 +103,7 @@ inline float scale_at(const TensorView& scale, std::int64_t i) {
   return scale.data_as<const float>()[scale.num_elements() == 1 ? 0 : i];
 }
 
-// Element i of a zero-point tensor (int8, uint8 or int32), its only element when it holds one,
+// Element i of a zero-point tensor (int8, uint8, int16 or int32), its only element when it holds one,
 // 0 when the input is absent (nullptr).
 inline std::int32_t zero_point_at(const TensorView* zero_point, std::int64_t i) {
   if (zero_point == nullptr || zero_point->data == nullptr) return 0;
@@ -98,6 +113,8 @@ inline std::int32_t zero_point_at(const TensorView* zero_point, std::int64_t i) 
       return zero_point->data_as<const std::int8_t>()[j];
     case DType::kUInt8:
       return zero_point->data_as<const std::uint8_t>()[j];
+    case DType::kInt16:
+      return zero_point->data_as<const std::int16_t>()[j];
     case DType::kInt32:
       return zero_point->data_as<const std::int32_t>()[j];
     default:

@@ -22,7 +22,7 @@ constexpr std::size_t kX = 0, kXScale = 1, kXZeroPoint = 2, kYScale = 3, kYZeroP
 // Checks the dtypes, parameters and layout shared by both operators.
 Status check_pool_operands(const Node& node, const std::string& name, const KernelSignature& sig) {
   const DType x = sig.inputs[kX].dtype;
-  if (!is_quantized_dtype(x)) return unsupported(name, ": X must be int8 or uint8, got ", dtype_name(x));
+  if (!is_activation_dtype(x)) return unsupported(name, ": X must be int8, uint8 or int16, got ", dtype_name(x));
   if (sig.outputs[0].dtype != x) {
     return invalid_argument(name, ": Y is ", dtype_name(sig.outputs[0].dtype), " but X is ", dtype_name(x));
   }
@@ -99,7 +99,7 @@ class QLinearAveragePoolKernel final : public Kernel {
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* /*scratch*/) override {
     if (!params_ready_) EDGEAI_RETURN_IF_ERROR(requantizer_.load(node_, inputs));
-    visit_quantized(dtype_, [&](auto tag) {
+    visit_activation(dtype_, [&](auto tag) {
       using T = decltype(tag);
       pool(inputs[kX].data_as<const T>(), outputs[0].data_as<T>());
     });
@@ -160,7 +160,7 @@ class QLinearGlobalAveragePoolKernel final : public Kernel {
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* /*scratch*/) override {
     if (!params_ready_) EDGEAI_RETURN_IF_ERROR(requantizer_.load(node_, inputs));
-    visit_quantized(dtype_, [&](auto tag) {
+    visit_activation(dtype_, [&](auto tag) {
       using T = decltype(tag);
       const T* x = inputs[kX].data_as<const T>();
       T* y = outputs[0].data_as<T>();
