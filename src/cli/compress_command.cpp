@@ -152,8 +152,12 @@ int run_compress(const CompressArgs& args) {
     throw CommandError(str_cat("--method ", calibration_method_name(options.calibration.method),
                                " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile"));
   }
-  if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8) {
-    throw CommandError("--weight-rounding gptq applies to int8 weights (--weights int8)");
+  if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8 &&
+      options.weights != WeightFormat::kInt4) {
+    throw CommandError("--weight-rounding gptq applies to int8 and int4 weights");
+  }
+  if (options.weight_rounding == WeightRounding::kGptq && args.calib.empty()) {
+    throw CommandError("--weight-rounding gptq needs calibration data (--calib): it fits the weights to the layers' inputs");
   }
   if (options.weight_rounding == WeightRounding::kGptq && args.calib == "random") {
     throw CommandError("--weight-rounding gptq fits the weights to the calibration inputs; random inputs would "
@@ -343,8 +347,8 @@ Action add_compress_command(CLI::App& app) {
                   "memory, ~256x less activation rounding error; Add/Mul and table functions stay float32)")
       ->capture_default_str();
   cmd->add_option("--weight-rounding", args->weight_rounding,
-                  "int8 weights: nearest (each weight on its own) or gptq (rounded against the calibration inputs "
-                  "so each layer's output error is least; same format and kernels)")
+                  "int8/int4 weights: nearest (each weight on its own) or gptq (rounded against the calibration "
+                  "inputs so each layer's output error is least; same format and kernels)")
       ->capture_default_str();
   cmd->add_flag("--budget-per-class", args->budget_per_class,
                 "the accuracy budget also binds each class's Se and +P (classes with >= 100 samples in --eval)");

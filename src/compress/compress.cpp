@@ -153,11 +153,35 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
   }
 
   if (options.weights != WeightFormat::kInt8) {
-    WeightOnlyGraph w{graph, {}};
+    WeightOnlyGraph w{graph, {}, {}};
+    std::map<std::string, InputCovariance> covariances;
+    if (options.weight_rounding == WeightRounding::kGptq) {
+      if (options.weights != WeightFormat::kInt4) {
+        return invalid_argument("GPTQ rounding applies to int8 and int4 weights, not ", weight_format_name(options.weights));
+      }
+      if (calibration == nullptr || calibration->size() == 0) {
+        return invalid_argument("GPTQ rounding needs calibration data (--calib): it fits the weights to the layers' inputs");
+      }
+      // The fixed-point unit of each input's sums: its observed range.
+      std::vector<std::string> inputs;
+      for (const Node& n : graph.nodes) {
+        const bool matrix_op = n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul";
+        if (matrix_op && !n.inputs.empty() && !graph.is_constant(n.inputs[0]) &&
+            std::find(inputs.begin(), inputs.end(), n.inputs[0]) == inputs.end()) {
+          inputs.push_back(n.inputs[0]);
+        }
+      }
+      EDGEAI_ASSIGN_OR_RETURN(StatisticsMap stats, collect_statistics(graph, inputs, *calibration, CalibrationOptions{}, progress));
+      std::map<std::string, std::pair<float, float>> ranges;
+      for (const auto& [name, st] : stats) ranges[name] = {st.min, st.max};
+      EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(graph, *calibration, ranges, progress));
+      facts["compression.weight_rounding"] = "gptq";
+    }
     if (options.weights != WeightFormat::kFp32) {
       const WeightOnlyFormat format =
           options.weights == WeightFormat::kInt4 ? WeightOnlyFormat::kInt4 : WeightOnlyFormat::kFp16;
-      EDGEAI_ASSIGN_OR_RETURN(w, compress_weights(graph, format, options.int4_block_size, options.quantize.keep_float));
+      EDGEAI_ASSIGN_OR_RETURN(w, compress_weights(graph, format, options.int4_block_size, options.quantize.keep_float,
+                                                  covariances.empty() ? nullptr : &covariances));
     }
     if (options.weights == WeightFormat::kInt4) facts["compression.int4_block_size"] = str_cat(options.int4_block_size);
     std::map<std::string, std::int64_t> macs;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/float16.hpp"
 #include "kernels/quantization.hpp"
 #include "kernels/reference/window_3d.hpp"
 
@@ -197,16 +198,20 @@ Result<std::map<std::string, InputCovariance>> collect_input_covariances(
   return out;
 }
 
-bool gptq_round(const float* w, std::int64_t rows, std::int64_t size, const double* moment, const float* scales,
-                int qmax, std::int8_t* out) {
-  const std::int64_t n = size;
+namespace {
+
+// U, the upper Cholesky factor of H^-1 (H^-1 = U^T U), as the lower factor L' of H^-1 = L' L'^T
+// (U(i, j) = L'(j, i)), of the damped moment matrix; empty when it cannot be factored. Row j of U
+// says how the error of rounding weight j spreads over the weights after it (GPTQ's update in
+// closed form).
+std::vector<double> inverse_factor(const double* moment, std::int64_t n) {
   std::vector<double> h(moment, moment + n * n);
   double diagonal = 0.0;
   std::int64_t live = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     if (h[i * n + i] > 0.0) diagonal += h[i * n + i], ++live;
   }
-  if (live == 0) return false;
+  if (live == 0) return {};
   const double damping = 0.01 * diagonal / static_cast<double>(live);
   for (std::int64_t i = 0; i < n; ++i) {
     // An input that is always 0 has no effect on the output: its row and column are 0, and a
@@ -217,9 +222,7 @@ bool gptq_round(const float* w, std::int64_t rows, std::int64_t size, const doub
     }
     h[i * n + i] += damping;
   }
-  // U, the upper Cholesky factor of H^-1 (H^-1 = U^T U): row j of U says how the error of
-  // rounding weight j spreads over the weights after it (GPTQ's update, in closed form).
-  if (!cholesky_lower(h, n)) return false;
+  if (!cholesky_lower(h, n)) return {};
   std::vector<double> inv_l(static_cast<std::size_t>(n * n), 0.0);  // L^-1, lower triangular
   for (std::int64_t j = 0; j < n; ++j) {
     inv_l[j * n + j] = 1.0 / h[j * n + j];
@@ -237,20 +240,61 @@ bool gptq_round(const float* w, std::int64_t rows, std::int64_t size, const doub
       inverse[i * n + j] = inverse[j * n + i] = s;
     }
   }
-  if (!cholesky_lower(inverse, n)) return false;  // H^-1 = L' L'^T, so U = L'^T
-  const auto u = [&](std::int64_t i, std::int64_t j) { return inverse[j * n + i]; };
+  if (!cholesky_lower(inverse, n)) return {};
+  return inverse;
+}
 
+// GPTQ over the rows: weight j of a row is rounded with scale_of(row, j, values) (the row as
+// updated so far) and its error spread over the weights after it.
+template <typename ScaleOf>
+void round_rows(const float* w, std::int64_t rows, std::int64_t n, const std::vector<double>& factor, int qmax,
+                ScaleOf scale_of, std::int8_t* out) {
+  const auto u = [&](std::int64_t i, std::int64_t j) { return factor[j * n + i]; };
   std::vector<double> row(static_cast<std::size_t>(n));
   for (std::int64_t r = 0; r < rows; ++r) {
-    const float scale = scales[r];
     for (std::int64_t j = 0; j < n; ++j) row[static_cast<std::size_t>(j)] = w[r * n + j];
     for (std::int64_t j = 0; j < n; ++j) {
-      const std::int32_t q = quant::quantize_value(static_cast<float>(row[j]), scale, 0, -qmax, qmax);
+      const float scale = scale_of(r, j, row);
+      const std::int32_t q = scale > 0.0f ? quant::quantize_value(static_cast<float>(row[j]), scale, 0, -qmax, qmax) : 0;
       out[r * n + j] = static_cast<std::int8_t>(q);
       const double error = (row[j] - static_cast<double>(q) * static_cast<double>(scale)) / u(j, j);
       for (std::int64_t k = j + 1; k < n; ++k) row[k] -= error * u(j, k);
     }
   }
+}
+
+}  // namespace
+
+bool gptq_round(const float* w, std::int64_t rows, std::int64_t size, const double* moment, const float* scales,
+                int qmax, std::int8_t* out) {
+  const std::vector<double> factor = inverse_factor(moment, size);
+  if (factor.empty()) return false;
+  round_rows(w, rows, size, factor, qmax, [&](std::int64_t r, std::int64_t, const std::vector<double>&) { return scales[r]; },
+             out);
+  return true;
+}
+
+bool gptq_round_int4(const float* w, std::int64_t rows, std::int64_t size, const double* moment, int block_size,
+                     std::int8_t* out, std::uint16_t* scale_bits) {
+  const std::vector<double> factor = inverse_factor(moment, size);
+  if (factor.empty()) return false;
+  const std::int64_t blocks = (size + block_size - 1) / block_size;
+  float scale = 0.0f;
+  round_rows(w, rows, size, factor, 7,
+             [&](std::int64_t r, std::int64_t j, const std::vector<double>& row) {
+               if (j % block_size == 0) {
+                 // The block's scale from its weights as GPTQ has moved them, stored as float16.
+                 double max_abs = 0.0;
+                 for (std::int64_t k = j; k < std::min<std::int64_t>(size, j + block_size); ++k) {
+                   max_abs = std::max(max_abs, std::fabs(row[static_cast<std::size_t>(k)]));
+                 }
+                 const std::uint16_t bits = float_to_float16_bits(static_cast<float>(max_abs) / 7.0f);
+                 scale_bits[r * blocks + j / block_size] = bits;
+                 scale = float16_bits_to_float(bits);
+               }
+               return scale;
+             },
+             out);
   return true;
 }
 

@@ -45,4 +45,12 @@ Result<std::map<std::string, InputCovariance>> collect_input_covariances(
 bool gptq_round(const float* w, std::int64_t rows, std::int64_t size, const double* moment, const float* scales,
                 int qmax, std::int8_t* out);
 
+// The int4 form (weight_only.hpp's encoding): per row, blocks of `block_size` weights share a
+// scale, max |w| / 7 of the block's weights as GPTQ has moved them when the block starts,
+// rounded to float16 (scale_bits, [rows, ceil(size / block_size)]); out gets values in [-7, 7].
+// With a diagonal moment matrix this is exactly encode_int4. False, writing nothing, when the
+// moment matrix cannot be factored.
+bool gptq_round_int4(const float* w, std::int64_t rows, std::int64_t size, const double* moment, int block_size,
+                     std::int8_t* out, std::uint16_t* scale_bits);
+
 }  // namespace edgeai

@@ -364,8 +364,10 @@ TEST_F(CliTest, CompressBadInputIsAOneLineError) {
                         "unknown weight rounding 'up'");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding gptq"),
                         "random inputs would mislead it");
+  expect_one_line_error(edgeai("compress " + model.string() + out + " --weights fp16 --weight-rounding gptq"),
+                        "applies to int8 and int4 weights");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --weights int4 --weight-rounding gptq"),
-                        "applies to int8 weights");
+                        "needs calibration data");
   EXPECT_FALSE(fs::exists(dir_ / "q.eai"));  // nothing half-written
 }
 

@@ -6,7 +6,11 @@
 #include <random>
 
 #include "compress/compress.hpp"
+#include "compress/weight_only.hpp"
+#include "core/float16.hpp"
 #include "format/bundle.hpp"
+#include "graph/validate.hpp"
+#include "runtime/session.hpp"
 #include "model_fixtures.hpp"
 
 namespace edgeai {
@@ -117,6 +121,55 @@ TEST(GptqRound, InputsThatAreAlwaysZeroRoundToNearest) {
   // Nothing to fit to: a zero moment matrix is refused (the caller keeps nearest rounding).
   std::vector<double> zeros(p.moment.size(), 0.0);
   EXPECT_FALSE(gptq_round(p.w.data(), p.rows, p.size, zeros.data(), p.scales.data(), 7, q.data()));
+}
+
+// Mean output error of int4 weights (values q, float16 block scales) against w.
+double int4_output_error(const Problem& p, const std::vector<std::int8_t>& q, const std::vector<std::uint16_t>& bits,
+                         int block) {
+  const std::int64_t blocks = (p.size + block - 1) / block;
+  std::vector<float> unit(static_cast<std::size_t>(p.rows), 1.0f);
+  std::vector<float> w_hat(p.w.size());
+  for (std::int64_t r = 0; r < p.rows; ++r) {
+    for (std::int64_t k = 0; k < p.size; ++k) {
+      w_hat[r * p.size + k] = q[r * p.size + k] * float16_bits_to_float(bits[r * blocks + k / block]);
+    }
+  }
+  // ||(W - W_hat) x||^2 with W_hat as "weights times 1".
+  std::vector<float> diff(p.w.size());
+  for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = p.w[i] - w_hat[i];
+  return output_error(diff, std::vector<std::int8_t>(p.w.size(), 0), unit, p.rows, p.size, p.xs);
+}
+
+TEST(GptqRoundInt4, DiagonalMomentIsExactlyTheNearestEncodingAndCorrelationLowersTheError) {
+  Problem p = correlated_problem(7);
+  const int block = 4;
+  const std::int64_t blocks = (p.size + block - 1) / block;
+  Tensor w = Tensor::from_vector<float>(Shape{p.rows, p.size}, p.w);
+  Result<Int4Weights> nearest_int4 = encode_int4(w, block);
+  ASSERT_TRUE(nearest_int4.is_ok());
+  // Unpack the nearest encoding's values.
+  std::vector<std::int8_t> rtn(p.w.size());
+  for (std::size_t i = 0; i < rtn.size(); ++i) {
+    const std::uint8_t byte = nearest_int4->packed.data<std::uint8_t>()[i / 2];
+    const int nibble = i % 2 == 0 ? byte & 0x0f : byte >> 4;
+    rtn[i] = static_cast<std::int8_t>(nibble >= 8 ? nibble - 16 : nibble);
+  }
+  const std::vector<std::uint16_t> rtn_bits(nearest_int4->scales.data<std::uint16_t>(),
+                                            nearest_int4->scales.data<std::uint16_t>() + p.rows * blocks);
+
+  std::vector<double> diagonal(p.moment.size(), 0.0);
+  for (std::int64_t i = 0; i < p.size; ++i) diagonal[i * p.size + i] = 2.0;
+  std::vector<std::int8_t> q(p.w.size());
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(p.rows * blocks));
+  ASSERT_TRUE(gptq_round_int4(p.w.data(), p.rows, p.size, diagonal.data(), block, q.data(), bits.data()));
+  EXPECT_EQ(q, rtn);
+  EXPECT_EQ(bits, rtn_bits);
+
+  ASSERT_TRUE(gptq_round_int4(p.w.data(), p.rows, p.size, p.moment.data(), block, q.data(), bits.data()));
+  for (std::int8_t v : q) EXPECT_LE(std::abs(int{v}), 7);
+  const double gptq = int4_output_error(p, q, bits, block);
+  const double nearest_error = int4_output_error(p, rtn, rtn_bits, block);
+  EXPECT_LT(gptq, 0.5 * nearest_error) << "gptq " << gptq << ", nearest " << nearest_error;
 }
 
 // x [1,4,5,6] -> Conv 3x3, 2 groups, stride 2, pads 1 -> y; y flattened -> Gemm (transA 0).
@@ -237,6 +290,70 @@ TEST(CompressWithGptq, ChangesOnlyTheIntegersAndStaysOrderIndependent) {
   auto again = compress_model(bundle_of(testing::small_cnn()), &shuffled, nullptr, gptq_options);
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(*serialize_bundle(gptq->bundle), *serialize_bundle(again->bundle));
+}
+
+// x [1,8,6,6] -> Conv 3x3 (16 ch, relu) -> GlobalAveragePool -> Flatten -> Gemm (20, transB):
+// weights of 1152 and 320 values, enough to be stored as int4.
+Graph int4_sized_graph() {
+  std::mt19937 rng(9);
+  Graph g;
+  g.name = "int4_sized";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 8, 6, 6}}};
+  g.outputs = {ValueInfo{"z", DType::kFloat32, {}}};
+  g.constants["w"] = random_tensor({16, 8, 3, 3}, rng, 0.3f);
+  g.constants["wfc"] = random_tensor({20, 16}, rng, 0.3f);
+  g.nodes = {
+      make_node("Conv", {"x", "w"}, {"y"}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}, {"activation", "Relu"}}),
+      make_node("GlobalAveragePool", {"y"}, {"g"}),
+      make_node("Flatten", {"g"}, {"f"}),
+      make_node("Gemm", {"f", "wfc"}, {"z"}, {{"transB", std::int64_t{1}}}),
+  };
+  EXPECT_TRUE(validate_graph(g).is_ok());
+  return g;
+}
+
+TEST(CompressWithGptq, Int4WeightsAreFittedToTheCalibrationInputs) {
+  const Graph g = int4_sized_graph();
+  const LabeledData calibration = testing::random_data(g, 24, 31, 2.0f);
+  CompressOptions options;
+  options.weights = WeightFormat::kInt4;
+  options.int4_block_size = 8;
+  auto nearest_int4 = compress_model(bundle_of(int4_sized_graph()), &calibration, nullptr, options);
+  options.weight_rounding = WeightRounding::kGptq;
+  auto gptq = compress_model(bundle_of(int4_sized_graph()), &calibration, nullptr, options);
+  ASSERT_TRUE(nearest_int4.is_ok() && gptq.is_ok()) << gptq.status().to_string();
+  EXPECT_EQ(gptq->bundle.manifest.metadata.at("compression.weight_rounding"), "gptq");
+  // The same tensors (names, types, shapes); other nibbles in the packed weights.
+  int differing = 0;
+  for (const auto& [name, t] : nearest_int4->bundle.graph.constants) {
+    const Tensor& u = gptq->bundle.graph.constants.at(name);
+    ASSERT_EQ(t.shape(), u.shape()) << name;
+    if (t.dtype() == DType::kUInt8) {
+      for (std::int64_t i = 0; i < t.num_elements(); ++i) differing += t.data<std::uint8_t>()[i] != u.data<std::uint8_t>()[i];
+    }
+  }
+  EXPECT_GT(differing, 0);
+  // On the calibration data the GPTQ model's outputs are closer to float than nearest rounding's.
+  const auto squared_error = [&](const Graph& compressed) {
+    auto fp = Session::create(g);
+    auto q = Session::create(compressed);
+    EXPECT_TRUE(fp.is_ok() && q.is_ok());
+    double total = 0.0;
+    for (std::int64_t n = 0; n < calibration.size(); ++n) {
+      TensorView x{DType::kFloat32, Shape{1, 8, 6, 6}, calibration.inputs[0].data<float>() + n * 288};
+      EXPECT_TRUE((*fp)->run({&x, 1}).is_ok() && (*q)->run({&x, 1}).is_ok());
+      for (int i = 0; i < 20; ++i) {
+        const double d = (*fp)->output(0).data_as<const float>()[i] - (*q)->output(0).data_as<const float>()[i];
+        total += d * d;
+      }
+    }
+    return total;
+  };
+  EXPECT_LT(squared_error(gptq->bundle.graph), squared_error(nearest_int4->bundle.graph));
+  // Without calibration data GPTQ has nothing to fit to.
+  auto missing = compress_model(bundle_of(int4_sized_graph()), nullptr, nullptr, options);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_NE(missing.status().message().find("needs calibration data"), std::string::npos);
 }
 
 TEST(ParseWeightRounding, NamesAndErrors) {
