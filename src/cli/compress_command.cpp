@@ -144,21 +144,7 @@ int run_compress(const CompressArgs& args) {
     throw CommandError("--activations must be int8 or int16, got '" + args.activations + "'");
   }
   options.quantize.activation_type = args.activations == "int16" ? DType::kInt16 : DType::kInt8;
-  if (options.quantize.activation_type == DType::kInt16 && options.weights != WeightFormat::kInt8) {
-    throw CommandError("--activations int16 applies to integer models (--weights int8)");
-  }
-  if (options.quantize.activation_type == DType::kInt16 &&
-      (options.calibration.method == CalibrationMethod::kEntropy || options.calibration.method == CalibrationMethod::kMse)) {
-    throw CommandError(str_cat("--method ", calibration_method_name(options.calibration.method),
-                               " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile"));
-  }
-  if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8 &&
-      options.weights != WeightFormat::kInt4) {
-    throw CommandError("--weight-rounding gptq applies to int8 and int4 weights");
-  }
-  if (options.weight_rounding == WeightRounding::kGptq && args.calib.empty()) {
-    throw CommandError("--weight-rounding gptq needs calibration data (--calib): it fits the weights to the layers' inputs");
-  }
+  check(check_compress_options(options));  // before any data is loaded
   if (options.weight_rounding == WeightRounding::kGptq && args.calib == "random") {
     throw CommandError("--weight-rounding gptq fits the weights to the calibration inputs; random inputs would "
                        "mislead it: calibrate with real data or use --weight-rounding nearest");

@@ -133,9 +133,30 @@ Result<std::map<std::string, std::int64_t>> macs_per_node(const Graph& graph, co
   return macs;
 }
 
+Status check_compress_options(const CompressOptions& options) {
+  if (options.weight_rounding == WeightRounding::kGptq && options.weights != WeightFormat::kInt8 &&
+      options.weights != WeightFormat::kInt4) {
+    return invalid_argument("--weight-rounding gptq applies to int8 and int4 weights, not ",
+                            weight_format_name(options.weights));
+  }
+  if (options.quantize.activation_type == DType::kInt16) {
+    if (options.weights != WeightFormat::kInt8) {
+      return invalid_argument("--activations int16 applies to integer models (--weights int8), not ",
+                              weight_format_name(options.weights));
+    }
+    if (options.calibration.method == CalibrationMethod::kEntropy || options.calibration.method == CalibrationMethod::kMse) {
+      // Both trade clipping against 8-bit resolution; at 16 bits that trade clips what int16 keeps.
+      return invalid_argument("--method ", calibration_method_name(options.calibration.method),
+                              " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile");
+    }
+  }
+  return Status::ok();
+}
+
 Result<CompressionResult> compress_model(const Bundle& source, const LabeledData* calibration,
                                          const LabeledData* evaluation, const CompressOptions& options,
                                          const ProgressFn& progress) {
+  EDGEAI_RETURN_IF_ERROR(check_compress_options(options));
   CompressionResult result;
   const std::vector<std::string>& labels = source.manifest.labels;
   std::map<std::string, std::string> facts{{"compression.weights", std::string(weight_format_name(options.weights))},
@@ -156,25 +177,10 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
     WeightOnlyGraph w{graph, {}, {}};
     std::map<std::string, InputCovariance> covariances;
     if (options.weight_rounding == WeightRounding::kGptq) {
-      if (options.weights != WeightFormat::kInt4) {
-        return invalid_argument("GPTQ rounding applies to int8 and int4 weights, not ", weight_format_name(options.weights));
-      }
       if (calibration == nullptr || calibration->size() == 0) {
         return invalid_argument("GPTQ rounding needs calibration data (--calib): it fits the weights to the layers' inputs");
       }
-      // The fixed-point unit of each input's sums: its observed range.
-      std::vector<std::string> inputs;
-      for (const Node& n : graph.nodes) {
-        const bool matrix_op = n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul";
-        if (matrix_op && !n.inputs.empty() && !graph.is_constant(n.inputs[0]) &&
-            std::find(inputs.begin(), inputs.end(), n.inputs[0]) == inputs.end()) {
-          inputs.push_back(n.inputs[0]);
-        }
-      }
-      EDGEAI_ASSIGN_OR_RETURN(StatisticsMap stats, collect_statistics(graph, inputs, *calibration, CalibrationOptions{}, progress));
-      std::map<std::string, std::pair<float, float>> ranges;
-      for (const auto& [name, st] : stats) ranges[name] = {st.min, st.max};
-      EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(graph, *calibration, ranges, progress));
+      EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(graph, *calibration, nullptr, progress));
       facts["compression.weight_rounding"] = "gptq";
     }
     if (options.weights != WeightFormat::kFp32) {
@@ -208,12 +214,7 @@ Result<CompressionResult> compress_model(const Bundle& source, const LabeledData
   }
 
   if (calibration == nullptr) return invalid_argument("int8 quantisation needs calibration data (--calib)");
-  if (options.quantize.activation_type == DType::kInt16 &&
-      (options.calibration.method == CalibrationMethod::kEntropy || options.calibration.method == CalibrationMethod::kMse)) {
-    // Both trade clipping against 8-bit resolution; at 16 bits that trade clips what int16 keeps.
-    return invalid_argument("--method ", calibration_method_name(options.calibration.method),
-                            " chooses ranges for 8-bit activations; with int16 activations use minmax or percentile");
-  }
+
   EDGEAI_ASSIGN_OR_RETURN(Int8Calibration calibrated,
                           calibrate_int8(graph, *calibration, options.calibration, progress));
   EDGEAI_ASSIGN_OR_RETURN(CompressionResult int8,
@@ -262,7 +263,7 @@ Result<CompressionResult> compress_int8(const Bundle& source, const Int8Calibrat
   std::map<std::string, InputCovariance> covariances;
   if (options.weight_rounding == WeightRounding::kGptq) {
     // All the calibration samples: a subset would depend on their order.
-    EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(prepared, *calibration, ranges, progress));
+    EDGEAI_ASSIGN_OR_RETURN(covariances, collect_input_covariances(prepared, *calibration, &ranges, progress));
     base_quantize.input_covariances = &covariances;
     facts["compression.weight_rounding"] = "gptq";
   }

@@ -89,6 +89,11 @@ struct CompressionResult {
   std::vector<PrunedLayer> pruned_layers;  // per prunable layer, when pruned
 };
 
+// Options that cannot go together (GPTQ with fp16 weights, int16 activations with weight-only
+// formats or with 8-bit range methods): an error saying which. compress_model checks them first;
+// a front end can call it before loading any data.
+Status check_compress_options(const CompressOptions& options);
+
 // Compresses `source` (pruned first when options.prune is set; the accuracy figures compare with
 // the unpruned float model). `calibration` is required for int8 (its samples set the activation
 // ranges and the per-layer error table); weight-only formats ignore it. `evaluation`, when

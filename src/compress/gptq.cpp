@@ -124,18 +124,44 @@ bool cholesky_lower(std::vector<double>& a, std::int64_t n) {
 
 }  // namespace
 
+namespace {
+
+// A Conv, Gemm or MatMul with a float32 constant weight and a computed input: what GPTQ rounds.
+bool has_weight_to_round(const Graph& graph, const Node& node) {
+  if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") return false;
+  if (node.inputs.size() < 2 || graph.is_constant(node.inputs[0])) return false;
+  const Tensor* w = graph.find_constant(node.inputs[1]);
+  return w != nullptr && w->dtype() == DType::kFloat32;
+}
+
+}  // namespace
+
 Result<std::map<std::string, InputCovariance>> collect_input_covariances(
-    const Graph& graph, const LabeledData& data, const std::map<std::string, std::pair<float, float>>& ranges,
+    const Graph& graph, const LabeledData& data, const std::map<std::string, std::pair<float, float>>* ranges,
     const ProgressFn& progress) {
+  std::map<std::string, std::pair<float, float>> observed;
+  if (ranges == nullptr) {
+    // No calibrated ranges (weight-only compression): observe the inputs' min and max first.
+    std::vector<std::string> inputs;
+    for (const Node& node : graph.nodes) {
+      if (has_weight_to_round(graph, node) &&
+          std::find(inputs.begin(), inputs.end(), node.inputs[0]) == inputs.end()) {
+        inputs.push_back(node.inputs[0]);
+      }
+    }
+    if (!inputs.empty()) {
+      EDGEAI_ASSIGN_OR_RETURN(auto stats, collect_statistics(graph, inputs, data, CalibrationOptions{}, progress));
+      for (const auto& [name, st] : stats) observed[name] = {st.min, st.max};
+    }
+    ranges = &observed;
+  }
   std::vector<LayerInputs> layers;
   std::vector<std::string> values;
   for (const Node& node : graph.nodes) {
-    if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") continue;
-    if (node.inputs.size() < 2 || graph.is_constant(node.inputs[0])) continue;
+    if (!has_weight_to_round(graph, node)) continue;
     const Tensor* w = graph.find_constant(node.inputs[1]);
-    if (w == nullptr || w->dtype() != DType::kFloat32) continue;
-    auto range = ranges.find(node.inputs[0]);
-    if (range == ranges.end()) continue;
+    auto range = ranges->find(node.inputs[0]);
+    if (range == ranges->end()) continue;
     LayerInputs layer;
     layer.node = &node;
     layer.limit = std::max(std::fabs(range->second.first), std::fabs(range->second.second));

@@ -32,9 +32,10 @@ struct InputCovariance {
 
 // Per node name (Conv, Gemm and MatMul nodes with a constant weight): the covariance of its
 // inputs on `data`, running the float32 `graph` with the runtime. `ranges` (calibrated, per
-// value) scale the fixed-point sums, so the result does not depend on the order of the samples.
+// value; a layer whose input has none is left out) scale the fixed-point sums, so the result does
+// not depend on the order of the samples; nullptr: the inputs' observed min and max, one more pass.
 Result<std::map<std::string, InputCovariance>> collect_input_covariances(
-    const Graph& graph, const LabeledData& data, const std::map<std::string, std::pair<float, float>>& ranges,
+    const Graph& graph, const LabeledData& data, const std::map<std::string, std::pair<float, float>>* ranges,
     const ProgressFn& progress = {});
 
 // Rounds `rows` output channels of `size` weights each (w row-major, row r scaled by

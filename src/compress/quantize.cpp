@@ -62,8 +62,9 @@ struct PerChannelWeights {
   Tensor scales;  // float32 [channels]
 };
 
-// Symmetric per-channel int8 along `axis`: scale[c] = max |w[c]| / 127, q = round(w / scale).
-PerChannelWeights quantize_per_channel(const Tensor& w, std::size_t axis) {
+// The symmetric per-channel int8 scales of a float weight along `axis`: max |w[c]| / 127 (1 for
+// an all-zero channel).
+std::vector<float> per_channel_scales(const Tensor& w, std::size_t axis) {
   const Shape& shape = w.shape();
   std::int64_t outer = 1, inner = 1;
   for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
@@ -79,6 +80,18 @@ PerChannelWeights quantize_per_channel(const Tensor& w, std::size_t axis) {
     }
   }
   for (float& s : scales) s = s > 0.0f ? s / static_cast<float>(kWeightMax) : 1.0f;
+  return scales;
+}
+
+// Symmetric per-channel int8 along `axis`: scale[c] = max |w[c]| / 127, q = round(w / scale).
+PerChannelWeights quantize_per_channel(const Tensor& w, std::size_t axis) {
+  const Shape& shape = w.shape();
+  std::int64_t outer = 1, inner = 1;
+  for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
+  for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+  const std::int64_t channels = shape[axis];
+  const float* src = w.data<float>();
+  const std::vector<float> scales = per_channel_scales(w, axis);
   Tensor q = Tensor::allocate(DType::kInt8, shape).value();
   std::int8_t* dst = q.data<std::int8_t>();
   for (std::int64_t o = 0; o < outer; ++o) {
@@ -281,19 +294,12 @@ class Rewriter {
     if (!node.has_input(2) || !is_quantizable_activation(node.inputs[0])) return "";
     const Tensor& w = *src_.find_constant(node.inputs[1]);
     const Tensor& b = *src_.find_constant(node.inputs[2]);
-    const std::int64_t channels = w.shape()[axis];
-    std::vector<double> max_abs(static_cast<std::size_t>(channels), 0.0);
-    const std::int64_t inner = w.num_elements() / channels;
-    for (std::int64_t i = 0; i < w.num_elements(); ++i) {
-      const std::int64_t c = axis == 0 ? i / inner : i % channels;
-      max_abs[static_cast<std::size_t>(c)] = std::max(max_abs[static_cast<std::size_t>(c)],
-                                                      std::fabs(static_cast<double>(w.data<float>()[i])));
-    }
+    const std::vector<float> w_scales = per_channel_scales(w, axis);
     const double x_scale = planned_params(node.inputs[0]).scale;
     const float beta = node.op_type == "Gemm" ? node.attr_float("beta", 1.0f) : 1.0f;
-    for (std::int64_t c = 0; c < channels; ++c) {
+    for (std::size_t c = 0; c < w_scales.size(); ++c) {
       const double bias = std::fabs(static_cast<double>(b.data<float>()[b.num_elements() == 1 ? 0 : c]) * beta);
-      const double w_scale = max_abs[static_cast<std::size_t>(c)] > 0.0 ? max_abs[static_cast<std::size_t>(c)] / kWeightMax : 1.0;
+      const double w_scale = w_scales[c];
       if (bias / (x_scale * w_scale) > 2147483647.0) {
         return str_cat("bias of output channel ", c, " overflows int32 at scale x_scale * w_scale (", x_scale * w_scale,
                        ")");

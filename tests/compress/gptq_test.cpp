@@ -197,7 +197,7 @@ TEST(CollectInputCovariances, ConvPatchesAndGemmRowsMatchABruteForceSum) {
   const Graph g = conv_gemm_graph();
   const LabeledData data = testing::random_normal_data(g, 5, 21, 1.0f);
   const std::map<std::string, std::pair<float, float>> ranges = {{"x", {-4.0f, 4.0f}}, {"f", {-8.0f, 8.0f}}};
-  auto cov = collect_input_covariances(g, data, ranges);
+  auto cov = collect_input_covariances(g, data, &ranges);
   ASSERT_TRUE(cov.is_ok()) << cov.status().to_string();
   ASSERT_EQ(cov->size(), 2u);
 
@@ -247,12 +247,13 @@ TEST(CollectInputCovariances, SameDataInAnyOrderGivesTheSameBits) {
   std::vector<std::int64_t> order = {5, 2, 0, 4, 1, 3};
   const LabeledData shuffled = *data.subset(order);
   const std::map<std::string, std::pair<float, float>> ranges = {{"x", {-4.0f, 4.0f}}, {"f", {-8.0f, 8.0f}}};
-  auto a = collect_input_covariances(g, data, ranges);
-  auto b = collect_input_covariances(g, shuffled, ranges);
+  auto a = collect_input_covariances(g, data, &ranges);
+  auto b = collect_input_covariances(g, shuffled, &ranges);
   ASSERT_TRUE(a.is_ok() && b.is_ok());
   for (const char* node : {"y_node", "z_node"}) EXPECT_EQ(a->at(node).moment, b->at(node).moment) << node;
   // A layer whose input has no calibrated range is left to nearest rounding (not an error).
-  auto partial = collect_input_covariances(g, data, {{"x", {-4.0f, 4.0f}}});
+  const std::map<std::string, std::pair<float, float>> only_x = {{"x", {-4.0f, 4.0f}}};
+  auto partial = collect_input_covariances(g, data, &only_x);
   ASSERT_TRUE(partial.is_ok());
   EXPECT_EQ(partial->count("z_node"), 0u);
   EXPECT_EQ(partial->count("y_node"), 1u);

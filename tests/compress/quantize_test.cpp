@@ -306,6 +306,33 @@ Graph biased_rounding_conv() {
   return g;
 }
 
+// A bias too large for the int32 accumulator at the int16 input scale keeps its Conv in float32;
+// the same Conv with a small bias is quantised.
+TEST(QuantizeInt16, ABiasThatOverflowsInt32KeepsTheLayerFloat) {
+  for (float bias : {1e6f, 0.5f}) {
+    Graph g;
+    g.name = "big_bias";
+    g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 1, 4}}};
+    g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+    g.constants["w"] = Tensor::from_values<float>({1, 1, 1}, {1.0f});
+    g.constants["b"] = Tensor::from_values<float>({1}, {bias});
+    g.nodes = {testing::make_node("Conv", {"x", "w", "b"}, {"y"})};
+    ASSERT_TRUE(validate_graph(g).is_ok());
+    QuantizeOptions options;
+    options.activation_type = DType::kInt16;
+    // x_scale = 1e-3 / 32767, w_scale = 1 / 127: 1e6 / (x_scale * w_scale) is about 4e15.
+    auto q = quantize_int8(g, {{"x", {-1e-3f, 1e-3f}}, {"y", {-2e6f, 2e6f}}}, options);
+    ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+    ASSERT_EQ(q->layers.size(), 1u);
+    if (bias > 1.0f) {
+      EXPECT_FALSE(q->layers[0].quantized);
+      EXPECT_NE(q->layers[0].reason.find("overflows int32"), std::string::npos) << q->layers[0].reason;
+    } else {
+      EXPECT_TRUE(q->layers[0].quantized) << q->layers[0].reason;
+    }
+  }
+}
+
 double mean_error(const Graph& reference, const Graph& quantized, const LabeledData& data) {
   const auto want = run_all(reference, data);
   const auto got = run_all(quantized, data);
