@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cstdio>
 
 #include "cli/commands.hpp"
 #include "cli/input_spec.hpp"
+#include "core/cpu_features.hpp"
 #include "runtime/session.hpp"
 
 namespace edgeai::cli {
@@ -36,6 +38,18 @@ double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// "12 optimised (f32_conv_gemm_dw__avx512f ...), 54 reference": which kernels the plan chose.
+std::string kernels_summary(const Session& session) {
+  std::map<std::string, int> counts;
+  for (const OperatorProfile& p : session.profile()) counts[p.implementation] += 1;
+  std::string out;
+  for (const auto& [name, count] : counts) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(count) + " " + name;
+  }
+  return out.empty() ? "none" : out;
 }
 
 int run_bench(const BenchArgs& args) {
@@ -78,12 +92,14 @@ int run_bench(const BenchArgs& args) {
   if (args.json) {
     std::printf(
         "{\"model\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
-        "\"peak_rss_mb\":%.2f,\"arena_mb\":%.3f,\"macs\":%lld,\"gmac_per_s\":%.3f}\n",
+        "\"peak_rss_mb\":%.2f,\"arena_mb\":%.3f,\"macs\":%lld,\"gmac_per_s\":%.3f,\"kernels\":\"%s\"}\n",
         name.c_str(), args.threads, args.runs, median, p90, min, peak_rss_mb(),
-        static_cast<double>(plan.arena_bytes) / (1024.0 * 1024.0), static_cast<long long>(plan.total_macs), gmacs);
+        static_cast<double>(plan.arena_bytes) / (1024.0 * 1024.0), static_cast<long long>(plan.total_macs), gmacs,
+        kernels_summary(*session).c_str());
     return 0;
   }
   std::printf("model      %s\n", name.c_str());
+  std::printf("kernels    %s (CPU: %s)\n", kernels_summary(*session).c_str(), cpu_features().describe().c_str());
   std::printf("threads    %d\nruns       %d (after %d warm-up)\n", args.threads, args.runs, args.warmup);
   std::printf("median     %.3f ms\np90        %.3f ms\nmin        %.3f ms\n", median, p90, min);
   std::printf("MACs       %.1f M  (%.2f GMAC/s at the median)\n", static_cast<double>(plan.total_macs) / 1e6, gmacs);
@@ -93,13 +109,14 @@ int run_bench(const BenchArgs& args) {
   if (args.profile) {
     std::vector<OperatorProfile> ops = session->profile();
     std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });
-    std::printf("\n%-40s %-20s %10s %8s\n", "node", "op", "ms/run", "share");
+    std::printf("\n%-40s %-20s %10s %8s  %s\n", "node", "op", "ms/run", "share", "kernel");
     double total = 0;
     for (const auto& op : ops) total += op.total_ms;
     for (const auto& op : ops) {
       if (op.calls == 0) continue;
-      std::printf("%-40s %-20s %10.3f %7.1f%%\n", op.node_name.substr(0, 40).c_str(), op.op_type.c_str(),
-                  op.total_ms / static_cast<double>(op.calls), total > 0 ? 100.0 * op.total_ms / total : 0.0);
+      std::printf("%-40s %-20s %10.3f %7.1f%%  %s\n", op.node_name.substr(0, 40).c_str(), op.op_type.c_str(),
+                  op.total_ms / static_cast<double>(op.calls), total > 0 ? 100.0 * op.total_ms / total : 0.0,
+                  op.implementation.c_str());
     }
   }
   return 0;
@@ -112,7 +129,8 @@ Action add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("bench", "Measure latency (median, p90) and peak memory of a model");
   cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
   cmd->add_option("-i,--input", args->inputs, "[NAME=]FILE.npy or random per input (default: seeded random)");
-  cmd->add_option("--threads", args->threads, "threads for the kernels")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "threads for the kernels (EDGEAI_KERNELS=reference: reference kernels only)")
+      ->capture_default_str();
   cmd->add_option("--runs", args->runs, "timed runs")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->capture_default_str();
   cmd->add_flag("--json", args->json, "print one JSON object (median_ms, p90_ms, peak_rss_mb, ...)");

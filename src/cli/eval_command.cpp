@@ -18,6 +18,7 @@ struct EvalArgs {
   std::int64_t limit = -1;
   bool json = false;
   std::string predictions;  // .npy of the argmax per sample (int64 [N])
+  int threads = 1;
 };
 
 int run_eval(const EvalArgs& args) {
@@ -30,7 +31,10 @@ int run_eval(const EvalArgs& args) {
     description = data.describe_counts();
   }
   if (!args.json) std::fprintf(stderr, "data %s: %s\n", args.data.c_str(), description.c_str());
-  std::unique_ptr<Session> session = check(Session::create(std::move(bundle)));
+  if (args.threads < 1) throw CommandError("--threads must be at least 1");
+  SessionOptions options;
+  options.threads = args.threads;
+  std::unique_ptr<Session> session = check(Session::create(std::move(bundle), options));
   const std::vector<std::string> labels = manifest.labels.empty() ? data.class_names : manifest.labels;
   EvaluationResult result = check(evaluate_on_runtime(*session, data, labels));
   if (!args.predictions.empty()) {
@@ -67,6 +71,7 @@ Action add_eval_command(CLI::App& app) {
                   "magnetic-tile[:test|:val|:train|:all], or a folder with one sub-folder per class")
       ->required();
   cmd->add_option("--limit", args->limit, "evaluate N samples spread evenly over the set (as train --limit)");
+  cmd->add_option("--threads", args->threads, "threads for the kernels")->capture_default_str();
   cmd->add_flag("--json", args->json, "print one JSON object (accuracy, per-class figures, confusion)");
   cmd->add_option("--predictions", args->predictions,
                   "write the predicted class of every sample, in data set order, to this .npy (int64 [N])");

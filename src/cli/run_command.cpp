@@ -18,6 +18,7 @@ struct RunArgs {
   std::string output;
   std::uint64_t seed = 0;
   int top = 5;
+  int threads = 1;
 };
 
 std::string safe_file_name(const std::string& name) {
@@ -55,7 +56,10 @@ void print_summary(const std::string& name, const TensorView& view, const std::v
 int run_run(const RunArgs& args) {
   Bundle bundle = load_model(args.model);
   std::vector<std::string> labels = bundle.manifest.labels;
-  std::unique_ptr<Session> session = check(Session::create(std::move(bundle)));
+  if (args.threads < 1) throw CommandError("--threads must be at least 1");
+  SessionOptions options;
+  options.threads = args.threads;
+  std::unique_ptr<Session> session = check(Session::create(std::move(bundle), options));
   std::vector<Tensor> inputs = resolve_inputs(session->inputs(), args.inputs, args.seed);
   std::vector<TensorView> views;
   for (const Tensor& t : inputs) views.push_back(t.view());
@@ -93,6 +97,7 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->output,
                   "FILE.npy (single-output models) or DIR to write one NAME.npy per output");
   cmd->add_option("--seed", args->seed, "seed for random inputs")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "threads for the kernels")->capture_default_str();
   cmd->add_option("--top", args->top, "how many of the largest scores to print per output")->capture_default_str();
   return [args] { return run_run(*args); };
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "core/thread_pool.hpp"
 #include "core/tensor.hpp"
 #include "graph/graph.hpp"
 
@@ -30,6 +31,8 @@ struct KernelSignature {
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
   std::vector<const Tensor*> input_values;
+  // The session's threads; kernels that split their work keep the pointer (null: one thread).
+  ThreadPool* threads = nullptr;
 };
 
 class Kernel {

@@ -1,6 +1,11 @@
 // The kernel registry: maps (op_type, implementation) to kernel factories. The reference
-// kernels register as "reference"; optimised kernels (later) register with a priority and
-// a CPU-feature predicate, and selection happens once, at plan time, never in a hot loop.
+// kernels register as "reference" and are always there; optimised kernels register with a
+// name that says what they are (XNNPACK style: "f32_conv_gemm__avx512f"), a priority and a
+// CPU-feature predicate. Selection happens once, at plan time, never in a hot loop: the
+// session prepares the available candidates best first and keeps the first that accepts
+// the node (an optimised kernel declines shapes it does not cover by failing prepare), so
+// the reference kernel is every optimised kernel's fallback. EDGEAI_KERNELS=reference in the
+// environment (or SessionOptions::kernels) makes the reference kernels the only candidates.
 #pragma once
 
 #include <map>
@@ -9,24 +14,54 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cpu_features.hpp"
 #include "core/status.hpp"
 #include "kernels/kernel.hpp"
 
 namespace edgeai {
+
+// Which kernels a session may use.
+enum class KernelSelection {
+  kAuto,       // the best available for this CPU, falling back to the reference
+  kReference,  // the reference kernels only (EDGEAI_KERNELS=reference)
+};
+
+// EDGEAI_KERNELS from the environment: unset, "" or "auto" -> kAuto, "reference" -> kReference;
+// anything else is an error that says what is accepted.
+Result<KernelSelection> kernel_selection_from_environment();
+
+struct KernelImplementation {
+  std::string name;  // "reference", or what the kernel is: "f32_conv_gemm__avx512f"
+  int priority = 0;  // higher is tried first; the reference kernel is 0
+  bool (*available)(const CpuFeatures&) = nullptr;  // null: any CPU
+  KernelFactory factory = nullptr;
+};
 
 class KernelRegistry {
  public:
   // The registry with every built-in kernel.
   static const KernelRegistry& builtin();
 
+  // Registers the reference kernel of `op_type`.
   void add(std::string op_type, KernelFactory factory);
-  // Creates the kernel for `op_type`; kUnsupported naming the operator if there is none.
+  // Registers an optimised kernel of `op_type`.
+  void add_optimized(std::string op_type, KernelImplementation implementation);
+
+  // Creates the reference kernel for `op_type`; kUnsupported naming the operator if there is none.
   Result<std::unique_ptr<Kernel>> create(std::string_view op_type) const;
+  // Creates the implementation named `name` ("reference" included); kUnsupported if there is none.
+  Result<std::unique_ptr<Kernel>> create(std::string_view op_type, std::string_view name) const;
+  // The implementations this CPU can run, best first, ending with the reference kernel.
+  std::vector<const KernelImplementation*> candidates(std::string_view op_type, KernelSelection selection,
+                                                      const CpuFeatures& cpu = cpu_features()) const;
   bool has(std::string_view op_type) const;
   std::vector<std::string> op_types() const;
+  // Every implementation of `op_type`, in registration order (for tests and `--help` texts).
+  std::vector<const KernelImplementation*> implementations(std::string_view op_type) const;
 
  private:
-  std::map<std::string, KernelFactory, std::less<>> factories_;
+  // Per op_type: the reference kernel first, then the optimised ones.
+  std::map<std::string, std::vector<KernelImplementation>, std::less<>> implementations_;
 };
 
 // One function per family, in kernels/reference/<family>.cpp.
@@ -44,5 +79,7 @@ void register_tensor_kernels(KernelRegistry& registry);         // Concat, Resha
 // QLinearGlobalAveragePool, QLinearLookup.
 void register_quantized_kernels(KernelRegistry& registry);
 void register_int4_kernels(KernelRegistry& registry);  // DequantizeInt4 (reference/int4.cpp)
+// Optimised kernels (optimized/*.cpp drive the ISA-specific micro-kernels in x86/ and arm/).
+void register_optimized_kernels(KernelRegistry& registry);
 
 }  // namespace edgeai

@@ -19,6 +19,7 @@ namespace edgeai {
 struct Session::Step {
   const Node* node = nullptr;
   std::unique_ptr<Kernel> kernel;
+  std::string implementation;
   Aliasing aliasing = Aliasing::kNone;
   std::vector<TensorView> inputs;
   std::vector<TensorView> outputs;
@@ -55,7 +56,8 @@ std::vector<bool> find_shape_value_inputs(const Graph& graph) {
 
 }  // namespace
 
-Session::Session(Graph graph, SessionOptions options) : graph_(std::move(graph)), options_(options) {
+Session::Session(Graph graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(options), threads_(std::make_unique<ThreadPool>(options.threads)) {
   declared_inputs_ = graph_.inputs;
   declared_outputs_ = graph_.outputs;
 }
@@ -67,6 +69,13 @@ Result<std::unique_ptr<Session>> Session::create(Bundle bundle, SessionOptions o
 }
 
 Result<std::unique_ptr<Session>> Session::create(Graph graph, SessionOptions options) {
+  if (options.threads < 1) return invalid_argument("threads must be at least 1, got ", options.threads);
+  KernelSelection selection = KernelSelection::kAuto;
+  if (options.kernels.has_value()) {
+    selection = *options.kernels;
+  } else {
+    EDGEAI_ASSIGN_OR_RETURN(selection, kernel_selection_from_environment());
+  }
   // Structural checks now (unknown operator, attribute types, dangling inputs, cycles);
   // shapes are checked when the plan is made.
   for (const Node& node : graph.nodes) {
@@ -82,6 +91,7 @@ Result<std::unique_ptr<Session>> Session::create(Graph graph, SessionOptions opt
   // (DequantizeInt4, Cast from float16) and anything an exporter left unfolded.
   EDGEAI_RETURN_IF_ERROR(fold_constants(graph, evaluate_node).with_context("computing constant nodes at load"));
   std::unique_ptr<Session> session(new Session(std::move(graph), options));
+  session->selection_ = selection;
   // Plan now when every input shape is static and nothing depends on input values.
   session->shape_value_inputs_ = find_shape_value_inputs(session->graph_);
   bool all_static = true;
@@ -207,11 +217,8 @@ Status Session::plan(std::span<const TensorView> inputs) {
     const Node& node = graph_.nodes[step];
     auto owned = std::make_unique<Step>();
     owned->node = &node;
-    Result<std::unique_ptr<Kernel>> kernel = KernelRegistry::builtin().create(node.op_type);
-    if (!kernel.is_ok()) return kernel.status().with_context(node.describe());
-    owned->kernel = std::move(kernel).value();
-
     KernelSignature signature;
+    signature.threads = threads_.get();
     for (const std::string& in : node.inputs) {
       if (in.empty()) {
         signature.inputs.emplace_back();
@@ -238,7 +245,21 @@ Status Session::plan(std::span<const TensorView> inputs) {
                                 shape_to_string(out.shape), ")");
       }
     }
-    EDGEAI_RETURN_IF_ERROR(owned->kernel->prepare(node, signature).with_context(node.describe()));
+    // The best candidate that accepts the node; the last one is the reference kernel, whose
+    // error (if it fails too) is the node's.
+    const std::vector<const KernelImplementation*> candidates =
+        KernelRegistry::builtin().candidates(node.op_type, selection_);
+    if (candidates.empty()) return unsupported(node.describe(), ": no kernel for operator ", node.op_type);
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+      std::unique_ptr<Kernel> kernel = candidates[c]->factory();
+      Status prepared = kernel->prepare(node, signature);
+      if (prepared.is_ok()) {
+        owned->kernel = std::move(kernel);
+        owned->implementation = candidates[c]->name;
+        break;
+      }
+      if (c + 1 == candidates.size()) return prepared.with_context(node.describe());
+    }
     owned->aliasing = owned->kernel->aliasing();
     summary_.total_macs += owned->kernel->macs();
 
@@ -326,7 +347,7 @@ Status Session::plan(std::span<const TensorView> inputs) {
       }
     }
     if (scratch_buffer[step] >= 0) st.scratch = base + memory.offsets[scratch_buffer[step]];
-    profile_.push_back(OperatorProfile{node.name, node.op_type, 0, 0.0, st.kernel->macs()});
+    profile_.push_back(OperatorProfile{node.name, node.op_type, st.implementation, 0, 0.0, st.kernel->macs()});
   }
   output_views_.reserve(graph_.outputs.size());
   for (const ValueInfo& out : graph_.outputs) {

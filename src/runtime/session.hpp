@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,18 +19,23 @@
 #include "core/tensor.hpp"
 #include "format/bundle.hpp"
 #include "graph/graph.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/kernel.hpp"
+#include "kernels/registry.hpp"
 
 namespace edgeai {
 
 struct SessionOptions {
-  int threads = 1;        // reserved for the threaded kernels; the reference kernels use one
+  int threads = 1;        // threads for the optimised kernels (the caller's thread counts); >= 1
   bool profile = false;   // time every operator (adds two clock reads per node)
+  // Which kernels to use; unset: EDGEAI_KERNELS from the environment (auto when absent).
+  std::optional<KernelSelection> kernels;
 };
 
 struct OperatorProfile {
   std::string node_name;
   std::string op_type;
+  std::string implementation;  // the kernel the plan chose: "reference", "f32_conv_gemm_dw__avx512f", ...
   std::int64_t calls = 0;
   double total_ms = 0.0;
   std::int64_t macs = 0;
@@ -66,6 +72,7 @@ class Session {
 
   bool is_planned() const { return planned_; }
   const PlanSummary& plan_summary() const { return summary_; }
+  int threads() const { return threads_->threads(); }
   const std::vector<OperatorProfile>& profile() const { return profile_; }
   void reset_profile();
 
@@ -78,6 +85,8 @@ class Session {
 
   Graph graph_;
   SessionOptions options_;
+  KernelSelection selection_ = KernelSelection::kAuto;
+  std::unique_ptr<ThreadPool> threads_;
   std::vector<ValueInfo> declared_inputs_;   // as the model declares them (dims may be unknown)
   std::vector<ValueInfo> declared_outputs_;  // graph_.outputs get the planned shapes; these do not
   bool planned_ = false;

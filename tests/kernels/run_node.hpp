@@ -16,9 +16,12 @@ namespace edgeai::testing {
 
 // Inputs are fed as graph inputs named in0, in1, ... unless `as_constants` marks them as
 // constants (then kernels see them at prepare time, as weights are). An empty Tensor is an
-// absent optional input.
+// absent optional input. `implementation` names the registered kernel to run ("reference"
+// or an optimised one); `threads` is the pool it may use.
 inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>& inputs,
-                                            std::vector<bool> as_constants = {}) {
+                                            std::vector<bool> as_constants = {},
+                                            std::string_view implementation = "reference",
+                                            ThreadPool* threads = nullptr) {
   Graph graph;
   node.inputs.clear();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -49,13 +52,14 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
   EDGEAI_RETURN_IF_ERROR(infer_shapes(graph, known));
 
   KernelSignature sig;
+  sig.threads = threads;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     sig.inputs.push_back(inputs[i].is_null() ? ValueInfo{} : ValueInfo{node.inputs[i], inputs[i].dtype(), inputs[i].shape()});
     sig.input_values.push_back(i < as_constants.size() && as_constants[i] ? &inputs[i] : nullptr);
   }
   for (const std::string& out : node.outputs) sig.outputs.push_back(graph.value_info.at(out));
 
-  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, KernelRegistry::builtin().create(node.op_type));
+  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, KernelRegistry::builtin().create(node.op_type, implementation));
   EDGEAI_RETURN_IF_ERROR(kernel->prepare(node, sig));
 
   std::vector<Tensor> outputs;

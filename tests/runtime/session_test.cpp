@@ -133,3 +133,96 @@ TEST(Session, DanglingInputIsRefusedAtCreate) {
 
 }  // namespace
 }  // namespace edgeai
+
+namespace edgeai {
+namespace {
+
+// A 2-D 3x3 Conv (optimised kernels take it) followed by a 1-D Conv (they decline it: the
+// reference runs it), with constant weights.
+Graph conv_graph() {
+  Graph g;
+  g.name = "convs";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3, 9, 9}}};
+  g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  std::vector<float> w(4 * 3 * 9), w1(2 * 4 * 3), b(4);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 7) % 11) / 11.0f - 0.4f;
+  for (std::size_t i = 0; i < w1.size(); ++i) w1[i] = static_cast<float>((i * 5) % 7) / 7.0f - 0.5f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i);
+  g.constants["w"] = Tensor::from_vector<float>({4, 3, 3, 3}, w);
+  g.constants["b"] = Tensor::from_vector<float>({4}, b);
+  g.constants["w1"] = Tensor::from_vector<float>({2, 4, 3}, w1);
+  g.constants["flat"] = Tensor::from_values<std::int64_t>({3}, {1, 4, 81});
+  g.nodes = {make_node("Conv", {"x", "w", "b"}, {"c"}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}},
+                                                         {"activation", std::string("Relu")}}),
+             make_node("Reshape", {"c", "flat"}, {"r"}), make_node("Conv", {"r", "w1"}, {"y"})};
+  return g;
+}
+
+Tensor conv_input() {
+  std::vector<float> x(3 * 81);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 13) % 17) / 17.0f - 0.3f;
+  return Tensor::from_vector<float>({1, 3, 9, 9}, x);
+}
+
+TEST(SessionKernels, PicksOptimisedKernelsAndFallsBackToTheReference) {
+  SessionOptions reference_only;
+  reference_only.kernels = KernelSelection::kReference;
+  auto reference = Session::create(conv_graph(), reference_only);
+  ASSERT_TRUE(reference.is_ok()) << reference.status().to_string();
+  for (const OperatorProfile& p : (*reference)->profile()) {
+    if (p.op_type == "Conv") {
+      EXPECT_EQ(p.implementation, "reference");
+    }
+  }
+  SessionOptions automatic;
+  automatic.kernels = KernelSelection::kAuto;
+  automatic.threads = 2;
+  auto fast = Session::create(conv_graph(), automatic);
+  ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+  EXPECT_EQ((*fast)->threads(), 2);
+  const auto& profile = (*fast)->profile();
+  ASSERT_EQ(profile.size(), 3u);
+  const bool has_optimised = KernelRegistry::builtin().candidates("Conv", KernelSelection::kAuto).size() > 1;
+  if (has_optimised) {
+    EXPECT_NE(profile[0].implementation, "reference");
+  }
+  EXPECT_EQ(profile[2].implementation, "reference");  // the 1-D Conv is declined
+
+  Tensor x = conv_input();
+  auto want = (*reference)->run_and_copy({x});
+  auto got = (*fast)->run_and_copy({x});
+  ASSERT_TRUE(want.is_ok() && got.is_ok());
+  ASSERT_EQ((*got)[0].shape(), (Shape{1, 2, 79}));
+  for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
+    EXPECT_NEAR((*got)[0].data<float>()[i], (*want)[0].data<float>()[i], 1e-5f);
+  }
+  // Threaded optimised kernels allocate nothing while running either.
+  std::vector<TensorView> views = {x.view()};
+  ASSERT_TRUE((*fast)->run(views).is_ok());
+  const long before = testing::heap_allocations();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*fast)->run(views).is_ok());
+  EXPECT_EQ(testing::heap_allocations(), before);
+}
+
+TEST(SessionKernels, EnvironmentChoosesTheReferenceAndRejectsNonsense) {
+  ASSERT_EQ(setenv("EDGEAI_KERNELS", "reference", 1), 0);
+  auto reference = Session::create(conv_graph());
+  ASSERT_TRUE(reference.is_ok()) << reference.status().to_string();
+  EXPECT_EQ((*reference)->profile()[0].implementation, "reference");
+
+  ASSERT_EQ(setenv("EDGEAI_KERNELS", "fastest", 1), 0);
+  auto bad = Session::create(conv_graph());
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("EDGEAI_KERNELS='fastest'"), std::string::npos) << bad.status().to_string();
+  EXPECT_NE(bad.status().message().find("reference"), std::string::npos);
+  unsetenv("EDGEAI_KERNELS");
+
+  SessionOptions zero_threads;
+  zero_threads.threads = 0;
+  auto refused = Session::create(conv_graph(), zero_threads);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("threads"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgeai

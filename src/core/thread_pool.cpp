@@ -1,0 +1,114 @@
+#include "core/thread_pool.hpp"
+
+#if !defined(EDGEAI_SINGLE_THREAD)
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+#endif
+
+namespace edgeai {
+
+#if defined(EDGEAI_SINGLE_THREAD)
+
+struct ThreadPool::Shared {};
+ThreadPool::ThreadPool(int /*threads*/) : threads_(1) {}
+ThreadPool::~ThreadPool() = default;
+void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
+  for (std::size_t i = 0; i < count; ++i) fn(i, 0);
+}
+
+#else
+
+struct ThreadPool::Shared {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::atomic<std::uint64_t> generation{0};  // bumped once per parallel_for
+  std::atomic<bool> stop{false};
+  // The current job; written before `generation` is bumped, read after it is seen.
+  const TaskFunction* fn = nullptr;
+  std::size_t count = 0;
+  std::atomic<std::size_t> next{0};     // next task index to claim
+  std::atomic<std::size_t> pending{0};  // workers still inside the current job
+  std::vector<std::thread> workers;
+
+  void work(int worker) {
+    for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < count;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      (*fn)(i, worker);
+    }
+  }
+
+  void worker_loop(int worker) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      // Spin for a while: the next operator usually starts within microseconds.
+      const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      std::uint64_t g = generation.load(std::memory_order_acquire);
+      while (g == seen && !stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < spin_until) {
+        for (int k = 0; k < 64; ++k) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#elif defined(__aarch64__)
+          asm volatile("yield");
+#endif
+        }
+        g = generation.load(std::memory_order_acquire);
+      }
+      if (g == seen && !stop.load()) {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return stop.load() || generation.load(std::memory_order_acquire) != seen; });
+        g = generation.load(std::memory_order_acquire);
+      }
+      if (stop.load()) return;
+      seen = g;
+      work(worker);
+      pending.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+};
+
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), shared_(std::make_unique<Shared>()) {
+  for (int i = 1; i < threads_; ++i) shared_->workers.emplace_back([s = shared_.get(), i] { s->worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->stop.store(true);
+  }
+  shared_->wake.notify_all();
+  for (std::thread& t : shared_->workers) t.join();
+}
+
+void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
+  Shared& s = *shared_;
+  if (s.workers.empty() || count <= 1) {
+    for (std::size_t i = 0; i < count; ++i) fn(i, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.fn = &fn;
+    s.count = count;
+    s.next.store(0, std::memory_order_relaxed);
+    s.pending.store(s.workers.size(), std::memory_order_relaxed);
+    s.generation.fetch_add(1, std::memory_order_release);
+  }
+  s.wake.notify_all();
+  s.work(0);
+  // Wait for the workers to leave this job before its fn and counters may change.
+  while (s.pending.load(std::memory_order_acquire) != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+}
+
+#endif
+
+}  // namespace edgeai

@@ -1,0 +1,40 @@
+// 4 float32 lanes on AArch64 NEON: the vector type of f32_neon.cpp. NEON has no masked
+// loads, so partial vectors go through a small stack copy (only at row ends).
+#pragma once
+
+#include <arm_neon.h>
+
+#include <cstring>
+
+namespace edgeai::arm {
+
+struct F32x4 {
+  using V = float32x4_t;
+  static constexpr int kWidth = 4;
+  static V zero() { return vdupq_n_f32(0.0f); }
+  static V set1(float x) { return vdupq_n_f32(x); }
+  static V load(const float* p) { return vld1q_f32(p); }
+  static V load_partial(const float* p, int n) {
+    if (n >= kWidth) return load(p);
+    float buf[kWidth] = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (n > 0) std::memcpy(buf, p, sizeof(float) * static_cast<unsigned>(n));
+    return vld1q_f32(buf);
+  }
+  static void store(float* p, V v) { vst1q_f32(p, v); }
+  static void store_partial(float* p, V v, int n) {
+    if (n >= kWidth) {
+      store(p, v);
+    } else if (n > 0) {
+      float buf[kWidth];
+      vst1q_f32(buf, v);
+      std::memcpy(p, buf, sizeof(float) * static_cast<unsigned>(n));
+    }
+  }
+  static V fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
+  static V add(V a, V b) { return vaddq_f32(a, b); }
+  static V mul(V a, V b) { return vmulq_f32(a, b); }
+  static V max(V a, V b) { return vmaxq_f32(a, b); }
+  static V min(V a, V b) { return vminq_f32(a, b); }
+};
+
+}  // namespace edgeai::arm

@@ -1,0 +1,276 @@
+// Optimised fp32 Conv (2 spatial axes, NCHW), on one ISA's micro-kernel table:
+//  - groups of ordinary channels: packed GEMM per group, Y[Cout][OH*OW] = W[Cout][C*KH*KW] * X',
+//    weights packed into the micro-kernel's panels once, at prepare. 1x1 convolutions with
+//    stride 1 and no padding read X itself as X' (no im2col); the others build X' in scratch.
+//  - depthwise (one output channel per input channel): each channel's plane is copied once
+//    into a zero-padded buffer split into stride phases, so that every kernel tap reads a
+//    contiguous run and the row micro-kernel needs no bounds checks.
+// Bias, Relu and Clip are fused into the micro-kernels; other fused activations run on each
+// finished tile. Shapes it does not cover (1-D/3-D, depth multipliers > 1, non-constant
+// weights) fail prepare and the session falls back to the reference kernel, which is also
+// the specification these paths are tested against (tests/kernels/optimized_test.cpp).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/aligned_buffer.hpp"
+#include "graph/fused_activation.hpp"
+#include "graph/ops/window_geometry.hpp"
+#include "kernels/optimized/f32_gemm_driver.hpp"
+#include "kernels/optimized/optimized_kernels.hpp"
+
+namespace edgeai {
+namespace {
+
+constexpr std::int64_t kMaxDepthwiseTaps = 64;  // 8x8; larger depthwise kernels use the reference
+
+class F32ConvKernel final : public Kernel {
+ public:
+  explicit F32ConvKernel(const F32MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    for (std::size_t i = 0; i < sig.inputs.size(); ++i) {
+      if (sig.inputs[i].dtype != DType::kUndefined && sig.inputs[i].dtype != DType::kFloat32) {
+        return unsupported("f32 conv: input ", i, " is ", dtype_name(sig.inputs[i].dtype));
+      }
+    }
+    const Shape& x = sig.inputs[0].shape;
+    const Shape& w = sig.inputs[1].shape;
+    if (x.size() != 4 || w.size() != 4) return unsupported("f32 conv: 2 spatial axes only");
+    if (sig.input_values[1] == nullptr) return unsupported("f32 conv: the weights are not constant");
+    has_bias_ = sig.inputs.size() > 2 && sig.inputs[2].dtype != DType::kUndefined;
+    if (has_bias_ && sig.input_values[2] == nullptr) return unsupported("f32 conv: the bias is not constant");
+    EDGEAI_ASSIGN_OR_RETURN(FusedActivation activation, fused_activation_of(node));
+    epilogue_ = epilogue_for(activation);
+    threads_ = sig.threads;
+
+    batch_ = x[0];
+    channels_ = x[1];
+    in_h_ = x[2];
+    in_w_ = x[3];
+    out_channels_ = w[0];
+    group_ = node.attr_int("group", 1);
+    if (group_ < 1 || channels_ % group_ != 0 || out_channels_ % group_ != 0 || w[1] * group_ != channels_) {
+      return invalid_argument("X ", shape_to_string(x), " and W ", shape_to_string(w), " do not agree for group ",
+                              group_);
+    }
+    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {in_h_, in_w_}, {w[2], w[3]}, true, false));
+    k_h_ = g.kernel[0];
+    k_w_ = g.kernel[1];
+    stride_h_ = g.strides[0];
+    stride_w_ = g.strides[1];
+    dil_h_ = g.dilations[0];
+    dil_w_ = g.dilations[1];
+    pad_t_ = g.pads_begin[0];
+    pad_l_ = g.pads_begin[1];
+    pad_b_ = g.pads_end[0];
+    pad_r_ = g.pads_end[1];
+    out_h_ = g.output[0];
+    out_w_ = g.output[1];
+    const std::int64_t in_per_group = channels_ / group_;
+    macs_ = batch_ * out_channels_ * out_h_ * out_w_ * in_per_group * k_h_ * k_w_;
+    const float* weights = sig.input_values[1]->data<float>();
+    if (has_bias_) {
+      const float* b = sig.input_values[2]->data<float>();
+      bias_.assign(b, b + out_channels_);
+    }
+    depthwise_ = group_ == channels_ && out_channels_ == channels_ && group_ > 1;
+    return depthwise_ ? prepare_depthwise(weights) : prepare_gemm(weights);
+  }
+
+  std::size_t scratch_bytes() const override { return scratch_floats_ * sizeof(float); }
+  std::int64_t macs() const override { return macs_; }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* scratch) override {
+    const float* x = inputs[0].data_as<const float>();
+    float* y = outputs[0].data_as<float>();
+    auto* s = static_cast<float*>(scratch);
+    if (depthwise_) {
+      run_depthwise(x, y, s);
+    } else {
+      run_gemm(x, y, s);
+    }
+    return Status::ok();
+  }
+
+ private:
+  // ---- grouped / ordinary convolution as GEMM ----
+  Status prepare_gemm(const float* weights) {
+    m_ = out_channels_ / group_;
+    k_ = (channels_ / group_) * k_h_ * k_w_;
+    n_ = out_h_ * out_w_;
+    direct_ = k_h_ == 1 && k_w_ == 1 && stride_h_ == 1 && stride_w_ == 1 && pad_t_ == 0 && pad_l_ == 0 &&
+              pad_b_ == 0 && pad_r_ == 0;
+    const std::size_t per_group = packed_a_floats(*uk_, m_, k_);
+    packed_ = AlignedBuffer(per_group * static_cast<std::size_t>(group_) * sizeof(float));
+    auto* packed = static_cast<float*>(packed_.data());
+    for (std::int64_t gi = 0; gi < group_; ++gi) {
+      pack_a_panels(*uk_, weights + gi * m_ * k_, k_, 1, m_, k_, packed + gi * per_group);
+    }
+    packed_group_floats_ = per_group;
+    tiling_ = plan_f32_gemm(*uk_, m_, n_, k_, threads_ != nullptr ? threads_->threads() : 1);
+    im2col_floats_ = direct_ ? 0 : static_cast<std::size_t>((k_ * n_ + 15) / 16 * 16);
+    scratch_floats_ = im2col_floats_ + f32_gemm_scratch_floats(*uk_, tiling_);
+    return Status::ok();
+  }
+
+  // X' rows (c, ky, kx) of one image and group: X'[(c*KH + ky)*KW + kx][oy*OW + ox] =
+  // X[c][oy*sh - pt + ky*dh][ox*sw - pl + kx*dw], 0 outside the input.
+  void im2col(const float* x, float* cols) const {
+    const std::int64_t rows = k_;
+    const int tasks = threads_ != nullptr ? threads_->threads() * 4 : 1;
+    const std::int64_t per_task = (rows + tasks - 1) / tasks;
+    parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t task, int) {
+      const std::int64_t r_begin = static_cast<std::int64_t>(task) * per_task;
+      const std::int64_t r_end = std::min(rows, r_begin + per_task);
+      for (std::int64_t r = r_begin; r < r_end; ++r) {
+        const std::int64_t kx = r % k_w_;
+        const std::int64_t ky = (r / k_w_) % k_h_;
+        const std::int64_t c = r / (k_w_ * k_h_);
+        const float* plane = x + c * in_h_ * in_w_;
+        float* dst = cols + r * n_;
+        // Output columns whose input column lies inside [0, W): [ox_lo, ox_hi).
+        const std::int64_t off = kx * dil_w_ - pad_l_;
+        const std::int64_t ox_lo = off >= 0 ? 0 : std::min(out_w_, (-off + stride_w_ - 1) / stride_w_);
+        const std::int64_t ox_hi =
+            in_w_ - 1 - off < 0 ? 0 : std::max(ox_lo, std::min(out_w_, (in_w_ - 1 - off) / stride_w_ + 1));
+        for (std::int64_t oy = 0; oy < out_h_; ++oy) {
+          float* row = dst + oy * out_w_;
+          const std::int64_t iy = oy * stride_h_ - pad_t_ + ky * dil_h_;
+          if (iy < 0 || iy >= in_h_) {
+            std::memset(row, 0, sizeof(float) * static_cast<std::size_t>(out_w_));
+            continue;
+          }
+          const float* src = plane + iy * in_w_ + off;
+          std::fill(row, row + ox_lo, 0.0f);
+          if (stride_w_ == 1) {
+            std::memcpy(row + ox_lo, src + ox_lo, sizeof(float) * static_cast<std::size_t>(ox_hi - ox_lo));
+          } else {
+            for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) row[ox] = src[ox * stride_w_];
+          }
+          std::fill(row + ox_hi, row + out_w_, 0.0f);
+        }
+      }
+    });
+  }
+
+  void run_gemm(const float* x, float* y, float* scratch) const {
+    const auto* packed = static_cast<const float*>(packed_.data());
+    const std::int64_t cg = channels_ / group_;
+    for (std::int64_t b = 0; b < batch_; ++b) {
+      for (std::int64_t gi = 0; gi < group_; ++gi) {
+        const float* xg = x + (b * channels_ + gi * cg) * in_h_ * in_w_;
+        F32GemmCall call;
+        call.a_packed = packed + gi * packed_group_floats_;
+        if (direct_) {
+          call.b = xg;
+        } else {
+          im2col(xg, scratch);
+          call.b = scratch;
+        }
+        call.ldb = n_;
+        call.c = y + (b * out_channels_ + gi * m_) * n_;
+        call.ldc = n_;
+        call.bias_row = has_bias_ ? bias_.data() + gi * m_ : nullptr;
+        call.scratch = scratch + im2col_floats_;
+        run_f32_gemm(*uk_, tiling_, call, epilogue_, threads_);
+      }
+    }
+  }
+
+  // ---- depthwise ----
+  Status prepare_depthwise(const float* weights) {
+    const std::int64_t taps = k_h_ * k_w_;
+    if (taps > kMaxDepthwiseTaps) return unsupported("f32 conv: depthwise kernels over ", kMaxDepthwiseTaps, " taps");
+    weights_.assign(weights, weights + channels_ * taps);
+    padded_h_ = in_h_ + pad_t_ + pad_b_;
+    // One phase per column residue mod stride, each wide enough for the widest read plus a vector.
+    phase_w_ = (in_w_ + pad_l_ + pad_r_ + stride_w_ - 1) / stride_w_ + uk_->vector_width;
+    const std::int64_t plane = padded_h_ * stride_w_ * phase_w_;
+    tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch_ * channels_, threads_ ? threads_->threads() : 1));
+    plane_floats_ = static_cast<std::size_t>((plane + 15) / 16 * 16);
+    scratch_floats_ = plane_floats_ * static_cast<std::size_t>(tasks_);
+    return Status::ok();
+  }
+
+  void run_depthwise(const float* x, float* y, float* scratch) const {
+    const std::int64_t planes = batch_ * channels_;
+    const std::int64_t per_task = (planes + tasks_ - 1) / tasks_;
+    const std::int64_t taps = k_h_ * k_w_;
+    parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
+      float* padded = scratch + task * plane_floats_;
+      const float* row_ptrs[kMaxDepthwiseTaps];
+      const std::int64_t begin = static_cast<std::int64_t>(task) * per_task;
+      const std::int64_t end = std::min(planes, begin + per_task);
+      for (std::int64_t bc = begin; bc < end; ++bc) {
+        const std::int64_t c = bc % channels_;
+        const float* src = x + bc * in_h_ * in_w_;
+        std::memset(padded, 0, plane_floats_ * sizeof(float));
+        for (std::int64_t iy = 0; iy < in_h_; ++iy) {
+          float* prow = padded + (iy + pad_t_) * stride_w_ * phase_w_;
+          const float* srow = src + iy * in_w_;
+          if (stride_w_ == 1) {
+            std::memcpy(prow + pad_l_, srow, sizeof(float) * static_cast<std::size_t>(in_w_));
+          } else {
+            // Padded column pc = ix + pad_l goes to phase pc % stride, position pc / stride.
+            for (std::int64_t phase = 0; phase < stride_w_; ++phase) {
+              const std::int64_t first_pc = pad_l_ + ((phase - pad_l_) % stride_w_ + stride_w_) % stride_w_;
+              float* dst = prow + phase * phase_w_ + first_pc / stride_w_;
+              const float* src_col = srow + (first_pc - pad_l_);
+              const std::int64_t count = first_pc - pad_l_ < in_w_ ? (in_w_ - (first_pc - pad_l_) + stride_w_ - 1) / stride_w_ : 0;
+              for (std::int64_t j = 0; j < count; ++j) dst[j] = src_col[j * stride_w_];
+            }
+          }
+        }
+        F32DepthwiseRow r;
+        r.width = static_cast<int>(out_w_);
+        r.taps = static_cast<int>(taps);
+        r.rows = row_ptrs;
+        r.weights = weights_.data() + c * taps;
+        r.bias = has_bias_ ? bias_[static_cast<std::size_t>(c)] : 0.0f;
+        r.clamp = epilogue_.clamp;
+        r.lo = epilogue_.lo;
+        r.hi = epilogue_.hi;
+        for (std::int64_t oy = 0; oy < out_h_; ++oy) {
+          for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+            const float* prow = padded + (oy * stride_h_ + ky * dil_h_) * stride_w_ * phase_w_;
+            for (std::int64_t kx = 0; kx < k_w_; ++kx) {
+              const std::int64_t col = kx * dil_w_;
+              row_ptrs[ky * k_w_ + kx] = prow + (col % stride_w_) * phase_w_ + col / stride_w_;
+            }
+          }
+          r.out = y + bc * out_h_ * out_w_ + oy * out_w_;
+          uk_->depthwise_row(r);
+          if (epilogue_.post.kind != ActivationKind::kNone) apply_activation(epilogue_.post, r.out, out_w_);
+        }
+      }
+    });
+  }
+
+  const F32MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  F32Epilogue epilogue_;
+  bool has_bias_ = false, depthwise_ = false, direct_ = false;
+  std::int64_t batch_ = 0, channels_ = 0, in_h_ = 0, in_w_ = 0, out_channels_ = 0, group_ = 1;
+  std::int64_t k_h_ = 1, k_w_ = 1, stride_h_ = 1, stride_w_ = 1, dil_h_ = 1, dil_w_ = 1;
+  std::int64_t pad_t_ = 0, pad_l_ = 0, pad_b_ = 0, pad_r_ = 0, out_h_ = 0, out_w_ = 0, macs_ = 0;
+  std::vector<float> bias_;
+  std::size_t scratch_floats_ = 0;
+  std::size_t im2col_floats_ = 0;
+  // GEMM
+  std::int64_t m_ = 0, n_ = 0, k_ = 0;
+  AlignedBuffer packed_;
+  std::size_t packed_group_floats_ = 0;
+  F32GemmTiling tiling_;
+  // depthwise
+  std::vector<float> weights_;
+  std::int64_t padded_h_ = 0, phase_w_ = 0, tasks_ = 1;
+  std::size_t plane_floats_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_f32_conv_kernel(const F32MicroKernels* uk) { return std::make_unique<F32ConvKernel>(uk); }
+
+}  // namespace edgeai

@@ -1,0 +1,164 @@
+#include "kernels/optimized/f32_gemm_driver.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace edgeai {
+namespace {
+
+// Longest K block: a 256 x 32 float panel of B is 32 KiB, inside a 48 KiB L1 data cache
+// with room for the A panel streaming past it.
+constexpr std::int64_t kMaxKBlock = 256;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+std::size_t packed_a_floats(const F32MicroKernels& uk, std::int64_t m, std::int64_t k) {
+  return static_cast<std::size_t>(ceil_div(m, uk.mr) * uk.mr * k);
+}
+
+void pack_a_panels(const F32MicroKernels& uk, const float* a, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride,
+                   std::int64_t m, std::int64_t k, float* out) {
+  const std::int64_t mr = uk.mr;
+  for (std::int64_t panel = 0; panel < ceil_div(m, mr); ++panel) {
+    float* dst = out + panel * mr * k;
+    for (std::int64_t p = 0; p < k; ++p) {
+      for (std::int64_t r = 0; r < mr; ++r) {
+        const std::int64_t i = panel * mr + r;
+        dst[p * mr + r] = i < m ? a[i * row_stride + p * col_stride] : 0.0f;
+      }
+    }
+  }
+}
+
+F32Epilogue epilogue_for(const FusedActivation& activation) {
+  F32Epilogue e;
+  switch (activation.kind) {
+    case ActivationKind::kNone: break;
+    case ActivationKind::kRelu:
+      e.clamp = true;
+      e.lo = 0.0f;
+      e.hi = std::numeric_limits<float>::infinity();
+      break;
+    case ActivationKind::kClip:
+      e.clamp = true;
+      e.lo = activation.alpha;
+      e.hi = activation.beta;
+      break;
+    default: e.post = activation; break;
+  }
+  return e;
+}
+
+std::size_t packed_b_floats(const F32MicroKernels& uk, std::int64_t k, std::int64_t n) {
+  return static_cast<std::size_t>(ceil_div(n, uk.nr) * uk.nr * k);
+}
+
+void pack_b_panels(const F32MicroKernels& uk, const float* b, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride,
+                   std::int64_t k, std::int64_t n, float* out) {
+  const std::int64_t nr = uk.nr;
+  for (std::int64_t panel = 0; panel < ceil_div(n, nr); ++panel) {
+    float* dst = out + panel * nr * k;
+    for (std::int64_t p = 0; p < k; ++p) {
+      for (std::int64_t c = 0; c < nr; ++c) {
+        const std::int64_t j = panel * nr + c;
+        dst[p * nr + c] = j < n ? b[p * row_stride + j * col_stride] : 0.0f;
+      }
+    }
+  }
+}
+
+F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t k, int threads) {
+  F32GemmTiling t;
+  t.m = m;
+  t.n = n;
+  t.k = k;
+  t.threads = std::max(1, threads);
+  const std::int64_t k_blocks = std::max<std::int64_t>(1, ceil_div(k, kMaxKBlock));
+  t.kc = std::max<std::int64_t>(1, ceil_div(k, k_blocks));
+  t.row_panels = ceil_div(m, uk.mr);
+  t.col_panels = ceil_div(n, uk.nr);
+  t.cols_per_task = t.col_panels;
+  t.rows_per_task = t.row_panels;
+  if (t.threads > 1) {
+    const std::int64_t wanted = 4 * t.threads;  // several tasks per thread: uneven finishes even out
+    t.cols_per_task = std::max<std::int64_t>(1, t.col_panels / wanted);
+    const std::int64_t col_tasks = ceil_div(t.col_panels, t.cols_per_task);
+    const std::int64_t row_tasks = std::clamp<std::int64_t>(ceil_div(wanted, col_tasks), 1, std::max<std::int64_t>(1, t.row_panels));
+    t.rows_per_task = std::max<std::int64_t>(1, ceil_div(t.row_panels, row_tasks));
+  }
+  t.tasks = ceil_div(t.col_panels, std::max<std::int64_t>(1, t.cols_per_task)) *
+            ceil_div(t.row_panels, std::max<std::int64_t>(1, t.rows_per_task));
+  return t;
+}
+
+std::size_t f32_gemm_scratch_floats(const F32MicroKernels& uk, const F32GemmTiling& t) {
+  return static_cast<std::size_t>(t.threads * t.kc * uk.nr);
+}
+
+void apply_activation(const FusedActivation& activation, float* data, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) data[i] = activation.apply(data[i]);
+}
+
+void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32GemmCall& call,
+                  const F32Epilogue& epilogue, ThreadPool* threads) {
+  if (t.m == 0 || t.n == 0) return;
+  const std::int64_t row_groups = ceil_div(t.row_panels, t.rows_per_task);
+  const std::int64_t nr = uk.nr;
+  const std::int64_t mr = uk.mr;
+  parallel_for(threads, static_cast<std::size_t>(t.tasks), [&](std::size_t task, int worker) {
+    const std::int64_t cg = static_cast<std::int64_t>(task) / row_groups;
+    const std::int64_t rg = static_cast<std::int64_t>(task) % row_groups;
+    const std::int64_t q_begin = cg * t.cols_per_task;
+    const std::int64_t q_end = std::min(t.col_panels, q_begin + t.cols_per_task);
+    const std::int64_t p_begin = rg * t.rows_per_task;
+    const std::int64_t p_end = std::min(t.row_panels, p_begin + t.rows_per_task);
+    float* buffer = call.scratch != nullptr ? call.scratch + static_cast<std::int64_t>(worker) * t.kc * nr : nullptr;
+    F32GemmTile tile;
+    tile.ldc = call.ldc;
+    for (std::int64_t q = q_begin; q < q_end; ++q) {
+      const std::int64_t col = q * nr;
+      const std::int64_t n = std::min(nr, t.n - col);
+      tile.n = static_cast<int>(n);
+      tile.bias_col = call.bias_col != nullptr ? call.bias_col + col : nullptr;
+      for (std::int64_t k0 = 0; k0 < t.k; k0 += t.kc) {
+        const std::int64_t kl = std::min(t.kc, t.k - k0);
+        const float* b_panel = nullptr;
+        if (call.b_packed != nullptr) {
+          b_panel = call.b_packed + q * t.k * nr + k0 * nr;
+        } else {
+          // This K block of the column panel, contiguous and zero-padded to nr columns.
+          for (std::int64_t p = 0; p < kl; ++p) {
+            const float* src = call.b + (k0 + p) * call.ldb + col;
+            float* dst = buffer + p * nr;
+            std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(n));
+            if (n < nr) std::memset(dst + n, 0, sizeof(float) * static_cast<std::size_t>(nr - n));
+          }
+          b_panel = buffer;
+        }
+        const bool last = k0 + kl >= t.k;
+        tile.k = static_cast<int>(kl);
+        tile.b = b_panel;
+        tile.accumulate = k0 > 0;
+        tile.clamp = last && epilogue.clamp;
+        tile.lo = epilogue.lo;
+        tile.hi = epilogue.hi;
+        for (std::int64_t p = p_begin; p < p_end; ++p) {
+          const std::int64_t row = p * mr;
+          tile.m = static_cast<int>(std::min(mr, t.m - row));
+          tile.a = call.a_packed + p * mr * t.k + k0 * mr;
+          tile.bias_row = call.bias_row != nullptr ? call.bias_row + row : nullptr;
+          tile.c = call.c + row * call.ldc + col;
+          uk.gemm(tile);
+          if (last && epilogue.post.kind != ActivationKind::kNone) {
+            for (int i = 0; i < tile.m; ++i) apply_activation(epilogue.post, tile.c + i * call.ldc, tile.n);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace edgeai

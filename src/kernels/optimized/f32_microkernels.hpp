@@ -1,0 +1,63 @@
+// The f32 micro-kernels one instruction set provides, as a table of function pointers that
+// the optimised kernels (f32_conv.cpp, f32_gemm.cpp) pick once, when the registry creates
+// them. The templates behind the pointers are in f32_microkernels_impl.hpp; each ISA file
+// (x86/f32_avx512f.cpp, x86/f32_avx2.cpp, arm/f32_neon.cpp) instantiates them with its
+// vector type and is the only file compiled with that ISA's flags.
+#pragma once
+
+#include <cstddef>
+
+namespace edgeai {
+
+// One MR x NR tile of C = A * B over k steps, with the bias and clamp epilogue:
+//   c[i * ldc + j] = clamp(start[i][j] + sum_p a[p * MR + i] * b[p * NR + j])
+// for i < m <= MR, j < n <= NR, where start is c itself when `accumulate` (a later block of
+// K) and bias_row[i] + bias_col[j] otherwise (absent biases are null). `a` is one packed
+// panel of A (MR values per p, rows past m zero), `b` one packed panel of B (NR values per
+// p, columns past n zero). The clamp, max(lo) then min(hi), applies when `clamp` is set.
+struct F32GemmTile {
+  int k = 0;
+  const float* a = nullptr;
+  const float* b = nullptr;
+  bool accumulate = false;
+  float* c = nullptr;
+  std::ptrdiff_t ldc = 0;
+  int m = 0;
+  int n = 0;
+  const float* bias_row = nullptr;
+  const float* bias_col = nullptr;
+  bool clamp = false;
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
+// One output row of a depthwise convolution over pre-padded input rows:
+//   out[x] = clamp(bias + sum_t weights[t] * rows[t][x]) for x < width.
+// rows[t] may be read up to the next multiple of the vector width past `width`.
+struct F32DepthwiseRow {
+  int width = 0;
+  int taps = 0;
+  const float* const* rows = nullptr;
+  const float* weights = nullptr;
+  float bias = 0.0f;
+  float* out = nullptr;
+  bool clamp = false;
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
+struct F32MicroKernels {
+  const char* isa = "";  // "avx512f", "avx2", "neon"
+  int mr = 1;            // rows of a GEMM tile (the packing of A)
+  int nr = 1;            // columns of a GEMM tile
+  int vector_width = 1;  // float lanes
+  void (*gemm)(const F32GemmTile& tile) = nullptr;
+  void (*depthwise_row)(const F32DepthwiseRow& row) = nullptr;
+};
+
+// Null where this build has no such code (an x86 table on an ARM build, and so on).
+const F32MicroKernels* f32_microkernels_avx512f();
+const F32MicroKernels* f32_microkernels_avx2();
+const F32MicroKernels* f32_microkernels_neon();
+
+}  // namespace edgeai

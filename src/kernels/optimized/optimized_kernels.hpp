@@ -1,0 +1,16 @@
+// Factories of the optimised kernels, one per kernel class, each bound to one ISA's
+// micro-kernel table; register.cpp registers them for the ISAs this build has.
+#pragma once
+
+#include <memory>
+
+#include "kernels/kernel.hpp"
+#include "kernels/optimized/f32_microkernels.hpp"
+
+namespace edgeai {
+
+std::unique_ptr<Kernel> make_f32_conv_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_gemm_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_matmul_kernel(const F32MicroKernels* uk);
+
+}  // namespace edgeai

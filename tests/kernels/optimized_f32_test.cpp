@@ -1,0 +1,297 @@
+// Every optimised f32 kernel this CPU runs (Conv, Gemm, MatMul), against the reference
+// kernel, its specification, on random shapes: odd sizes, channel counts and widths that
+// are not multiples of the vector width, K longer than one K block, padding, strides,
+// dilations, groups, depthwise, every fused activation. Tolerance: 1e-5 of the magnitude of
+// the summed terms (the reference run on |x|, |w|, |b|), the scale of float rounding error
+// in a sum. Also: the same result bit for bit with 1 and 3 threads, and prepare declining
+// what the optimised kernel does not cover (the session then uses the reference).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/thread_pool.hpp"
+#include "run_node.hpp"
+
+namespace edgeai {
+namespace {
+
+using edgeai::testing::run_node;
+
+// Optimised implementations of op_type that this CPU can run.
+std::vector<std::string> optimized_implementations(const std::string& op_type) {
+  std::vector<std::string> names;
+  for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
+    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
+      names.push_back(impl->name);
+    }
+  }
+  return names;
+}
+
+Tensor random_tensor(Shape shape, std::mt19937& rng) {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return Tensor::from_vector<float>(std::move(shape), v);
+}
+
+Tensor absolute(const Tensor& t) {
+  if (t.is_null()) return t;
+  std::vector<float> v(t.data<float>(), t.data<float>() + t.num_elements());
+  for (float& x : v) x = std::fabs(x);
+  return Tensor::from_vector<float>(t.shape(), v);
+}
+
+Node without_activation(Node node) {
+  node.attributes.erase("activation");
+  node.attributes.erase("activation_alpha");
+  node.attributes.erase("activation_beta");
+  return node;
+}
+
+// Runs `node` with the reference and with `implementation` (1 and 3 threads) and compares.
+void expect_matches_reference(const Node& node, const std::vector<Tensor>& inputs, const std::vector<bool>& constants,
+                              const std::string& implementation, const std::string& what) {
+  SCOPED_TRACE(implementation + ": " + what);
+  auto reference = run_node(node, inputs, constants);
+  ASSERT_TRUE(reference.is_ok()) << reference.status().to_string();
+  std::vector<Tensor> magnitudes_in;
+  for (const Tensor& t : inputs) magnitudes_in.push_back(absolute(t));
+  auto magnitude = run_node(without_activation(node), magnitudes_in, constants);
+  ASSERT_TRUE(magnitude.is_ok()) << magnitude.status().to_string();
+  auto fast = run_node(node, inputs, constants, implementation);
+  ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+  ThreadPool pool(3);
+  auto threaded = run_node(node, inputs, constants, implementation, &pool);
+  ASSERT_TRUE(threaded.is_ok()) << threaded.status().to_string();
+
+  const Tensor& want = (*reference)[0];
+  const Tensor& got = (*fast)[0];
+  ASSERT_EQ(got.shape(), want.shape());
+  const float* w = want.data<float>();
+  const float* g = got.data<float>();
+  const float* m = (*magnitude)[0].data<float>();
+  const float* t = (*threaded)[0].data<float>();
+  int bad = 0;
+  for (std::int64_t i = 0; i < want.num_elements() && bad < 5; ++i) {
+    const float tolerance = 1e-5f * (m[i] + 1e-30f);
+    if (!(std::fabs(g[i] - w[i]) <= tolerance)) {
+      ADD_FAILURE() << "element " << i << ": got " << g[i] << ", reference " << w[i] << " (tolerance " << tolerance << ")";
+      ++bad;
+    }
+    if (t[i] != g[i] && !(std::isnan(t[i]) && std::isnan(g[i]))) {
+      ADD_FAILURE() << "element " << i << ": 3 threads gave " << t[i] << ", 1 thread " << g[i];
+      ++bad;
+    }
+  }
+}
+
+void set_activation(Node& node, int which) {
+  switch (which) {
+    case 0: break;
+    case 1: node.attributes["activation"] = std::string("Relu"); break;
+    case 2:
+      node.attributes["activation"] = std::string("Clip");
+      node.attributes["activation_alpha"] = -0.25f;
+      node.attributes["activation_beta"] = 0.5f;
+      break;
+    case 3: node.attributes["activation"] = std::string("HardSwish"); break;
+    case 4:
+      node.attributes["activation"] = std::string("LeakyRelu");
+      node.attributes["activation_alpha"] = 0.1f;
+      break;
+    default: node.attributes["activation"] = std::string("Sigmoid"); break;
+  }
+}
+
+TEST(OptimizedF32Kernels, ThisCpuHasThem) {
+  // An x86-64 CPU with AVX2 + FMA, or any AArch64 CPU, must get optimised kernels: a registry
+  // that silently ran the reference everywhere would otherwise pass every test below.
+  const CpuFeatures& cpu = cpu_features();
+  if ((cpu.avx2 && cpu.fma) || cpu.neon) {
+    EXPECT_FALSE(optimized_implementations("Conv").empty()) << cpu.describe();
+    EXPECT_FALSE(optimized_implementations("Gemm").empty());
+    EXPECT_FALSE(optimized_implementations("MatMul").empty());
+  }
+  const auto candidates = KernelRegistry::builtin().candidates("Conv", KernelSelection::kReference);
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0]->name, "reference");
+  const auto all = KernelRegistry::builtin().candidates("Conv", KernelSelection::kAuto);
+  EXPECT_EQ(all.back()->name, "reference");
+}
+
+struct ConvCase {
+  std::int64_t n, c, h, w, m, group, kh, kw, sh, sw, dh, dw;
+  std::int64_t pt, pl, pb, pr;
+  bool bias;
+  int activation;
+};
+
+Node conv_node(const ConvCase& k) {
+  Node node;
+  node.op_type = "Conv";
+  node.name = "conv";
+  node.attributes["kernel_shape"] = std::vector<std::int64_t>{k.kh, k.kw};
+  node.attributes["strides"] = std::vector<std::int64_t>{k.sh, k.sw};
+  node.attributes["dilations"] = std::vector<std::int64_t>{k.dh, k.dw};
+  node.attributes["pads"] = std::vector<std::int64_t>{k.pt, k.pl, k.pb, k.pr};
+  node.attributes["group"] = k.group;
+  set_activation(node, k.activation);
+  return node;
+}
+
+std::string describe(const ConvCase& k) {
+  return str_cat("N", k.n, " C", k.c, " ", k.h, "x", k.w, " M", k.m, " group ", k.group, " kernel ", k.kh, "x", k.kw,
+                 " stride ", k.sh, "x", k.sw, " dilation ", k.dh, "x", k.dw, " pads ", k.pt, ",", k.pl, ",", k.pb, ",",
+                 k.pr, k.bias ? " bias" : "", " activation ", k.activation);
+}
+
+void check_conv(const ConvCase& k, std::mt19937& rng) {
+  std::vector<Tensor> inputs = {random_tensor({k.n, k.c, k.h, k.w}, rng),
+                                random_tensor({k.m, k.c / k.group, k.kh, k.kw}, rng)};
+  if (k.bias) inputs.push_back(random_tensor({k.m}, rng));
+  const std::vector<bool> constants = {false, true, true};
+  for (const std::string& impl : optimized_implementations("Conv")) {
+    expect_matches_reference(conv_node(k), inputs, constants, impl, describe(k));
+  }
+}
+
+TEST(OptimizedF32Kernels, ConvShapesOfMobileNetsAndResNets) {
+  std::mt19937 rng(7);
+  // 1x1 (no im2col), expansion and projection; 3x3 stem with stride 2; depthwise 3x3 stride
+  // 1 and 2 on rows wider than four vectors; 5x5 depthwise; K = 64 * 9 = 576 > one K block.
+  const std::vector<ConvCase> cases = {
+      {1, 16, 28, 28, 96, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 0},
+      {1, 96, 14, 14, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 2},
+      {1, 3, 57, 57, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, 2},
+      {1, 96, 75, 75, 96, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 2},
+      {1, 40, 75, 75, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, 1},
+      {1, 24, 21, 21, 24, 24, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, 3},
+      {1, 64, 14, 14, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, 1},
+      {2, 33, 9, 11, 17, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 4},
+  };
+  for (const ConvCase& k : cases) check_conv(k, rng);
+}
+
+TEST(OptimizedF32Kernels, ConvRandomShapes) {
+  std::mt19937 rng(2024);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 120; ++i) {
+    ConvCase k{};
+    k.n = pick(1, 2);
+    const int kind = static_cast<int>(pick(0, 2));  // ordinary, depthwise, grouped
+    k.kh = pick(1, 5);
+    k.kw = pick(1, 5);
+    k.sh = pick(1, 3);
+    k.sw = pick(1, 3);
+    k.dh = pick(1, 2);
+    k.dw = pick(1, 2);
+    k.pt = pick(0, k.kh - 1);
+    k.pb = pick(0, k.kh - 1);
+    k.pl = pick(0, k.kw - 1);
+    k.pr = pick(0, k.kw - 1);
+    k.h = pick(std::max<std::int64_t>(1, k.dh * (k.kh - 1) + 1 - k.pt - k.pb), 23);
+    k.w = pick(std::max<std::int64_t>(1, k.dw * (k.kw - 1) + 1 - k.pl - k.pr), 70);
+    if (kind == 0) {
+      k.group = 1;
+      k.c = pick(1, 40);
+      k.m = pick(1, 37);
+    } else if (kind == 1) {
+      k.c = pick(1, 40);
+      k.group = k.c;
+      k.m = k.c * (pick(0, 3) == 0 ? 2 : 1);  // mostly multiplier 1, sometimes 2
+    } else {
+      k.group = pick(2, 4);
+      k.c = k.group * pick(1, 6);
+      k.m = k.group * pick(1, 7);
+    }
+    k.bias = pick(0, 1) == 1;
+    k.activation = static_cast<int>(pick(0, 5));
+    check_conv(k, rng);
+  }
+}
+
+TEST(OptimizedF32Kernels, ConvDeclinesWhatItDoesNotCover) {
+  std::mt19937 rng(3);
+  for (const std::string& impl : optimized_implementations("Conv")) {
+    // 1-D convolution.
+    Node node;
+    node.op_type = "Conv";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{3};
+    auto out = run_node(node, {random_tensor({1, 2, 9}, rng), random_tensor({4, 2, 3}, rng)}, {false, true}, impl);
+    EXPECT_FALSE(out.is_ok()) << impl;
+    // Weights that are not constant.
+    Node conv2d;
+    conv2d.op_type = "Conv";
+    auto dynamic = run_node(conv2d, {random_tensor({1, 2, 5, 5}, rng), random_tensor({4, 2, 3, 3}, rng)}, {false, false},
+                            impl);
+    EXPECT_FALSE(dynamic.is_ok()) << impl;
+    EXPECT_EQ(dynamic.status().code(), StatusCode::kUnsupported);
+  }
+}
+
+TEST(OptimizedF32Kernels, GemmRandomShapes) {
+  std::mt19937 rng(11);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 80; ++i) {
+    const std::int64_t m = pick(1, 20), k = i % 8 == 0 ? pick(257, 600) : pick(1, 120), n = pick(1, 70);
+    const bool trans_a = pick(0, 1) == 1, trans_b = pick(0, 1) == 1;
+    const int bias = static_cast<int>(pick(0, 2));  // none, [N], [1, N]
+    Node node;
+    node.op_type = "Gemm";
+    node.name = "gemm";
+    node.attributes["transA"] = std::int64_t{trans_a};
+    node.attributes["transB"] = std::int64_t{trans_b};
+    set_activation(node, static_cast<int>(pick(0, 5)));
+    std::vector<Tensor> inputs = {random_tensor(trans_a ? Shape{k, m} : Shape{m, k}, rng),
+                                  random_tensor(trans_b ? Shape{n, k} : Shape{k, n}, rng)};
+    if (bias == 1) inputs.push_back(random_tensor({n}, rng));
+    if (bias == 2) inputs.push_back(random_tensor({1, n}, rng));
+    for (const std::string& impl : optimized_implementations("Gemm")) {
+      expect_matches_reference(node, inputs, {false, true, true}, impl,
+                               str_cat("M", m, " K", k, " N", n, " transA ", trans_a, " transB ", trans_b, " bias ", bias));
+    }
+  }
+}
+
+TEST(OptimizedF32Kernels, MatMulRandomShapes) {
+  std::mt19937 rng(12);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 40; ++i) {
+    const std::int64_t batch = pick(1, 3), m = pick(1, 19), k = pick(1, 300), n = pick(1, 50);
+    Node node;
+    node.op_type = "MatMul";
+    node.name = "matmul";
+    set_activation(node, static_cast<int>(pick(0, 2)));
+    const Shape a = i % 2 == 0 ? Shape{m, k} : Shape{batch, m, k};
+    std::vector<Tensor> inputs = {random_tensor(a, rng), random_tensor({k, n}, rng)};
+    for (const std::string& impl : optimized_implementations("MatMul")) {
+      expect_matches_reference(node, inputs, {false, true}, impl, str_cat(shape_to_string(a), " x ", k, "x", n));
+    }
+  }
+}
+
+TEST(OptimizedF32Kernels, GemmDeclinesWhatItDoesNotCover) {
+  std::mt19937 rng(5);
+  for (const std::string& impl : optimized_implementations("Gemm")) {
+    Node node;
+    node.op_type = "Gemm";
+    node.attributes["alpha"] = 0.5f;
+    auto scaled = run_node(node, {random_tensor({2, 3}, rng), random_tensor({3, 4}, rng)}, {false, true}, impl);
+    EXPECT_EQ(scaled.status().code(), StatusCode::kUnsupported) << impl;
+    Node full_c;
+    full_c.op_type = "Gemm";
+    auto matrix_c = run_node(full_c, {random_tensor({2, 3}, rng), random_tensor({3, 4}, rng), random_tensor({2, 4}, rng)},
+                             {false, true, true}, impl);
+    EXPECT_EQ(matrix_c.status().code(), StatusCode::kUnsupported) << impl;
+  }
+}
+
+}  // namespace
+}  // namespace edgeai
