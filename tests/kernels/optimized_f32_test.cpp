@@ -293,5 +293,91 @@ TEST(OptimizedF32Kernels, GemmDeclinesWhatItDoesNotCover) {
   }
 }
 
+TEST(OptimizedF32Kernels, ActivationsOverOddLengthsAndExtremes) {
+  std::mt19937 rng(21);
+  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish"}) {
+    const auto impls = optimized_implementations(op);
+    EXPECT_FALSE(impls.empty() && !optimized_implementations("Conv").empty()) << op;
+    for (const std::int64_t n : {1, 7, 16, 33, 1000, 40000}) {
+      Tensor x = random_tensor({n}, rng);
+      std::vector<float> v(x.data<float>(), x.data<float>() + n);
+      // Wide inputs: saturating regions, exp overflow/underflow, exact zeros, +-3 (HardSwish knees).
+      const float extremes[] = {-100.0f, -88.0f, -20.0f, -3.0f, -0.0f, 0.0f, 1e-8f, 3.0f, 20.0f, 89.0f, 100.0f};
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = i % 3 == 0 ? extremes[i % 11] : v[i] * 12.0f;
+      x = Tensor::from_vector<float>({n}, v);
+      Node node;
+      node.op_type = op;
+      node.name = op;
+      if (std::string(op) == "LeakyRelu") node.attributes["alpha"] = 0.2f;
+      if (std::string(op) == "HardSigmoid") {
+        node.attributes["alpha"] = 0.3f;
+        node.attributes["beta"] = 0.4f;
+      }
+      auto want = run_node(node, {x});
+      ASSERT_TRUE(want.is_ok());
+      for (const std::string& impl : impls) {
+        ThreadPool pool(2);
+        auto got = run_node(node, {x}, {}, impl, &pool);
+        ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+        for (std::int64_t i = 0; i < n; ++i) {
+          const float w = (*want)[0].data<float>()[i];
+          const float g = (*got)[0].data<float>()[i];
+          // 1e-5 relative, and denormal-sized differences where the reference underflows to 0;
+          // HardSigmoid's alpha * x + beta may cancel: relative to the size of its terms.
+          const float scale = std::string(op) == "HardSigmoid" ? std::fabs(0.3f * v[i]) + 0.4f : std::fabs(w);
+          ASSERT_LE(std::fabs(g - w), 1e-5f * scale + 1e-37f) << impl << " " << op << " x=" << v[i];
+        }
+      }
+    }
+  }
+}
+
+TEST(OptimizedF32Kernels, BinaryBroadcastPatternsMatchExactly) {
+  // Add/Sub/Mul/Div are single IEEE operations: the optimised results equal the reference's
+  // bit for bit, for every broadcast pattern covered, either operand order.
+  std::mt19937 rng(31);
+  struct Case {
+    Shape a, b;
+  };
+  const std::vector<Case> cases = {
+      {{2, 3, 5, 7}, {2, 3, 5, 7}},  // same shape
+      {{2, 3, 5, 7}, {1}},           // scalar
+      {{}, {4, 9}},                  // scalar first
+      {{1, 24, 9, 9}, {1, 24, 1, 1}},  // squeeze-excite scale
+      {{1, 24, 1, 1}, {1, 24, 9, 9}},  // ... with the small operand first
+      {{2, 5, 33}, {33}},              // bias over the last axis
+      {{5, 1}, {5, 17}},               // column against matrix
+  };
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+    for (const Case& c : cases) {
+      std::vector<Tensor> inputs = {random_tensor(c.a, rng), random_tensor(c.b, rng)};
+      Node node;
+      node.op_type = op;
+      node.name = op;
+      if (std::string(op) == "Add") node.attributes["activation"] = std::string("Relu");
+      auto want = run_node(node, inputs);
+      ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+      for (const std::string& impl : optimized_implementations(op)) {
+        ThreadPool pool(3);
+        auto got = run_node(node, inputs, {}, impl, &pool);
+        ASSERT_TRUE(got.is_ok()) << impl << " " << shape_to_string(c.a) << " " << shape_to_string(c.b) << ": "
+                                 << got.status().to_string();
+        ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+        for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
+          ASSERT_EQ((*got)[0].data<float>()[i], (*want)[0].data<float>()[i])
+              << impl << " " << shape_to_string(c.a) << " " << shape_to_string(c.b) << " element " << i;
+        }
+      }
+    }
+  }
+  // Both operands broadcasting ([3, 1] + [1, 4]) is declined: the reference runs it.
+  Node add;
+  add.op_type = "Add";
+  for (const std::string& impl : optimized_implementations("Add")) {
+    auto declined = run_node(add, {random_tensor({3, 1}, rng), random_tensor({1, 4}, rng)}, {}, impl);
+    EXPECT_EQ(declined.status().code(), StatusCode::kUnsupported) << impl;
+  }
+}
+
 }  // namespace
 }  // namespace edgeai

@@ -35,6 +35,16 @@ struct F32x4 {
   static V mul(V a, V b) { return vmulq_f32(a, b); }
   static V max(V a, V b) { return vmaxq_f32(a, b); }
   static V min(V a, V b) { return vminq_f32(a, b); }
+  static V sub(V a, V b) { return vsubq_f32(a, b); }
+  static V div(V a, V b) { return vdivq_f32(a, b); }
+  static V round(V a) { return vrndnq_f32(a); }
+  static V scale_pow2(V p, V n) {
+    const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(e));
+  }
+  static V select_nonnegative(V a, V if_true, V if_false) {
+    return vbslq_f32(vcgeq_f32(a, vdupq_n_f32(0.0f)), if_true, if_false);
+  }
 };
 
 }  // namespace edgeai::arm

@@ -203,15 +203,21 @@ class F32ConvKernel final : public Kernel {
       const float* row_ptrs[kMaxDepthwiseTaps];
       const std::int64_t begin = static_cast<std::int64_t>(task) * per_task;
       const std::int64_t end = std::min(planes, begin + per_task);
+      // Every channel writes the same positions: the padding, zeroed once, stays zero.
+      std::memset(padded, 0, plane_floats_ * sizeof(float));
       for (std::int64_t bc = begin; bc < end; ++bc) {
         const std::int64_t c = bc % channels_;
         const float* src = x + bc * in_h_ * in_w_;
-        std::memset(padded, 0, plane_floats_ * sizeof(float));
         for (std::int64_t iy = 0; iy < in_h_; ++iy) {
           float* prow = padded + (iy + pad_t_) * stride_w_ * phase_w_;
           const float* srow = src + iy * in_w_;
           if (stride_w_ == 1) {
             std::memcpy(prow + pad_l_, srow, sizeof(float) * static_cast<std::size_t>(in_w_));
+          } else if (stride_w_ == 2) {
+            // Even input columns land in phase pad_l % 2, odd ones in the other.
+            float* first = prow + (pad_l_ % 2) * phase_w_ + pad_l_ / 2;
+            float* second = prow + ((pad_l_ + 1) % 2) * phase_w_ + (pad_l_ + 1) / 2;
+            uk_->deinterleave2(srow, in_w_, first, second);
           } else {
             // Padded column pc = ix + pad_l goes to phase pc % stride, position pc / stride.
             for (std::int64_t phase = 0; phase < stride_w_; ++phase) {
@@ -242,7 +248,7 @@ class F32ConvKernel final : public Kernel {
           }
           r.out = y + bc * out_h_ * out_w_ + oy * out_w_;
           uk_->depthwise_row(r);
-          if (epilogue_.post.kind != ActivationKind::kNone) apply_activation(epilogue_.post, r.out, out_w_);
+          if (epilogue_.post.kind != ActivationKind::kNone) apply_activation(*uk_, epilogue_.post, r.out, r.out, out_w_);
         }
       }
     });

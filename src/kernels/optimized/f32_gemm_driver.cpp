@@ -10,6 +10,9 @@ namespace {
 // Longest K block: a 256 x 32 float panel of B is 32 KiB, inside a 48 KiB L1 data cache
 // with room for the A panel streaming past it.
 constexpr std::int64_t kMaxKBlock = 256;
+// A block of packed B panels (one K block) and a block of A rows share the L2 cache.
+constexpr std::int64_t kL2PackedBBytes = 768 * 1024;
+constexpr std::int64_t kL2ABlockBytes = 512 * 1024;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
@@ -91,15 +94,42 @@ F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int6
   }
   t.tasks = ceil_div(t.col_panels, std::max<std::int64_t>(1, t.cols_per_task)) *
             ceil_div(t.row_panels, std::max<std::int64_t>(1, t.rows_per_task));
+  const std::int64_t panel_bytes = t.kc * uk.nr * static_cast<std::int64_t>(sizeof(float));
+  t.block_panels = std::clamp<std::int64_t>(kL2PackedBBytes / panel_bytes, 1, std::max<std::int64_t>(1, t.cols_per_task));
+  const std::int64_t a_panel_bytes = t.kc * uk.mr * static_cast<std::int64_t>(sizeof(float));
+  t.row_block_panels = std::max<std::int64_t>(1, kL2ABlockBytes / a_panel_bytes);
   return t;
 }
 
 std::size_t f32_gemm_scratch_floats(const F32MicroKernels& uk, const F32GemmTiling& t) {
-  return static_cast<std::size_t>(t.threads * t.kc * uk.nr);
+  return static_cast<std::size_t>(t.threads * t.block_panels * t.kc * uk.nr);
 }
 
-void apply_activation(const FusedActivation& activation, float* data, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) data[i] = activation.apply(data[i]);
+// The micro-kernels take the activation kind as an int (they must not include the graph
+// headers, whose inline std:: code would be compiled with the ISA's flags).
+static_assert(static_cast<int>(ActivationKind::kRelu) == 1 && static_cast<int>(ActivationKind::kClip) == 2 &&
+              static_cast<int>(ActivationKind::kLeakyRelu) == 3 && static_cast<int>(ActivationKind::kHardSigmoid) == 4 &&
+              static_cast<int>(ActivationKind::kHardSwish) == 5 && static_cast<int>(ActivationKind::kSigmoid) == 6 &&
+              static_cast<int>(ActivationKind::kTanh) == 7);
+
+void apply_activation(const F32MicroKernels& uk, const FusedActivation& activation, const float* x, float* y,
+                      std::int64_t n) {
+  if (activation.kind == ActivationKind::kNone) {
+    if (x != y) std::memmove(y, x, sizeof(float) * static_cast<std::size_t>(n));
+    return;
+  }
+  if (activation.kind == ActivationKind::kTanh) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = activation.apply(x[i]);
+    return;
+  }
+  F32ActivationCall call;
+  call.kind = static_cast<int>(activation.kind);
+  call.alpha = activation.alpha;
+  call.beta = activation.beta;
+  call.x = x;
+  call.y = y;
+  call.n = n;
+  uk.activation(call);
 }
 
 void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32GemmCall& call,
@@ -115,45 +145,54 @@ void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32Ge
     const std::int64_t q_end = std::min(t.col_panels, q_begin + t.cols_per_task);
     const std::int64_t p_begin = rg * t.rows_per_task;
     const std::int64_t p_end = std::min(t.row_panels, p_begin + t.rows_per_task);
-    float* buffer = call.scratch != nullptr ? call.scratch + static_cast<std::int64_t>(worker) * t.kc * nr : nullptr;
+    float* buffer =
+        call.scratch != nullptr ? call.scratch + static_cast<std::int64_t>(worker) * t.block_panels * t.kc * nr : nullptr;
     F32GemmTile tile;
     tile.ldc = call.ldc;
-    for (std::int64_t q = q_begin; q < q_end; ++q) {
-      const std::int64_t col = q * nr;
-      const std::int64_t n = std::min(nr, t.n - col);
-      tile.n = static_cast<int>(n);
-      tile.bias_col = call.bias_col != nullptr ? call.bias_col + col : nullptr;
+    tile.lo = epilogue.lo;
+    tile.hi = epilogue.hi;
+    // GotoBLAS order: a block of column panels (its K block packed once, kept in L2), rows of
+    // A in blocks that stay in L2 while each packed B panel (in L1) meets every A panel.
+    for (std::int64_t jc = q_begin; jc < q_end; jc += t.block_panels) {
+      const std::int64_t jc_end = std::min(q_end, jc + t.block_panels);
       for (std::int64_t k0 = 0; k0 < t.k; k0 += t.kc) {
         const std::int64_t kl = std::min(t.kc, t.k - k0);
-        const float* b_panel = nullptr;
-        if (call.b_packed != nullptr) {
-          b_panel = call.b_packed + q * t.k * nr + k0 * nr;
-        } else {
-          // This K block of the column panel, contiguous and zero-padded to nr columns.
-          for (std::int64_t p = 0; p < kl; ++p) {
-            const float* src = call.b + (k0 + p) * call.ldb + col;
-            float* dst = buffer + p * nr;
-            std::memcpy(dst, src, sizeof(float) * static_cast<std::size_t>(n));
-            if (n < nr) std::memset(dst + n, 0, sizeof(float) * static_cast<std::size_t>(nr - n));
-          }
-          b_panel = buffer;
-        }
         const bool last = k0 + kl >= t.k;
+        if (call.b_packed == nullptr) {
+          // This K block of the column panels, contiguous and zero-padded to nr columns.
+          for (std::int64_t q = jc; q < jc_end; ++q) {
+            const std::int64_t col = q * nr;
+            const std::int64_t n = std::min(nr, t.n - col);
+            float* dst = buffer + (q - jc) * t.kc * nr;
+            for (std::int64_t p = 0; p < kl; ++p, dst += nr) {
+              std::memcpy(dst, call.b + (k0 + p) * call.ldb + col, sizeof(float) * static_cast<std::size_t>(n));
+              if (n < nr) std::memset(dst + n, 0, sizeof(float) * static_cast<std::size_t>(nr - n));
+            }
+          }
+        }
         tile.k = static_cast<int>(kl);
-        tile.b = b_panel;
         tile.accumulate = k0 > 0;
         tile.clamp = last && epilogue.clamp;
-        tile.lo = epilogue.lo;
-        tile.hi = epilogue.hi;
-        for (std::int64_t p = p_begin; p < p_end; ++p) {
-          const std::int64_t row = p * mr;
-          tile.m = static_cast<int>(std::min(mr, t.m - row));
-          tile.a = call.a_packed + p * mr * t.k + k0 * mr;
-          tile.bias_row = call.bias_row != nullptr ? call.bias_row + row : nullptr;
-          tile.c = call.c + row * call.ldc + col;
-          uk.gemm(tile);
-          if (last && epilogue.post.kind != ActivationKind::kNone) {
-            for (int i = 0; i < tile.m; ++i) apply_activation(epilogue.post, tile.c + i * call.ldc, tile.n);
+        for (std::int64_t ic = p_begin; ic < p_end; ic += t.row_block_panels) {
+          const std::int64_t ic_end = std::min(p_end, ic + t.row_block_panels);
+          for (std::int64_t q = jc; q < jc_end; ++q) {
+            const std::int64_t col = q * nr;
+            tile.n = static_cast<int>(std::min(nr, t.n - col));
+            tile.bias_col = call.bias_col != nullptr ? call.bias_col + col : nullptr;
+            tile.b = call.b_packed != nullptr ? call.b_packed + q * t.k * nr + k0 * nr : buffer + (q - jc) * t.kc * nr;
+            for (std::int64_t p = ic; p < ic_end; ++p) {
+              const std::int64_t row = p * mr;
+              tile.m = static_cast<int>(std::min(mr, t.m - row));
+              tile.a = call.a_packed + p * mr * t.k + k0 * mr;
+              tile.bias_row = call.bias_row != nullptr ? call.bias_row + row : nullptr;
+              tile.c = call.c + row * call.ldc + col;
+              uk.gemm(tile);
+              if (last && epilogue.post.kind != ActivationKind::kNone) {
+                for (int i = 0; i < tile.m; ++i) {
+                  apply_activation(uk, epilogue.post, tile.c + i * call.ldc, tile.c + i * call.ldc, tile.n);
+                }
+              }
+            }
           }
         }
       }

@@ -40,10 +40,12 @@ std::size_t packed_b_floats(const F32MicroKernels& uk, std::int64_t k, std::int6
 void pack_b_panels(const F32MicroKernels& uk, const float* b, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride,
                    std::int64_t k, std::int64_t n, float* out);
 
-// How one GEMM is cut up, BLIS style: K in blocks of `kc` so that one packed panel of B
-// (kc x nr) stays in the L1 cache while every panel of A passes over it; tasks are groups
-// of column panels (each thread packs its own B panels), split by row panels as well when
-// there are too few column panels for the threads.
+// How one GEMM is cut up, GotoBLAS style: K in blocks of `kc` so that one packed panel of B
+// (kc x nr) stays in the L1 cache while the panels of an L2-sized block of A pass over it,
+// and the K block of a group of B panels is packed once and kept in L2 while all of A's
+// rows meet it (so A, the weights, is read from memory once per column group, not once per
+// panel). Tasks are groups of column panels (each thread packs its own B panels), split by
+// row panels as well when there are too few column panels for the threads.
 struct F32GemmTiling {
   std::int64_t m = 0, n = 0, k = 0;
   std::int64_t kc = 0;  // K block
@@ -51,6 +53,8 @@ struct F32GemmTiling {
   std::int64_t cols_per_task = 0;  // column panels per task
   std::int64_t rows_per_task = 0;  // row panels per task
   std::int64_t tasks = 0;
+  std::int64_t block_panels = 1;      // column panels packed together per K block (L2)
+  std::int64_t row_block_panels = 1;  // row panels of A per L2 block
   int threads = 1;
 };
 F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t k, int threads);
@@ -73,7 +77,9 @@ struct F32GemmCall {
 void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& tiling, const F32GemmCall& call,
                   const F32Epilogue& epilogue, ThreadPool* threads);
 
-// Applies a non-clamp activation to n floats in place (the reference formulas).
-void apply_activation(const FusedActivation& activation, float* data, std::int64_t n);
+// y = activation(x) for n floats (x may be y) with the micro-kernels' vector forms of the
+// reference formulas; Tanh runs the scalar reference formula.
+void apply_activation(const F32MicroKernels& uk, const FusedActivation& activation, const float* x, float* y,
+                      std::int64_t n);
 
 }  // namespace edgeai

@@ -46,6 +46,29 @@ struct F32DepthwiseRow {
   float hi = 0.0f;
 };
 
+// y[i] = activation(x[i]) for i < n (x may equal y). kind is an ActivationKind value other
+// than kTanh (which has no vector form here); alpha/beta as in FusedActivation.
+struct F32ActivationCall {
+  int kind = 0;
+  float alpha = 0.0f;
+  float beta = 0.0f;
+  const float* x = nullptr;
+  float* y = nullptr;
+  std::ptrdiff_t n = 0;
+};
+
+// y[i] = a[i * a_step] op b[i * b_step] for i < n, steps 0 (one value, broadcast) or 1.
+enum class F32BinaryOp { kAdd, kSub, kMul, kDiv };
+struct F32BinaryCall {
+  F32BinaryOp op = F32BinaryOp::kAdd;
+  const float* a = nullptr;
+  std::ptrdiff_t a_step = 1;
+  const float* b = nullptr;
+  std::ptrdiff_t b_step = 1;
+  float* y = nullptr;
+  std::ptrdiff_t n = 0;
+};
+
 struct F32MicroKernels {
   const char* isa = "";  // "avx512f", "avx2", "neon"
   int mr = 1;            // rows of a GEMM tile (the packing of A)
@@ -53,6 +76,10 @@ struct F32MicroKernels {
   int vector_width = 1;  // float lanes
   void (*gemm)(const F32GemmTile& tile) = nullptr;
   void (*depthwise_row)(const F32DepthwiseRow& row) = nullptr;
+  void (*activation)(const F32ActivationCall& call) = nullptr;
+  void (*binary)(const F32BinaryCall& call) = nullptr;
+  // even[i] = src[2i], odd[i] = src[2i + 1] for 2i (+1) < n: the column phases of stride 2.
+  void (*deinterleave2)(const float* src, std::ptrdiff_t n, float* even, float* odd) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

@@ -95,5 +95,97 @@ void f32_depthwise_row(const F32DepthwiseRow& r) {
   }
 }
 
+// exp(x), Cephes-style: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6 polynomial,
+// scaled by 2^n. Inputs are clamped to [-87.3, 88.7] (results stay normal and finite);
+// about 1 ulp from std::exp inside that range.
+template <class S>
+inline typename S::V exp_vec(typename S::V x) {
+  using V = typename S::V;
+  x = S::min(S::max(x, S::set1(-87.33654f)), S::set1(88.72283f));
+  const V n = S::round(S::mul(x, S::set1(1.44269504088896341f)));
+  V r = S::fma(n, S::set1(-0.693359375f), x);
+  r = S::fma(n, S::set1(2.12194440e-4f), r);
+  V p = S::set1(1.9875691500e-4f);
+  p = S::fma(p, r, S::set1(1.3981999507e-3f));
+  p = S::fma(p, r, S::set1(8.3334519073e-3f));
+  p = S::fma(p, r, S::set1(4.1665795894e-2f));
+  p = S::fma(p, r, S::set1(1.6666665459e-1f));
+  p = S::fma(p, r, S::set1(5.0000001201e-1f));
+  p = S::fma(p, S::mul(r, r), S::add(r, S::set1(1.0f)));
+  return S::scale_pow2(p, n);
+}
+
+// The FusedActivation formulas on a vector (kind as in graph/fused_activation.hpp).
+template <class S>
+inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x) {
+  using V = typename S::V;
+  const V zero = S::zero();
+  const V one = S::set1(1.0f);
+  switch (c.kind) {
+    case 1: return S::max(x, zero);                                       // Relu
+    case 2: return S::min(S::max(x, S::set1(c.alpha)), S::set1(c.beta));  // Clip
+    case 3: return S::select_nonnegative(x, x, S::mul(S::set1(c.alpha), x));  // LeakyRelu
+    case 4:                                                               // HardSigmoid
+      return S::max(zero, S::min(one, S::add(S::mul(S::set1(c.alpha), x), S::set1(c.beta))));
+    case 5:  // HardSwish: x * max(0, min(1, x / 6 + 0.5))
+      return S::mul(x, S::max(zero, S::min(one, S::add(S::div(x, S::set1(6.0f)), S::set1(0.5f)))));
+    case 6:  // Sigmoid: 1 / (1 + exp(-x))
+      return S::div(one, S::add(one, exp_vec<S>(S::sub(zero, x))));
+    default: return x;
+  }
+}
+
+template <class S>
+void f32_activation(const F32ActivationCall& c) {
+  constexpr int W = S::kWidth;
+  std::ptrdiff_t i = 0;
+  for (; i + W <= c.n; i += W) S::store(c.y + i, activation_vec<S>(c, S::load(c.x + i)));
+  if (i < c.n) {
+    const int rest = static_cast<int>(c.n - i);
+    S::store_partial(c.y + i, activation_vec<S>(c, S::load_partial(c.x + i, rest)), rest);
+  }
+}
+
+template <class S>
+inline typename S::V binary_vec(F32BinaryOp op, typename S::V a, typename S::V b) {
+  switch (op) {
+    case F32BinaryOp::kAdd: return S::add(a, b);
+    case F32BinaryOp::kSub: return S::sub(a, b);
+    case F32BinaryOp::kMul: return S::mul(a, b);
+    case F32BinaryOp::kDiv: return S::div(a, b);
+  }
+  return a;
+}
+
+template <class S>
+void f32_binary(const F32BinaryCall& c) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V a_one = c.a_step == 0 ? S::set1(c.a[0]) : S::zero();
+  const V b_one = c.b_step == 0 ? S::set1(c.b[0]) : S::zero();
+  std::ptrdiff_t i = 0;
+  for (; i + W <= c.n; i += W) {
+    const V a = c.a_step == 0 ? a_one : S::load(c.a + i);
+    const V b = c.b_step == 0 ? b_one : S::load(c.b + i);
+    S::store(c.y + i, binary_vec<S>(c.op, a, b));
+  }
+  if (i < c.n) {
+    const int rest = static_cast<int>(c.n - i);
+    const V a = c.a_step == 0 ? a_one : S::load_partial(c.a + i, rest);
+    const V b = c.b_step == 0 ? b_one : S::load_partial(c.b + i, rest);
+    S::store_partial(c.y + i, binary_vec<S>(c.op, a, b), rest);
+  }
+}
+
+// Scalar is fast enough here on every ISA (one pass per depthwise input plane).
+inline void deinterleave2_scalar(const float* src, std::ptrdiff_t n, float* even, float* odd) {
+  std::ptrdiff_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    even[i / 2] = src[i];
+    odd[i / 2] = src[i + 1];
+  }
+  if (i < n) even[i / 2] = src[i];
+}
+
 }  // namespace
 }  // namespace edgeai

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "graph/fused_activation.hpp"
 #include "kernels/kernel.hpp"
 #include "kernels/optimized/f32_microkernels.hpp"
 
@@ -12,5 +13,7 @@ namespace edgeai {
 std::unique_ptr<Kernel> make_f32_conv_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_gemm_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_matmul_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, ActivationKind kind);
+std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
 
 }  // namespace edgeai

@@ -15,12 +15,35 @@ std::unique_ptr<Kernel> create() {
   return make(table());
 }
 
+template <Table table, ActivationKind kind>
+std::unique_ptr<Kernel> create_activation() {
+  return make_f32_activation_kernel(table(), kind);
+}
+
+template <Table table, F32BinaryOp op>
+std::unique_ptr<Kernel> create_binary() {
+  return make_f32_binary_kernel(table(), op);
+}
+
 template <Table table>
 void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)(const CpuFeatures&)) {
   const std::string suffix = std::string("__") + isa;
   r.add_optimized("Conv", {"f32_conv_gemm_dw" + suffix, priority, available, &create<make_f32_conv_kernel, table>});
   r.add_optimized("Gemm", {"f32_gemm" + suffix, priority, available, &create<make_f32_gemm_kernel, table>});
   r.add_optimized("MatMul", {"f32_matmul" + suffix, priority, available, &create<make_f32_matmul_kernel, table>});
+  r.add_optimized("Relu", {"f32_relu" + suffix, priority, available, &create_activation<table, ActivationKind::kRelu>});
+  r.add_optimized("LeakyRelu",
+                  {"f32_leakyrelu" + suffix, priority, available, &create_activation<table, ActivationKind::kLeakyRelu>});
+  r.add_optimized("Sigmoid",
+                  {"f32_sigmoid" + suffix, priority, available, &create_activation<table, ActivationKind::kSigmoid>});
+  r.add_optimized("HardSigmoid", {"f32_hardsigmoid" + suffix, priority, available,
+                                  &create_activation<table, ActivationKind::kHardSigmoid>});
+  r.add_optimized("HardSwish",
+                  {"f32_hardswish" + suffix, priority, available, &create_activation<table, ActivationKind::kHardSwish>});
+  r.add_optimized("Add", {"f32_add" + suffix, priority, available, &create_binary<table, F32BinaryOp::kAdd>});
+  r.add_optimized("Sub", {"f32_sub" + suffix, priority, available, &create_binary<table, F32BinaryOp::kSub>});
+  r.add_optimized("Mul", {"f32_mul" + suffix, priority, available, &create_binary<table, F32BinaryOp::kMul>});
+  r.add_optimized("Div", {"f32_div" + suffix, priority, available, &create_binary<table, F32BinaryOp::kDiv>});
 }
 
 }  // namespace

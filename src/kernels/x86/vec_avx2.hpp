@@ -33,6 +33,17 @@ struct F32x8 {
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // p * 2^n for integer-valued n in [-126, 127] (the exponent field built directly).
+  static V scale_pow2(V p, V n) {
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  }
+  static V select_nonnegative(V a, V if_true, V if_false) {
+    return _mm256_blendv_ps(if_false, if_true, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GE_OQ));
+  }
 };
 
 }  // namespace edgeai::x86

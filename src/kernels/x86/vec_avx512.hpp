@@ -32,6 +32,15 @@ struct F32x16 {
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V round(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // p * 2^n for integer-valued n.
+  static V scale_pow2(V p, V n) { return _mm512_scalef_ps(p, n); }
+  // a >= 0 ? a : b, lane by lane.
+  static V select_nonnegative(V a, V if_true, V if_false) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_GE_OQ), if_false, if_true);
+  }
 };
 
 }  // namespace edgeai::x86
