@@ -175,6 +175,14 @@ TEST(OptimizedF32Kernels, ConvShapesOfMobileNetsAndResNets) {
       {1, 24, 21, 21, 24, 24, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, 3},
       {1, 64, 14, 14, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, 1},
       {2, 33, 9, 11, 17, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, 4},
+      // Wide rows: taps read in place from the padded copy (rows of 32+ outputs), with
+      // dilation, stride 3, asymmetric padding, groups, a strided 1x1 and a 7x7 stride-2 stem.
+      {1, 5, 9, 70, 19, 1, 3, 3, 1, 1, 2, 2, 2, 1, 0, 2, true, 1},
+      {1, 6, 11, 100, 9, 1, 3, 5, 1, 3, 1, 1, 0, 4, 1, 3, false, 2},
+      {2, 8, 6, 64, 12, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 3},
+      {1, 16, 8, 66, 24, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, true, 0},
+      {1, 3, 70, 70, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, true, 1},
+      {1, 64, 12, 56, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 1},
   };
   for (const ConvCase& k : cases) check_conv(k, rng);
 }

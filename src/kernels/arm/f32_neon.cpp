@@ -12,6 +12,7 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      12,
                                      4,
                                      &f32_gemm_tile<arm::F32x4, 8, 3>,
+                                     &f32_gemm_tile_indirect<arm::F32x4, 8, 3>,
                                      &f32_depthwise_row<arm::F32x4>,
                                      &f32_activation<arm::F32x4>,
                                      &f32_binary<arm::F32x4>,

@@ -1,7 +1,10 @@
 // Optimised fp32 Conv (2 spatial axes, NCHW), on one ISA's micro-kernel table:
 //  - groups of ordinary channels: packed GEMM per group, Y[Cout][OH*OW] = W[Cout][C*KH*KW] * X',
 //    weights packed into the micro-kernel's panels once, at prepare. 1x1 convolutions with
-//    stride 1 and no padding read X itself as X' (no im2col); the others build X' in scratch.
+//    stride 1 and no padding read X itself as X' (no im2col). Others copy X once into
+//    zero-padded planes (split into stride phases) and the micro-kernel reads each tap's
+//    row of X' in place, through a table of per-tap offsets, one output row per column
+//    tile; when output rows are too short for that (7x7, 14x14 maps), X' is built by im2col.
 //  - depthwise (one output channel per input channel): each channel's plane is copied once
 //    into a zero-padded buffer split into stride phases, so that every kernel tap reads a
 //    contiguous run and the row micro-kernel needs no bounds checks.
@@ -100,8 +103,13 @@ class F32ConvKernel final : public Kernel {
     m_ = out_channels_ / group_;
     k_ = (channels_ / group_) * k_h_ * k_w_;
     n_ = out_h_ * out_w_;
-    direct_ = k_h_ == 1 && k_w_ == 1 && stride_h_ == 1 && stride_w_ == 1 && pad_t_ == 0 && pad_l_ == 0 &&
-              pad_b_ == 0 && pad_r_ == 0;
+    const bool pointwise = k_h_ == 1 && k_w_ == 1 && stride_h_ == 1 && stride_w_ == 1 && pad_t_ == 0 &&
+                           pad_l_ == 0 && pad_b_ == 0 && pad_r_ == 0;
+    // Taps read in place from a padded copy, one output row per column tile, unless rows
+    // are so short that the tiles would be mostly empty (then im2col over flat columns).
+    const std::int64_t row_tiles = out_h_ * ((out_w_ + uk_->nr - 1) / uk_->nr);
+    const std::int64_t flat_tiles = (n_ + uk_->nr - 1) / uk_->nr;
+    mode_ = pointwise ? Mode::kPointwise : 4 * row_tiles <= 5 * flat_tiles ? Mode::kPadded : Mode::kIm2col;
     const std::size_t per_group = packed_a_floats(*uk_, m_, k_);
     packed_ = AlignedBuffer(per_group * static_cast<std::size_t>(group_) * sizeof(float));
     auto* packed = static_cast<float*>(packed_.data());
@@ -109,8 +117,28 @@ class F32ConvKernel final : public Kernel {
       pack_a_panels(*uk_, weights + gi * m_ * k_, k_, 1, m_, k_, packed + gi * per_group);
     }
     packed_group_floats_ = per_group;
-    tiling_ = plan_f32_gemm(*uk_, m_, n_, k_, threads_ != nullptr ? threads_->threads() : 1);
-    im2col_floats_ = direct_ ? 0 : static_cast<std::size_t>((k_ * n_ + 15) / 16 * 16);
+    const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    if (mode_ == Mode::kPadded) {
+      set_padded_geometry();
+      const std::int64_t cg = channels_ / group_;
+      b_offsets_.resize(static_cast<std::size_t>(k_));
+      for (std::int64_t c = 0; c < cg; ++c) {
+        for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+          for (std::int64_t kx = 0; kx < k_w_; ++kx) {
+            const std::int64_t col = kx * dil_w_;
+            b_offsets_[static_cast<std::size_t>((c * k_h_ + ky) * k_w_ + kx)] =
+                c * static_cast<std::int64_t>(plane_floats_) + ky * dil_h_ * row_stride_ + (col % stride_w_) * phase_w_ +
+                col / stride_w_;
+          }
+        }
+      }
+      tiling_ = plan_f32_gemm_indirect(*uk_, m_, out_h_, out_w_, k_, threads);
+      // Plus one tile of slack: the indirect micro-kernel reads nr floats from every row start.
+      im2col_floats_ = plane_floats_ * static_cast<std::size_t>(cg) + static_cast<std::size_t>(uk_->nr);
+    } else {
+      tiling_ = plan_f32_gemm(*uk_, m_, n_, k_, threads);
+      im2col_floats_ = mode_ == Mode::kPointwise ? 0 : static_cast<std::size_t>((k_ * n_ + 15) / 16 * 16);
+    }
     scratch_floats_ = im2col_floats_ + f32_gemm_scratch_floats(*uk_, tiling_);
     return Status::ok();
   }
@@ -163,8 +191,13 @@ class F32ConvKernel final : public Kernel {
         const float* xg = x + (b * channels_ + gi * cg) * in_h_ * in_w_;
         F32GemmCall call;
         call.a_packed = packed + gi * packed_group_floats_;
-        if (direct_) {
+        if (mode_ == Mode::kPointwise) {
           call.b = xg;
+        } else if (mode_ == Mode::kPadded) {
+          copy_padded(xg, cg, scratch);
+          call.b = scratch;
+          call.b_offsets = b_offsets_.data();
+          call.b_row_stride = stride_h_ * row_stride_;
         } else {
           im2col(xg, scratch);
           call.b = scratch;
@@ -179,17 +212,61 @@ class F32ConvKernel final : public Kernel {
     }
   }
 
+  // ---- the padded, phase-split input planes (depthwise, and the kPadded GEMM) ----
+  // Rows of padded_h = pad_t + H + pad_b; each row holds stride_w phases of phase_w floats,
+  // phase f holding padded columns f, f + stride_w, ...: tap (ky, kx) of output (oy, ox) is
+  // at row oy * stride_h + ky * dil_h, phase (kx * dil_w) % stride_w, position
+  // ox + (kx * dil_w) / stride_w, so the outputs of a row read a contiguous run.
+  void set_padded_geometry() {
+    padded_h_ = in_h_ + pad_t_ + pad_b_;
+    phase_w_ = (in_w_ + pad_l_ + pad_r_ + stride_w_ - 1) / stride_w_ + uk_->vector_width;
+    row_stride_ = stride_w_ * phase_w_;
+    plane_floats_ = static_cast<std::size_t>((padded_h_ * row_stride_ + 15) / 16 * 16);
+  }
+
+  // Writes the input plane into its padded place; the padding must already be zero.
+  void copy_plane_padded(const float* src, float* padded) const {
+    for (std::int64_t iy = 0; iy < in_h_; ++iy) {
+      float* prow = padded + (iy + pad_t_) * row_stride_;
+      const float* srow = src + iy * in_w_;
+      if (stride_w_ == 1) {
+        std::memcpy(prow + pad_l_, srow, sizeof(float) * static_cast<std::size_t>(in_w_));
+      } else if (stride_w_ == 2) {
+        // Even input columns land in phase pad_l % 2, odd ones in the other.
+        float* first = prow + (pad_l_ % 2) * phase_w_ + pad_l_ / 2;
+        float* second = prow + ((pad_l_ + 1) % 2) * phase_w_ + (pad_l_ + 1) / 2;
+        uk_->deinterleave2(srow, in_w_, first, second);
+      } else {
+        // Padded column pc = ix + pad_l goes to phase pc % stride, position pc / stride.
+        for (std::int64_t phase = 0; phase < stride_w_; ++phase) {
+          const std::int64_t first_pc = pad_l_ + ((phase - pad_l_) % stride_w_ + stride_w_) % stride_w_;
+          const std::int64_t first_ix = first_pc - pad_l_;
+          if (first_ix >= in_w_) continue;
+          float* dst = prow + phase * phase_w_ + first_pc / stride_w_;
+          const std::int64_t count = (in_w_ - first_ix + stride_w_ - 1) / stride_w_;
+          for (std::int64_t j = 0; j < count; ++j) dst[j] = srow[first_ix + j * stride_w_];
+        }
+      }
+    }
+  }
+
+  // The padded planes of `channels` consecutive input channels, for the kPadded GEMM.
+  void copy_padded(const float* x, std::int64_t channels, float* padded) const {
+    std::memset(padded + channels * static_cast<std::int64_t>(plane_floats_), 0, sizeof(float) * static_cast<std::size_t>(uk_->nr));
+    parallel_for(threads_, static_cast<std::size_t>(channels), [&](std::size_t c, int) {
+      float* plane = padded + c * plane_floats_;
+      std::memset(plane, 0, plane_floats_ * sizeof(float));
+      copy_plane_padded(x + static_cast<std::int64_t>(c) * in_h_ * in_w_, plane);
+    });
+  }
+
   // ---- depthwise ----
   Status prepare_depthwise(const float* weights) {
     const std::int64_t taps = k_h_ * k_w_;
     if (taps > kMaxDepthwiseTaps) return unsupported("f32 conv: depthwise kernels over ", kMaxDepthwiseTaps, " taps");
     weights_.assign(weights, weights + channels_ * taps);
-    padded_h_ = in_h_ + pad_t_ + pad_b_;
-    // One phase per column residue mod stride, each wide enough for the widest read plus a vector.
-    phase_w_ = (in_w_ + pad_l_ + pad_r_ + stride_w_ - 1) / stride_w_ + uk_->vector_width;
-    const std::int64_t plane = padded_h_ * stride_w_ * phase_w_;
+    set_padded_geometry();
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch_ * channels_, threads_ ? threads_->threads() : 1));
-    plane_floats_ = static_cast<std::size_t>((plane + 15) / 16 * 16);
     scratch_floats_ = plane_floats_ * static_cast<std::size_t>(tasks_);
     return Status::ok();
   }
@@ -207,28 +284,7 @@ class F32ConvKernel final : public Kernel {
       std::memset(padded, 0, plane_floats_ * sizeof(float));
       for (std::int64_t bc = begin; bc < end; ++bc) {
         const std::int64_t c = bc % channels_;
-        const float* src = x + bc * in_h_ * in_w_;
-        for (std::int64_t iy = 0; iy < in_h_; ++iy) {
-          float* prow = padded + (iy + pad_t_) * stride_w_ * phase_w_;
-          const float* srow = src + iy * in_w_;
-          if (stride_w_ == 1) {
-            std::memcpy(prow + pad_l_, srow, sizeof(float) * static_cast<std::size_t>(in_w_));
-          } else if (stride_w_ == 2) {
-            // Even input columns land in phase pad_l % 2, odd ones in the other.
-            float* first = prow + (pad_l_ % 2) * phase_w_ + pad_l_ / 2;
-            float* second = prow + ((pad_l_ + 1) % 2) * phase_w_ + (pad_l_ + 1) / 2;
-            uk_->deinterleave2(srow, in_w_, first, second);
-          } else {
-            // Padded column pc = ix + pad_l goes to phase pc % stride, position pc / stride.
-            for (std::int64_t phase = 0; phase < stride_w_; ++phase) {
-              const std::int64_t first_pc = pad_l_ + ((phase - pad_l_) % stride_w_ + stride_w_) % stride_w_;
-              float* dst = prow + phase * phase_w_ + first_pc / stride_w_;
-              const float* src_col = srow + (first_pc - pad_l_);
-              const std::int64_t count = first_pc - pad_l_ < in_w_ ? (in_w_ - (first_pc - pad_l_) + stride_w_ - 1) / stride_w_ : 0;
-              for (std::int64_t j = 0; j < count; ++j) dst[j] = src_col[j * stride_w_];
-            }
-          }
-        }
+        copy_plane_padded(x + bc * in_h_ * in_w_, padded);
         F32DepthwiseRow r;
         r.width = static_cast<int>(out_w_);
         r.taps = static_cast<int>(taps);
@@ -240,7 +296,7 @@ class F32ConvKernel final : public Kernel {
         r.hi = epilogue_.hi;
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
           for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-            const float* prow = padded + (oy * stride_h_ + ky * dil_h_) * stride_w_ * phase_w_;
+            const float* prow = padded + (oy * stride_h_ + ky * dil_h_) * row_stride_;
             for (std::int64_t kx = 0; kx < k_w_; ++kx) {
               const std::int64_t col = kx * dil_w_;
               row_ptrs[ky * k_w_ + kx] = prow + (col % stride_w_) * phase_w_ + col / stride_w_;
@@ -257,7 +313,11 @@ class F32ConvKernel final : public Kernel {
   const F32MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
   F32Epilogue epilogue_;
-  bool has_bias_ = false, depthwise_ = false, direct_ = false;
+  // How the GEMM path reads its input: as it is (1x1, stride 1, no padding), through a
+  // padded copy with per-tap offsets, or through im2col.
+  enum class Mode { kPointwise, kPadded, kIm2col };
+  Mode mode_ = Mode::kPointwise;
+  bool has_bias_ = false, depthwise_ = false;
   std::int64_t batch_ = 0, channels_ = 0, in_h_ = 0, in_w_ = 0, out_channels_ = 0, group_ = 1;
   std::int64_t k_h_ = 1, k_w_ = 1, stride_h_ = 1, stride_w_ = 1, dil_h_ = 1, dil_w_ = 1;
   std::int64_t pad_t_ = 0, pad_l_ = 0, pad_b_ = 0, pad_r_ = 0, out_h_ = 0, out_w_ = 0, macs_ = 0;
@@ -271,8 +331,11 @@ class F32ConvKernel final : public Kernel {
   F32GemmTiling tiling_;
   // depthwise
   std::vector<float> weights_;
-  std::int64_t padded_h_ = 0, phase_w_ = 0, tasks_ = 1;
+  std::int64_t tasks_ = 1;
+  // padded planes
+  std::int64_t padded_h_ = 0, phase_w_ = 0, row_stride_ = 0;
   std::size_t plane_floats_ = 0;
+  std::vector<std::ptrdiff_t> b_offsets_;
 };
 
 }  // namespace

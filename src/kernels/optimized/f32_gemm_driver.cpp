@@ -73,16 +73,19 @@ void pack_b_panels(const F32MicroKernels& uk, const float* b, std::ptrdiff_t row
   }
 }
 
-F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t k, int threads) {
+namespace {
+
+F32GemmTiling plan_tiles(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t col_panels,
+                         std::int64_t k, std::int64_t max_k_block, int threads) {
   F32GemmTiling t;
   t.m = m;
   t.n = n;
   t.k = k;
   t.threads = std::max(1, threads);
-  const std::int64_t k_blocks = std::max<std::int64_t>(1, ceil_div(k, kMaxKBlock));
+  const std::int64_t k_blocks = std::max<std::int64_t>(1, ceil_div(k, max_k_block));
   t.kc = std::max<std::int64_t>(1, ceil_div(k, k_blocks));
   t.row_panels = ceil_div(m, uk.mr);
-  t.col_panels = ceil_div(n, uk.nr);
+  t.col_panels = col_panels;
   t.cols_per_task = t.col_panels;
   t.rows_per_task = t.row_panels;
   if (t.threads > 1) {
@@ -101,7 +104,25 @@ F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int6
   return t;
 }
 
+}  // namespace
+
+F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t k, int threads) {
+  return plan_tiles(uk, m, n, ceil_div(n, uk.nr), k, kMaxKBlock, threads);
+}
+
+F32GemmTiling plan_f32_gemm_indirect(const F32MicroKernels& uk, std::int64_t m, std::int64_t rows,
+                                     std::int64_t row_width, std::int64_t k, int threads) {
+  const std::int64_t tiles_per_row = ceil_div(row_width, uk.nr);
+  // Unaligned rows of B touch up to 3 cache lines each: a shorter K block keeps them in L1.
+  F32GemmTiling t = plan_tiles(uk, m, rows * row_width, rows * tiles_per_row, k, kMaxKBlock / 2, threads);
+  t.tiles_per_row = tiles_per_row;
+  t.row_width = row_width;
+  t.block_panels = t.cols_per_task;  // nothing is packed: no block limit
+  return t;
+}
+
 std::size_t f32_gemm_scratch_floats(const F32MicroKernels& uk, const F32GemmTiling& t) {
+  if (t.tiles_per_row > 0) return 0;  // indirect B packs nothing
   return static_cast<std::size_t>(t.threads * t.block_panels * t.kc * uk.nr);
 }
 
@@ -158,7 +179,7 @@ void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32Ge
       for (std::int64_t k0 = 0; k0 < t.k; k0 += t.kc) {
         const std::int64_t kl = std::min(t.kc, t.k - k0);
         const bool last = k0 + kl >= t.k;
-        if (call.b_packed == nullptr) {
+        if (call.b_packed == nullptr && call.b_offsets == nullptr) {
           // This K block of the column panels, contiguous and zero-padded to nr columns.
           for (std::int64_t q = jc; q < jc_end; ++q) {
             const std::int64_t col = q * nr;
@@ -176,17 +197,31 @@ void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32Ge
         for (std::int64_t ic = p_begin; ic < p_end; ic += t.row_block_panels) {
           const std::int64_t ic_end = std::min(p_end, ic + t.row_block_panels);
           for (std::int64_t q = jc; q < jc_end; ++q) {
-            const std::int64_t col = q * nr;
-            tile.n = static_cast<int>(std::min(nr, t.n - col));
+            std::int64_t col = q * nr;
+            if (call.b_offsets != nullptr) {
+              const std::int64_t row = q / t.tiles_per_row;
+              const std::int64_t ox0 = (q % t.tiles_per_row) * nr;
+              col = row * t.row_width + ox0;
+              tile.n = static_cast<int>(std::min(nr, t.row_width - ox0));
+              tile.b = call.b + row * call.b_row_stride + ox0;
+              tile.b_offsets = call.b_offsets + k0;
+            } else {
+              tile.n = static_cast<int>(std::min(nr, t.n - col));
+              tile.b =
+                  call.b_packed != nullptr ? call.b_packed + q * t.k * nr + k0 * nr : buffer + (q - jc) * t.kc * nr;
+            }
             tile.bias_col = call.bias_col != nullptr ? call.bias_col + col : nullptr;
-            tile.b = call.b_packed != nullptr ? call.b_packed + q * t.k * nr + k0 * nr : buffer + (q - jc) * t.kc * nr;
             for (std::int64_t p = ic; p < ic_end; ++p) {
               const std::int64_t row = p * mr;
               tile.m = static_cast<int>(std::min(mr, t.m - row));
               tile.a = call.a_packed + p * mr * t.k + k0 * mr;
               tile.bias_row = call.bias_row != nullptr ? call.bias_row + row : nullptr;
               tile.c = call.c + row * call.ldc + col;
-              uk.gemm(tile);
+              if (call.b_offsets != nullptr) {
+                uk.gemm_indirect(tile);
+              } else {
+                uk.gemm(tile);
+              }
               if (last && epilogue.post.kind != ActivationKind::kNone) {
                 for (int i = 0; i < tile.m; ++i) {
                   apply_activation(uk, epilogue.post, tile.c + i * call.ldc, tile.c + i * call.ldc, tile.n);

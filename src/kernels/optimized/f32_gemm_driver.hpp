@@ -55,14 +55,22 @@ struct F32GemmTiling {
   std::int64_t tasks = 0;
   std::int64_t block_panels = 1;      // column panels packed together per K block (L2)
   std::int64_t row_block_panels = 1;  // row panels of A per L2 block
+  std::int64_t tiles_per_row = 0;     // indirect B: column tiles per row of C
+  std::int64_t row_width = 0;         // indirect B: columns per row of C
   int threads = 1;
 };
 F32GemmTiling plan_f32_gemm(const F32MicroKernels& uk, std::int64_t m, std::int64_t n, std::int64_t k, int threads);
+// For indirect B (F32GemmCall::b_offsets): C is `rows` rows of `row_width` columns, each row
+// cut into column tiles of nr.
+F32GemmTiling plan_f32_gemm_indirect(const F32MicroKernels& uk, std::int64_t m, std::int64_t rows,
+                                     std::int64_t row_width, std::int64_t k, int threads);
 // Scratch floats run_f32_gemm needs for B given row-major (one kc x nr buffer per thread).
 std::size_t f32_gemm_scratch_floats(const F32MicroKernels& uk, const F32GemmTiling& tiling);
 
 // B is either row-major (b, ldb), packed per task into scratch, or pre-packed (b_packed, by
-// pack_b_panels).
+// pack_b_panels), or indirect (b_offsets): column tile q of row r = q / tiles_per_row reads
+// B row p at b + r * b_row_stride + ox0 + b_offsets[p], ox0 = (q % tiles_per_row) * nr, and
+// writes C columns from r * row_width + ox0: a convolution reading its taps in place.
 struct F32GemmCall {
   const float* a_packed = nullptr;
   const float* b = nullptr;
@@ -73,6 +81,8 @@ struct F32GemmCall {
   const float* bias_row = nullptr;  // [m] or null
   const float* bias_col = nullptr;  // [n] or null
   float* scratch = nullptr;         // f32_gemm_scratch_floats(); unused with b_packed
+  const std::ptrdiff_t* b_offsets = nullptr;  // [k], indirect B
+  std::ptrdiff_t b_row_stride = 0;            // indirect B
 };
 void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& tiling, const F32GemmCall& call,
                   const F32Epilogue& epilogue, ThreadPool* threads);

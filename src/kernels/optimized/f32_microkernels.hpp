@@ -29,6 +29,11 @@ struct F32GemmTile {
   bool clamp = false;
   float lo = 0.0f;
   float hi = 0.0f;
+  // gemm_indirect only: row p of B is b + b_offsets[p], so a convolution reads its taps
+  // straight from a padded copy of the input. NR floats are read from every row even when
+  // n < NR: the memory past each row start must be readable that far (lanes past n are
+  // computed and dropped).
+  const std::ptrdiff_t* b_offsets = nullptr;
 };
 
 // One output row of a depthwise convolution over pre-padded input rows:
@@ -75,6 +80,7 @@ struct F32MicroKernels {
   int nr = 1;            // columns of a GEMM tile
   int vector_width = 1;  // float lanes
   void (*gemm)(const F32GemmTile& tile) = nullptr;
+  void (*gemm_indirect)(const F32GemmTile& tile) = nullptr;
   void (*depthwise_row)(const F32DepthwiseRow& row) = nullptr;
   void (*activation)(const F32ActivationCall& call) = nullptr;
   void (*binary)(const F32BinaryCall& call) = nullptr;

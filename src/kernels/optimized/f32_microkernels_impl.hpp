@@ -57,6 +57,50 @@ void f32_gemm_tile(const F32GemmTile& t) {
   }
 }
 
+// f32_gemm_tile with B rows at t.b + t.b_offsets[p] (see F32GemmTile).
+template <class S, int MR, int NV>
+void f32_gemm_tile_indirect(const F32GemmTile& t) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  V acc[MR][NV];
+  if (t.accumulate) {
+    for (int i = 0; i < MR; ++i) {
+      for (int j = 0; j < NV; ++j) acc[i][j] = i < t.m ? S::load_partial(t.c + i * t.ldc + j * W, t.n - j * W) : S::zero();
+    }
+  } else {
+    V col[NV];
+    for (int j = 0; j < NV; ++j) {
+      col[j] = t.bias_col != nullptr ? S::load_partial(t.bias_col + j * W, t.n - j * W) : S::zero();
+    }
+    for (int i = 0; i < MR; ++i) {
+      const V row = S::set1(t.bias_row != nullptr && i < t.m ? t.bias_row[i] : 0.0f);
+      for (int j = 0; j < NV; ++j) acc[i][j] = S::add(col[j], row);
+    }
+  }
+  // Full vectors even when n < NR: the caller guarantees NR readable floats past every row
+  // start (the lanes past n are never stored).
+  const float* a = t.a;
+  for (int p = 0; p < t.k; ++p, a += MR) {
+    const float* b = t.b + t.b_offsets[p];
+    V bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * W);
+    for (int i = 0; i < MR; ++i) {
+      const V av = S::set1(a[i]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
+    }
+  }
+  const V lo = S::set1(t.lo);
+  const V hi = S::set1(t.hi);
+  for (int i = 0; i < MR; ++i) {
+    if (i >= t.m) break;
+    float* c = t.c + i * t.ldc;
+    for (int j = 0; j < NV; ++j) {
+      const V v = t.clamp ? clamp_vec<S>(acc[i][j], lo, hi) : acc[i][j];
+      S::store_partial(c + j * W, v, t.n - j * W);
+    }
+  }
+}
+
 template <class S>
 void f32_depthwise_row(const F32DepthwiseRow& r) {
   using V = typename S::V;

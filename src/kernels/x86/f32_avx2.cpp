@@ -12,6 +12,7 @@ const F32MicroKernels* f32_microkernels_avx2() {
                                      16,
                                      8,
                                      &f32_gemm_tile<x86::F32x8, 6, 2>,
+                                     &f32_gemm_tile_indirect<x86::F32x8, 6, 2>,
                                      &f32_depthwise_row<x86::F32x8>,
                                      &f32_activation<x86::F32x8>,
                                      &f32_binary<x86::F32x8>,

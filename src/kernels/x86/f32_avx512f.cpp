@@ -28,6 +28,7 @@ const F32MicroKernels* f32_microkernels_avx512f() {
                                      32,
                                      16,
                                      &f32_gemm_tile<x86::F32x16, 8, 2>,
+                                     &f32_gemm_tile_indirect<x86::F32x16, 8, 2>,
                                      &f32_depthwise_row<x86::F32x16>,
                                      &f32_activation<x86::F32x16>,
                                      &f32_binary<x86::F32x16>,
