@@ -27,6 +27,10 @@ build/tests/conformance/onnx_conformance_test --gtest_brief=1 | grep -E '^(\||- 
 echo "== torchvision models against torch (opset 13, 1x3x224x224)"
 build/tests/conformance/torchvision_test --gtest_brief=1 | grep -E '^[a-z0-9_]+ +nodes' || true
 
+# The NEON kernels: cross-built with g++-aarch64-linux-gnu, their tests run under qemu-aarch64-static.
+echo "== aarch64 kernels (cross-compiled, run under qemu-aarch64-static)"
+tools/test_aarch64.sh
+
 echo "== all tests"
 cd build
 ctest --output-on-failure --parallel "$(nproc)" --timeout 1200

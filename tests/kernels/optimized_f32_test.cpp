@@ -301,6 +301,56 @@ TEST(OptimizedF32Kernels, GemmDeclinesWhatItDoesNotCover) {
   }
 }
 
+TEST(OptimizedF32Kernels, MaxPoolEqualsTheReferenceExactly) {
+  // Maxima are exact: every element equal, for kernels, strides, dilations, padding and
+  // ceil_mode (windows past the end padding), NaN inputs ignored as the reference does.
+  std::mt19937 rng(41);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  const auto impls = optimized_implementations("MaxPool");
+  EXPECT_EQ(impls.empty(), optimized_implementations("Conv").empty());
+  for (int i = 0; i < 80; ++i) {
+    const std::int64_t kh = pick(1, 4), kw = pick(1, 4), sh = pick(1, 3), sw = pick(1, 3), dh = pick(1, 2), dw = pick(1, 2);
+    const std::int64_t pt = pick(0, kh - 1), pl = pick(0, kw - 1), pb = pick(0, kh - 1), pr = pick(0, kw - 1);
+    const std::int64_t h = pick(std::max<std::int64_t>(1, dh * (kh - 1) + 1 - pt - pb), 20);
+    const std::int64_t w = pick(std::max<std::int64_t>(1, dw * (kw - 1) + 1 - pl - pr), 70);
+    Node node;
+    node.op_type = "MaxPool";
+    node.name = "pool";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{kh, kw};
+    node.attributes["strides"] = std::vector<std::int64_t>{sh, sw};
+    node.attributes["dilations"] = std::vector<std::int64_t>{dh, dw};
+    node.attributes["pads"] = std::vector<std::int64_t>{pt, pl, pb, pr};
+    node.attributes["ceil_mode"] = std::int64_t{pick(0, 1)};
+    Tensor x = random_tensor({pick(1, 2), pick(1, 5), h, w}, rng);
+    if (i % 10 == 0) x.data<float>()[0] = std::nanf("");
+    auto want = run_node(node, {x});
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, {x}, {}, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      for (std::int64_t e = 0; e < (*want)[0].num_elements(); ++e) {
+        ASSERT_EQ((*got)[0].data<float>()[e], (*want)[0].data<float>()[e])
+            << impl << " case " << i << " element " << e << " kernel " << kh << "x" << kw << " stride " << sh << "x"
+            << sw << " dilation " << dh << "x" << dw << " pads " << pt << "," << pl << "," << pb << "," << pr;
+      }
+    }
+  }
+}
+
+TEST(OptimizedF32Kernels, GlobalAveragePool) {
+  std::mt19937 rng(43);
+  for (const Shape& shape : {Shape{1, 7, 7, 7}, Shape{2, 33, 14, 15}, Shape{1, 5, 1, 1}, Shape{1, 3, 112, 112}}) {
+    Node node;
+    node.op_type = "GlobalAveragePool";
+    node.name = "gap";
+    for (const std::string& impl : optimized_implementations("GlobalAveragePool")) {
+      expect_matches_reference(node, {random_tensor(shape, rng)}, {false}, impl, shape_to_string(shape));
+    }
+  }
+}
+
 TEST(OptimizedF32Kernels, ActivationsOverOddLengthsAndExtremes) {
   std::mt19937 rng(21);
   for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish"}) {

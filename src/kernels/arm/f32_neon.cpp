@@ -16,7 +16,9 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      &f32_depthwise_row<arm::F32x4>,
                                      &f32_activation<arm::F32x4>,
                                      &f32_binary<arm::F32x4>,
-                                     &deinterleave2_scalar};
+                                     &deinterleave2_scalar,
+                                     &f32_max_row<arm::F32x4>,
+                                     &f32_sum<arm::F32x4>};
   return &table;
 }
 

@@ -33,8 +33,10 @@ struct F32x4 {
   static V fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V add(V a, V b) { return vaddq_f32(a, b); }
   static V mul(V a, V b) { return vmulq_f32(a, b); }
-  static V max(V a, V b) { return vmaxq_f32(a, b); }
-  static V min(V a, V b) { return vminq_f32(a, b); }
+  // With one NaN operand these return the other (x86's max/min return the second operand);
+  // the callers put the value that may be NaN first, so both give the reference's result.
+  static V max(V a, V b) { return vmaxnmq_f32(a, b); }
+  static V min(V a, V b) { return vminnmq_f32(a, b); }
   static V sub(V a, V b) { return vsubq_f32(a, b); }
   static V div(V a, V b) { return vdivq_f32(a, b); }
   static V round(V a) { return vrndnq_f32(a); }

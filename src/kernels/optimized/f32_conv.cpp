@@ -22,6 +22,7 @@
 #include "graph/ops/window_geometry.hpp"
 #include "kernels/optimized/f32_gemm_driver.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
+#include "kernels/optimized/padded_plane.hpp"
 
 namespace edgeai {
 namespace {
@@ -125,16 +126,14 @@ class F32ConvKernel final : public Kernel {
       for (std::int64_t c = 0; c < cg; ++c) {
         for (std::int64_t ky = 0; ky < k_h_; ++ky) {
           for (std::int64_t kx = 0; kx < k_w_; ++kx) {
-            const std::int64_t col = kx * dil_w_;
             b_offsets_[static_cast<std::size_t>((c * k_h_ + ky) * k_w_ + kx)] =
-                c * static_cast<std::int64_t>(plane_floats_) + ky * dil_h_ * row_stride_ + (col % stride_w_) * phase_w_ +
-                col / stride_w_;
+                c * static_cast<std::int64_t>(planes_.plane_floats) + planes_.tap_offset(ky, kx);
           }
         }
       }
       tiling_ = plan_f32_gemm_indirect(*uk_, m_, out_h_, out_w_, k_, threads);
       // Plus one tile of slack: the indirect micro-kernel reads nr floats from every row start.
-      im2col_floats_ = plane_floats_ * static_cast<std::size_t>(cg) + static_cast<std::size_t>(uk_->nr);
+      im2col_floats_ = planes_.plane_floats * static_cast<std::size_t>(cg) + static_cast<std::size_t>(uk_->nr);
     } else {
       tiling_ = plan_f32_gemm(*uk_, m_, n_, k_, threads);
       im2col_floats_ = mode_ == Mode::kPointwise ? 0 : static_cast<std::size_t>((k_ * n_ + 15) / 16 * 16);
@@ -197,7 +196,7 @@ class F32ConvKernel final : public Kernel {
           copy_padded(xg, cg, scratch);
           call.b = scratch;
           call.b_offsets = b_offsets_.data();
-          call.b_row_stride = stride_h_ * row_stride_;
+          call.b_row_stride = stride_h_ * planes_.row_stride;
         } else {
           im2col(xg, scratch);
           call.b = scratch;
@@ -213,50 +212,20 @@ class F32ConvKernel final : public Kernel {
   }
 
   // ---- the padded, phase-split input planes (depthwise, and the kPadded GEMM) ----
-  // Rows of padded_h = pad_t + H + pad_b; each row holds stride_w phases of phase_w floats,
-  // phase f holding padded columns f, f + stride_w, ...: tap (ky, kx) of output (oy, ox) is
-  // at row oy * stride_h + ky * dil_h, phase (kx * dil_w) % stride_w, position
-  // ox + (kx * dil_w) / stride_w, so the outputs of a row read a contiguous run.
   void set_padded_geometry() {
-    padded_h_ = in_h_ + pad_t_ + pad_b_;
-    phase_w_ = (in_w_ + pad_l_ + pad_r_ + stride_w_ - 1) / stride_w_ + uk_->vector_width;
-    row_stride_ = stride_w_ * phase_w_;
-    plane_floats_ = static_cast<std::size_t>((padded_h_ * row_stride_ + 15) / 16 * 16);
-  }
-
-  // Writes the input plane into its padded place; the padding must already be zero.
-  void copy_plane_padded(const float* src, float* padded) const {
-    for (std::int64_t iy = 0; iy < in_h_; ++iy) {
-      float* prow = padded + (iy + pad_t_) * row_stride_;
-      const float* srow = src + iy * in_w_;
-      if (stride_w_ == 1) {
-        std::memcpy(prow + pad_l_, srow, sizeof(float) * static_cast<std::size_t>(in_w_));
-      } else if (stride_w_ == 2) {
-        // Even input columns land in phase pad_l % 2, odd ones in the other.
-        float* first = prow + (pad_l_ % 2) * phase_w_ + pad_l_ / 2;
-        float* second = prow + ((pad_l_ + 1) % 2) * phase_w_ + (pad_l_ + 1) / 2;
-        uk_->deinterleave2(srow, in_w_, first, second);
-      } else {
-        // Padded column pc = ix + pad_l goes to phase pc % stride, position pc / stride.
-        for (std::int64_t phase = 0; phase < stride_w_; ++phase) {
-          const std::int64_t first_pc = pad_l_ + ((phase - pad_l_) % stride_w_ + stride_w_) % stride_w_;
-          const std::int64_t first_ix = first_pc - pad_l_;
-          if (first_ix >= in_w_) continue;
-          float* dst = prow + phase * phase_w_ + first_pc / stride_w_;
-          const std::int64_t count = (in_w_ - first_ix + stride_w_ - 1) / stride_w_;
-          for (std::int64_t j = 0; j < count; ++j) dst[j] = srow[first_ix + j * stride_w_];
-        }
-      }
-    }
+    planes_.set(in_h_, in_w_, pad_t_, pad_l_, in_h_ + pad_t_ + pad_b_, in_w_ + pad_l_ + pad_r_, stride_h_, stride_w_,
+                dil_h_, dil_w_, uk_->vector_width);
   }
 
   // The padded planes of `channels` consecutive input channels, for the kPadded GEMM.
   void copy_padded(const float* x, std::int64_t channels, float* padded) const {
-    std::memset(padded + channels * static_cast<std::int64_t>(plane_floats_), 0, sizeof(float) * static_cast<std::size_t>(uk_->nr));
+    const std::size_t plane_floats = planes_.plane_floats;
+    std::memset(padded + channels * static_cast<std::int64_t>(plane_floats), 0,
+                sizeof(float) * static_cast<std::size_t>(uk_->nr));
     parallel_for(threads_, static_cast<std::size_t>(channels), [&](std::size_t c, int) {
-      float* plane = padded + c * plane_floats_;
-      std::memset(plane, 0, plane_floats_ * sizeof(float));
-      copy_plane_padded(x + static_cast<std::int64_t>(c) * in_h_ * in_w_, plane);
+      float* plane = padded + c * plane_floats;
+      std::memset(plane, 0, plane_floats * sizeof(float));
+      planes_.copy(*uk_, x + static_cast<std::int64_t>(c) * in_h_ * in_w_, plane);
     });
   }
 
@@ -267,7 +236,7 @@ class F32ConvKernel final : public Kernel {
     weights_.assign(weights, weights + channels_ * taps);
     set_padded_geometry();
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch_ * channels_, threads_ ? threads_->threads() : 1));
-    scratch_floats_ = plane_floats_ * static_cast<std::size_t>(tasks_);
+    scratch_floats_ = planes_.plane_floats * static_cast<std::size_t>(tasks_);
     return Status::ok();
   }
 
@@ -276,15 +245,15 @@ class F32ConvKernel final : public Kernel {
     const std::int64_t per_task = (planes + tasks_ - 1) / tasks_;
     const std::int64_t taps = k_h_ * k_w_;
     parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
-      float* padded = scratch + task * plane_floats_;
+      float* padded = scratch + task * planes_.plane_floats;
       const float* row_ptrs[kMaxDepthwiseTaps];
       const std::int64_t begin = static_cast<std::int64_t>(task) * per_task;
       const std::int64_t end = std::min(planes, begin + per_task);
       // Every channel writes the same positions: the padding, zeroed once, stays zero.
-      std::memset(padded, 0, plane_floats_ * sizeof(float));
+      std::memset(padded, 0, planes_.plane_floats * sizeof(float));
       for (std::int64_t bc = begin; bc < end; ++bc) {
         const std::int64_t c = bc % channels_;
-        copy_plane_padded(x + bc * in_h_ * in_w_, padded);
+        planes_.copy(*uk_, x + bc * in_h_ * in_w_, padded);
         F32DepthwiseRow r;
         r.width = static_cast<int>(out_w_);
         r.taps = static_cast<int>(taps);
@@ -296,11 +265,7 @@ class F32ConvKernel final : public Kernel {
         r.hi = epilogue_.hi;
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
           for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-            const float* prow = padded + (oy * stride_h_ + ky * dil_h_) * row_stride_;
-            for (std::int64_t kx = 0; kx < k_w_; ++kx) {
-              const std::int64_t col = kx * dil_w_;
-              row_ptrs[ky * k_w_ + kx] = prow + (col % stride_w_) * phase_w_ + col / stride_w_;
-            }
+            for (std::int64_t kx = 0; kx < k_w_; ++kx) row_ptrs[ky * k_w_ + kx] = planes_.tap(padded, oy, ky, kx);
           }
           r.out = y + bc * out_h_ * out_w_ + oy * out_w_;
           uk_->depthwise_row(r);
@@ -333,8 +298,7 @@ class F32ConvKernel final : public Kernel {
   std::vector<float> weights_;
   std::int64_t tasks_ = 1;
   // padded planes
-  std::int64_t padded_h_ = 0, phase_w_ = 0, row_stride_ = 0;
-  std::size_t plane_floats_ = 0;
+  PaddedPlane planes_;
   std::vector<std::ptrdiff_t> b_offsets_;
 };
 

@@ -74,6 +74,15 @@ struct F32BinaryCall {
   std::ptrdiff_t n = 0;
 };
 
+// One output row of a max pooling over pre-padded rows (padding holds the lowest float):
+//   out[x] = max over t of rows[t][x] for x < width, NaN inputs ignored as in the reference.
+struct F32MaxRow {
+  int width = 0;
+  int taps = 0;
+  const float* const* rows = nullptr;
+  float* out = nullptr;
+};
+
 struct F32MicroKernels {
   const char* isa = "";  // "avx512f", "avx2", "neon"
   int mr = 1;            // rows of a GEMM tile (the packing of A)
@@ -86,6 +95,9 @@ struct F32MicroKernels {
   void (*binary)(const F32BinaryCall& call) = nullptr;
   // even[i] = src[2i], odd[i] = src[2i + 1] for 2i (+1) < n: the column phases of stride 2.
   void (*deinterleave2)(const float* src, std::ptrdiff_t n, float* even, float* odd) = nullptr;
+  void (*max_row)(const F32MaxRow& row) = nullptr;
+  // The sum of x[0, n), in vector-width partial sums.
+  float (*sum)(const float* x, std::ptrdiff_t n) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

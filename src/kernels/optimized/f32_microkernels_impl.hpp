@@ -221,6 +221,48 @@ void f32_binary(const F32BinaryCall& c) {
   }
 }
 
+template <class S>
+void f32_max_row(const F32MaxRow& r) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V lowest = S::set1(-3.40282347e+38f);
+  int x = 0;
+  // max(value, acc): a NaN value leaves acc (the reference's `v > y ? v : y` skips NaN).
+  for (; x + 2 * W <= r.width; x += 2 * W) {
+    V a0 = lowest, a1 = lowest;
+    for (int t = 0; t < r.taps; ++t) {
+      a0 = S::max(S::load(r.rows[t] + x), a0);
+      a1 = S::max(S::load(r.rows[t] + x + W), a1);
+    }
+    S::store(r.out + x, a0);
+    S::store(r.out + x + W, a1);
+  }
+  for (; x < r.width; x += W) {
+    const int n = r.width - x;
+    V a = lowest;
+    for (int t = 0; t < r.taps; ++t) a = S::max(S::load_partial(r.rows[t] + x, n), a);
+    S::store_partial(r.out + x, a, n);
+  }
+}
+
+template <class S>
+float f32_sum(const float* x, std::ptrdiff_t n) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  V a0 = S::zero(), a1 = S::zero();
+  std::ptrdiff_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    a0 = S::add(a0, S::load(x + i));
+    a1 = S::add(a1, S::load(x + i + W));
+  }
+  for (; i < n; i += W) a0 = S::add(a0, S::load_partial(x + i, static_cast<int>(n - i)));
+  float lanes[W];
+  S::store(lanes, S::add(a0, a1));
+  float total = 0.0f;
+  for (int k = 0; k < W; ++k) total += lanes[k];
+  return total;
+}
+
 // Scalar is fast enough here on every ISA (one pass per depthwise input plane).
 inline void deinterleave2_scalar(const float* src, std::ptrdiff_t n, float* even, float* odd) {
   std::ptrdiff_t i = 0;

@@ -13,6 +13,8 @@ namespace edgeai {
 std::unique_ptr<Kernel> make_f32_conv_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_gemm_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_matmul_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_maxpool_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_global_average_pool_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, ActivationKind kind);
 std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
 

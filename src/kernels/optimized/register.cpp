@@ -31,6 +31,9 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
   r.add_optimized("Conv", {"f32_conv_gemm_dw" + suffix, priority, available, &create<make_f32_conv_kernel, table>});
   r.add_optimized("Gemm", {"f32_gemm" + suffix, priority, available, &create<make_f32_gemm_kernel, table>});
   r.add_optimized("MatMul", {"f32_matmul" + suffix, priority, available, &create<make_f32_matmul_kernel, table>});
+  r.add_optimized("MaxPool", {"f32_maxpool" + suffix, priority, available, &create<make_f32_maxpool_kernel, table>});
+  r.add_optimized("GlobalAveragePool", {"f32_global_average_pool" + suffix, priority, available,
+                                        &create<make_f32_global_average_pool_kernel, table>});
   r.add_optimized("Relu", {"f32_relu" + suffix, priority, available, &create_activation<table, ActivationKind::kRelu>});
   r.add_optimized("LeakyRelu",
                   {"f32_leakyrelu" + suffix, priority, available, &create_activation<table, ActivationKind::kLeakyRelu>});

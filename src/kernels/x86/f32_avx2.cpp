@@ -16,7 +16,9 @@ const F32MicroKernels* f32_microkernels_avx2() {
                                      &f32_depthwise_row<x86::F32x8>,
                                      &f32_activation<x86::F32x8>,
                                      &f32_binary<x86::F32x8>,
-                                     &deinterleave2_scalar};
+                                     &deinterleave2_scalar,
+                                     &f32_max_row<x86::F32x8>,
+                                     &f32_sum<x86::F32x8>};
   return &table;
 }
 

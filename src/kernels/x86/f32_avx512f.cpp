@@ -32,7 +32,9 @@ const F32MicroKernels* f32_microkernels_avx512f() {
                                      &f32_depthwise_row<x86::F32x16>,
                                      &f32_activation<x86::F32x16>,
                                      &f32_binary<x86::F32x16>,
-                                     &deinterleave2_avx512};
+                                     &deinterleave2_avx512,
+                                     &f32_max_row<x86::F32x16>,
+                                     &f32_sum<x86::F32x16>};
   return &table;
 }
 

@@ -1,0 +1,44 @@
+// An input plane copied into a padded, stride-phase-split layout, so that the windowed
+// kernels (conv taps, depthwise rows, max pooling) read contiguous runs without bounds
+// checks: rows of height pad_top + H + pad_bottom; each row holds `stride_w` phases of
+// `phase_w` floats, phase f holding padded columns f, f + stride_w, f + 2 stride_w, ...
+// Window tap (ky, kx) of output (oy, ox) is then at row oy * stride_h + ky * dil_h, phase
+// (kx * dil_w) % stride_w, position ox + (kx * dil_w) / stride_w.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/optimized/f32_microkernels.hpp"
+
+namespace edgeai {
+
+struct PaddedPlane {
+  std::int64_t in_h = 0, in_w = 0;
+  std::int64_t pad_t = 0, pad_l = 0;
+  std::int64_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  std::int64_t padded_h = 0, phase_w = 0, row_stride = 0;
+  std::size_t plane_floats = 0;  // one padded plane, rounded up to 16 floats
+
+  // `padded_h` / `padded_w`: the padded extent the windows reach (H + pads, or more with
+  // ceil_mode pooling); `slack`: floats readable past every phase row (vector overreads).
+  void set(std::int64_t h, std::int64_t w, std::int64_t top, std::int64_t left, std::int64_t padded_height,
+           std::int64_t padded_width, std::int64_t sh, std::int64_t sw, std::int64_t dh, std::int64_t dw,
+           std::int64_t slack);
+
+  // Where tap (ky, kx) of output row oy, column 0, is.
+  const float* tap(const float* plane, std::int64_t oy, std::int64_t ky, std::int64_t kx) const {
+    const std::int64_t col = kx * dil_w;
+    return plane + (oy * stride_h + ky * dil_h) * row_stride + (col % stride_w) * phase_w + col / stride_w;
+  }
+  std::ptrdiff_t tap_offset(std::int64_t ky, std::int64_t kx) const {
+    const std::int64_t col = kx * dil_w;
+    return ky * dil_h * row_stride + (col % stride_w) * phase_w + col / stride_w;
+  }
+
+  // Writes the input plane `src` (in_h x in_w) into its place in `plane`; the padding is
+  // left as it is (fill it once: every plane writes the same positions).
+  void copy(const F32MicroKernels& uk, const float* src, float* plane) const;
+};
+
+}  // namespace edgeai
