@@ -7,6 +7,7 @@
 #include "graph/fused_activation.hpp"
 #include "kernels/kernel.hpp"
 #include "kernels/optimized/f32_microkernels.hpp"
+#include "kernels/optimized/qs8_microkernels.hpp"
 
 namespace edgeai {
 
@@ -17,5 +18,6 @@ std::unique_ptr<Kernel> make_f32_maxpool_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_global_average_pool_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, ActivationKind kind);
 std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
+std::unique_ptr<Kernel> make_qs8_conv_kernel(const QS8MicroKernels* uk);
 
 }  // namespace edgeai

@@ -53,6 +53,9 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
 
 void register_optimized_kernels(KernelRegistry& r) {
 #if defined(__x86_64__)
+  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx512vnni", 30,
+                                  [](const CpuFeatures& f) { return f.avx512bw && f.avx512_vnni; },
+                                  [] { return make_qs8_conv_kernel(qs8_microkernels_avx512vnni()); }});
   add_f32<f32_microkernels_avx512f>(r, "avx512f", 30, [](const CpuFeatures& f) { return f.avx512f && f.fma; });
   add_f32<f32_microkernels_avx2>(r, "avx2", 20, [](const CpuFeatures& f) { return f.avx2 && f.fma; });
 #elif defined(__aarch64__)

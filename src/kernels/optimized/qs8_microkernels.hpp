@@ -1,0 +1,59 @@
+// The int8 micro-kernels one instruction set provides (see f32_microkernels.hpp for the
+// pattern). Operands of the int8 GEMM: A, the weights, int8 with zero point 0, packed as
+// panels of MR rows in quads of K ([k/4][MR][4] bytes); B, the activations, packed per column
+// tile as [k/4][NR][4] unsigned bytes (int8 activations are offset by 128 while packing, and
+// the bias absorbs the offset and the zero point). The epilogue is the requantisation of
+// kernels/quantization.hpp, bit for bit: y = clamp(rshift_rne((acc + bias) * multiplier,
+// shift) + zero_point, lo, hi), with rshift_rne rounding half to even.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgeai {
+
+// The per-output-channel requantisation of rows [row, row + m).
+struct QS8Requantization {
+  const std::int32_t* bias = nullptr;        // [m]: B - (128 or 0 + x_zero_point) * sum(w)
+  const std::int32_t* multiplier = nullptr;  // [m]: quant::FixedPointMultiplier::multiplier
+  const std::int32_t* shift = nullptr;       // [m]: its shift, 0..62
+  std::int32_t zero_point = 0;
+  std::int32_t lo = 0, hi = 0;               // the output clamp (type range and fused Relu/Clip)
+};
+
+struct QS8GemmTile {
+  int k4 = 0;                       // quads of K
+  const std::int8_t* a = nullptr;   // [k4][MR][4]
+  const std::uint8_t* b = nullptr;  // [k4][NR][4]
+  int m = 0, n = 0;
+  QS8Requantization requant;        // pointers already at this tile's first row
+  std::uint8_t* c = nullptr;        // output bytes (int8 or uint8: the low byte of the clamped value)
+  std::ptrdiff_t ldc = 0;
+};
+
+// One output row of an int8 depthwise convolution over pre-padded int16 rows holding x -
+// x_zero_point (padding 0): out[x] = requant(bias + sum_t w[t] * rows[t][x]) for x < width.
+// rows[t] may be read up to the next multiple of 16 past width.
+struct QS8DepthwiseRow {
+  int width = 0;
+  int taps = 0;
+  const std::int16_t* const* rows = nullptr;
+  const std::int8_t* weights = nullptr;
+  std::int32_t bias = 0, multiplier = 0, shift = 0, zero_point = 0, lo = 0, hi = 0;
+  std::uint8_t* out = nullptr;
+};
+
+struct QS8MicroKernels {
+  const char* isa = "";
+  int mr = 1;
+  int nr = 1;
+  void (*gemm)(const QS8GemmTile& tile) = nullptr;
+  // dst[j * 4 + r] = rows[r][j] ^ flip for j < n (r < 4), and 0 ^ flip... for j in [n, nr):
+  // one quad row of a B panel. rows[r] may be null (a zero row past K).
+  void (*pack_quads)(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) = nullptr;
+  void (*depthwise_row)(const QS8DepthwiseRow& row) = nullptr;
+};
+
+const QS8MicroKernels* qs8_microkernels_avx512vnni();
+
+}  // namespace edgeai

@@ -1,0 +1,143 @@
+// int8 micro-kernels for AVX-512 VNNI: GEMM tile 8x32 (16 zmm int32 accumulators, one
+// vpdpbusd per row and 16 columns per quad of K), quad packing with SSE unpacks, depthwise
+// rows in int32 lanes, and the exact fixed-point requantisation (64-bit products, rounding
+// half to even) in vector form. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
+// chosen only when cpuid reports AVX-512 BW and VNNI.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/optimized/qs8_microkernels.hpp"
+
+namespace edgeai {
+namespace {
+
+constexpr int kMR = 8;
+constexpr int kNV = 2;
+constexpr int kNR = 16 * kNV;
+
+// rshift_rne(v, s) on 8 int64 lanes, s in [1, 62].
+inline __m512i rounding_shift_right(__m512i v, __m128i count, __m512i low_mask, __m512i half) {
+  const __m512i floor = _mm512_sra_epi64(v, count);
+  const __m512i rem = _mm512_and_si512(v, low_mask);
+  const __mmask8 up = _mm512_cmpgt_epi64_mask(rem, half) |
+                      (_mm512_cmpeq_epi64_mask(rem, half) & _mm512_test_epi64_mask(floor, _mm512_set1_epi64(1)));
+  return _mm512_mask_add_epi64(floor, up, floor, _mm512_set1_epi64(1));
+}
+
+// The requantisation of 16 int32 accumulators of one output channel.
+struct RowRequant {
+  __m512i multiplier, low_mask, half, lo, hi, zero_point;
+  __m128i count;
+  int shift;
+
+  RowRequant(std::int32_t m, std::int32_t s, std::int32_t zp, std::int32_t lo_q, std::int32_t hi_q) {
+    multiplier = _mm512_set1_epi64(m);
+    shift = s;
+    count = _mm_cvtsi32_si128(s);
+    low_mask = _mm512_set1_epi64(s > 0 ? (std::int64_t{1} << s) - 1 : 0);
+    half = _mm512_set1_epi64(s > 0 ? std::int64_t{1} << (s - 1) : 0);
+    // The clamp in the scaled domain, before the zero point is added (fits int32 after it).
+    lo = _mm512_set1_epi64(static_cast<std::int64_t>(lo_q) - zp);
+    hi = _mm512_set1_epi64(static_cast<std::int64_t>(hi_q) - zp);
+    zero_point = _mm512_set1_epi32(zp);
+  }
+
+  __m512i scale(__m512i products) const {
+    const __m512i r = shift > 0 ? rounding_shift_right(products, count, low_mask, half) : products;
+    return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
+  }
+
+  // 16 int32 accumulators -> 16 clamped int32 results.
+  __m512i apply(__m512i acc) const {
+    const __m512i even = scale(_mm512_mul_epi32(acc, multiplier));
+    const __m512i odd = scale(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), multiplier));
+    const __m512i both = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    return _mm512_add_epi32(both, zero_point);
+  }
+};
+
+inline void store_bytes(std::uint8_t* dst, __m512i values, int n) {
+  const __m128i bytes = _mm512_cvtepi32_epi8(values);
+  if (n >= 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+  } else if (n > 0) {
+    _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << n) - 1u), bytes);
+  }
+}
+
+void qs8_gemm_8x32(const QS8GemmTile& t) {
+  __m512i acc[kMR][kNV];
+  for (int i = 0; i < kMR; ++i) {
+    const __m512i bias = _mm512_set1_epi32(i < t.m ? t.requant.bias[i] : 0);
+    for (int j = 0; j < kNV; ++j) acc[i][j] = bias;
+  }
+  const std::int8_t* a = t.a;
+  const std::uint8_t* b = t.b;
+  for (int q = 0; q < t.k4; ++q, a += 4 * kMR, b += 4 * kNR) {
+    const __m512i b0 = _mm512_loadu_si512(b);
+    const __m512i b1 = _mm512_loadu_si512(b + 64);
+    for (int i = 0; i < kMR; ++i) {
+      std::int32_t quad;
+      std::memcpy(&quad, a + 4 * i, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], b0, av);
+      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], b1, av);
+    }
+  }
+  for (int i = 0; i < kMR && i < t.m; ++i) {
+    const RowRequant rq(t.requant.multiplier[i], t.requant.shift[i], t.requant.zero_point, t.requant.lo,
+                        t.requant.hi);
+    std::uint8_t* c = t.c + i * t.ldc;
+    for (int j = 0; j < kNV; ++j) store_bytes(c + 16 * j, rq.apply(acc[i][j]), t.n - 16 * j);
+  }
+}
+
+void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) {
+  alignas(16) static const std::uint8_t zeros[16] = {};
+  const __m128i flip_v = _mm_set1_epi8(static_cast<char>(flip));
+  for (int j0 = 0; j0 < kNR; j0 += 16, dst += 64) {
+    const int valid = n - j0;
+    __m128i r[4];
+    for (int k = 0; k < 4; ++k) {
+      if (rows[k] == nullptr || valid <= 0) {
+        r[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(zeros));
+      } else if (valid >= 16) {
+        r[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + j0));
+      } else {
+        r[k] = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << valid) - 1u), rows[k] + j0);
+      }
+      r[k] = _mm_xor_si128(r[k], flip_v);
+    }
+    const __m128i ab_lo = _mm_unpacklo_epi8(r[0], r[1]);
+    const __m128i ab_hi = _mm_unpackhi_epi8(r[0], r[1]);
+    const __m128i cd_lo = _mm_unpacklo_epi8(r[2], r[3]);
+    const __m128i cd_hi = _mm_unpackhi_epi8(r[2], r[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+}
+
+void qs8_depthwise_row(const QS8DepthwiseRow& r) {
+  const RowRequant rq(r.multiplier, r.shift, r.zero_point, r.lo, r.hi);
+  const __m512i bias = _mm512_set1_epi32(r.bias);
+  for (int x = 0; x < r.width; x += 16) {
+    __m512i acc = bias;
+    for (int t = 0; t < r.taps; ++t) {
+      const __m512i v = _mm512_cvtepi16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.rows[t] + x)));
+      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(v, _mm512_set1_epi32(r.weights[t])));
+    }
+    store_bytes(r.out + x, rq.apply(acc), r.width - x);
+  }
+}
+
+}  // namespace
+
+const QS8MicroKernels* qs8_microkernels_avx512vnni() {
+  static const QS8MicroKernels table{"avx512vnni", kMR, kNR, &qs8_gemm_8x32, &pack_quads_sse, &qs8_depthwise_row};
+  return &table;
+}
+
+}  // namespace edgeai

@@ -1,0 +1,229 @@
+// Every optimised int8 kernel this CPU runs, against the reference kernel bit for bit
+// (int8 paths are exact): QLinearConv on random shapes (1x1 read in place, padded taps,
+// im2col, depthwise), int8 and uint8 activations, per-channel weight scales, fused Relu and
+// Clip, with 1 and 3 threads; and the cases the optimised kernel declines.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/thread_pool.hpp"
+#include "run_node.hpp"
+
+namespace edgeai {
+namespace {
+
+using edgeai::testing::run_node;
+
+std::vector<std::string> optimized_implementations(const std::string& op_type) {
+  std::vector<std::string> names;
+  for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
+    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
+      names.push_back(impl->name);
+    }
+  }
+  return names;
+}
+
+struct QConvCase {
+  std::int64_t n, c, h, w, m, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  bool x_signed, y_signed, bias;
+  int activation;  // 0 none, 1 Relu, 2 Clip
+};
+
+std::string describe(const QConvCase& k) {
+  return str_cat("N", k.n, " C", k.c, " ", k.h, "x", k.w, " M", k.m, " group ", k.group, " kernel ", k.kh, "x", k.kw,
+                 " stride ", k.sh, "x", k.sw, " dilation ", k.dh, "x", k.dw, " pads ", k.pt, ",", k.pl, ",", k.pb, ",",
+                 k.pr, k.x_signed ? " x int8" : " x uint8", k.y_signed ? " y int8" : " y uint8",
+                 k.bias ? " bias" : "", " activation ", k.activation);
+}
+
+template <typename T>
+Tensor random_bytes(Shape shape, std::mt19937& rng) {
+  std::int64_t count = 1;
+  for (std::int64_t d : shape) count *= d;
+  std::uniform_int_distribution<int> dist(std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+  std::vector<T> v(static_cast<std::size_t>(count));
+  for (T& x : v) x = static_cast<T>(dist(rng));
+  return Tensor::from_vector<T>(std::move(shape), v);
+}
+
+// ties: power-of-two scales with x_scale * w_scale / y_scale = 1/2 or 1/4, so that many
+// accumulators land exactly halfway between two outputs (rounding half to even decides).
+void check_qconv(const QConvCase& k, std::mt19937& rng, const std::vector<std::string>& impls, bool ties = false) {
+  std::uniform_real_distribution<float> unit(0.5f, 2.0f);
+  const std::int64_t per_group = k.c / k.group;
+  const std::int64_t fan_in = per_group * k.kh * k.kw;
+  Tensor x = k.x_signed ? random_bytes<std::int8_t>({k.n, k.c, k.h, k.w}, rng)
+                        : random_bytes<std::uint8_t>({k.n, k.c, k.h, k.w}, rng);
+  Tensor x_zero = k.x_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(static_cast<int>(rng() % 41) - 20)})
+                             : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(100 + rng() % 50)});
+  Tensor w = random_bytes<std::int8_t>({k.m, per_group, k.kh, k.kw}, rng);
+  if (ties) {  // weights in [-1, 1]: accumulators of a few hundred, halved -> in range, half of them ties
+    for (std::int64_t i = 0; i < w.num_elements(); ++i) w.data<std::int8_t>()[i] = static_cast<std::int8_t>(w.data<std::int8_t>()[i] % 2);
+  }
+  std::vector<float> w_scales(static_cast<std::size_t>(k.m));
+  for (float& s : w_scales) s = ties ? (rng() % 2 == 0 ? 1.0f / 64 : 1.0f / 128) : 0.01f * unit(rng);
+  const float x_scale = ties ? 1.0f / 32 : 0.02f;
+  // Outputs spread over the 8-bit range: |acc| ~ sqrt(fan_in) * 73^2.
+  const float y_scale = ties ? 1.0f / 1024 : x_scale * 0.01f * std::sqrt(static_cast<float>(fan_in)) * 5300.0f / 60.0f;
+  Tensor y_zero = k.y_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(static_cast<int>(rng() % 21) - 10)})
+                             : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(120 + rng() % 20)});
+  std::vector<std::int32_t> bias(static_cast<std::size_t>(k.m));
+  for (std::int32_t& b : bias) b = static_cast<std::int32_t>(rng() % 20001) - 10000;
+  std::vector<Tensor> inputs = {x,
+                                Tensor::from_values<float>({}, {x_scale}),
+                                x_zero,
+                                w,
+                                Tensor::from_vector<float>({k.m}, w_scales),
+                                Tensor::from_vector<std::int8_t>({k.m}, std::vector<std::int8_t>(static_cast<std::size_t>(k.m), 0)),
+                                Tensor::from_values<float>({}, {y_scale}),
+                                y_zero};
+  if (k.bias) inputs.push_back(Tensor::from_vector<std::int32_t>({k.m}, bias));
+  Node node;
+  node.op_type = "QLinearConv";
+  node.name = "qconv";
+  node.attributes["kernel_shape"] = std::vector<std::int64_t>{k.kh, k.kw};
+  node.attributes["strides"] = std::vector<std::int64_t>{k.sh, k.sw};
+  node.attributes["dilations"] = std::vector<std::int64_t>{k.dh, k.dw};
+  node.attributes["pads"] = std::vector<std::int64_t>{k.pt, k.pl, k.pb, k.pr};
+  node.attributes["group"] = k.group;
+  if (k.activation == 1) node.attributes["activation"] = std::string("Relu");
+  if (k.activation == 2) {
+    node.attributes["activation"] = std::string("Clip");
+    node.attributes["activation_alpha"] = 0.0f;
+    node.attributes["activation_beta"] = 6.0f * y_scale * 4.0f;
+  }
+  const std::vector<bool> constants = {false, true, true, true, true, true, true, true, true};
+  auto want = run_node(node, inputs, constants);
+  ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+  // The case must exercise the output range, not just one saturated value.
+  std::vector<int> seen(256, 0);
+  const auto* bytes = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+  for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) seen[bytes[i]] = 1;
+  if ((*want)[0].num_elements() > 200 && k.activation == 0 && !ties) {
+    EXPECT_GT(std::count(seen.begin(), seen.end(), 1), 20) << describe(k);
+  }
+  for (const std::string& impl : impls) {
+    SCOPED_TRACE(impl + ": " + describe(k));
+    auto got = run_node(node, inputs, constants, impl);
+    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+    ThreadPool pool(3);
+    auto threaded = run_node(node, inputs, constants, impl, &pool);
+    ASSERT_TRUE(threaded.is_ok()) << threaded.status().to_string();
+    ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+    const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+    const auto* t = static_cast<const std::uint8_t*>((*threaded)[0].raw_data());
+    int bad = 0;
+    for (std::int64_t i = 0; i < (*want)[0].num_elements() && bad < 5; ++i) {
+      if (g[i] != bytes[i] || t[i] != bytes[i]) {
+        ADD_FAILURE() << "element " << i << ": reference " << int(bytes[i]) << ", got " << int(g[i]) << ", 3 threads "
+                      << int(t[i]);
+        ++bad;
+      }
+    }
+  }
+}
+
+TEST(OptimizedInt8Kernels, QLinearConvShapesOfMobileNets) {
+  const auto impls = optimized_implementations("QLinearConv");
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512bw && cpu.avx512_vnni) {
+    ASSERT_FALSE(impls.empty());
+  }
+  std::mt19937 rng(51);
+  const std::vector<QConvCase> cases = {
+      {1, 16, 28, 28, 96, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, true, true, 1},     // 1x1 expansion
+      {1, 96, 14, 14, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, true, true, 0},     // 1x1 projection
+      {1, 3, 57, 57, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, true, true, 2},      // stem, padded taps
+      {1, 96, 37, 37, 96, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true, 2},    // depthwise
+      {1, 40, 29, 29, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, true, 1},  // depthwise stride 2, uint8
+      {1, 24, 15, 15, 24, 24, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, true, false, false, 0},  // 5x5 depthwise
+      {1, 64, 7, 7, 70, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true, 1},       // short rows: im2col
+      {2, 33, 9, 40, 17, 1, 3, 3, 1, 1, 2, 2, 2, 1, 0, 2, false, true, true, 0},     // dilation, batch 2
+  };
+  for (const QConvCase& k : cases) check_qconv(k, rng, impls);
+}
+
+TEST(OptimizedInt8Kernels, QLinearConvRoundsTiesToEvenLikeTheReference) {
+  const auto impls = optimized_implementations("QLinearConv");
+  std::mt19937 rng(54);
+  // Small accumulators (one input channel, 1x1) so the halves are not all saturated.
+  const std::vector<QConvCase> cases = {
+      {1, 1, 6, 40, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, true, false, 0},
+      {1, 2, 6, 40, 5, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, true, false, 0},
+      {1, 3, 6, 40, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, false, 0},
+  };
+  for (const QConvCase& k : cases) check_qconv(k, rng, impls, true);
+}
+
+TEST(OptimizedInt8Kernels, QLinearConvRandomShapes) {
+  const auto impls = optimized_implementations("QLinearConv");
+  std::mt19937 rng(52);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  for (int i = 0; i < 80; ++i) {
+    QConvCase k{};
+    k.n = pick(1, 2);
+    k.kh = pick(1, 4);
+    k.kw = pick(1, 4);
+    k.sh = pick(1, 3);
+    k.sw = pick(1, 3);
+    k.dh = pick(1, 2);
+    k.dw = pick(1, 2);
+    k.pt = pick(0, k.kh - 1);
+    k.pb = pick(0, k.kh - 1);
+    k.pl = pick(0, k.kw - 1);
+    k.pr = pick(0, k.kw - 1);
+    k.h = pick(std::max<std::int64_t>(1, k.dh * (k.kh - 1) + 1 - k.pt - k.pb), 20);
+    k.w = pick(std::max<std::int64_t>(1, k.dw * (k.kw - 1) + 1 - k.pl - k.pr), 70);
+    if (pick(0, 2) == 0) {
+      k.c = pick(1, 40);
+      k.group = k.c;
+      k.m = k.c;
+    } else {
+      k.group = 1;
+      k.c = pick(1, 40);
+      k.m = pick(1, 37);
+    }
+    k.x_signed = pick(0, 1) == 1;
+    k.y_signed = pick(0, 1) == 1;
+    k.bias = pick(0, 3) != 0;
+    k.activation = static_cast<int>(pick(0, 2));
+    check_qconv(k, rng, impls);
+  }
+}
+
+TEST(OptimizedInt8Kernels, QLinearConvDeclinesWhatItDoesNotCover) {
+  std::mt19937 rng(53);
+  for (const std::string& impl : optimized_implementations("QLinearConv")) {
+    Node node;
+    node.op_type = "QLinearConv";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{1, 1};
+    Tensor x = random_bytes<std::int8_t>({1, 4, 5, 5}, rng);
+    Tensor w = random_bytes<std::int8_t>({3, 4, 1, 1}, rng);
+    const Tensor scale = Tensor::from_values<float>({}, {0.1f});
+    const Tensor zero = Tensor::from_values<std::int8_t>({}, {0});
+    // A weight zero point other than 0.
+    auto zp = run_node(node, {x, scale, zero, w, scale, Tensor::from_values<std::int8_t>({}, {3}), scale, zero},
+                       {false, true, true, true, true, true, true, true}, impl);
+    EXPECT_EQ(zp.status().code(), StatusCode::kUnsupported) << impl;
+    // Weights fed at run time.
+    auto dynamic = run_node(node, {x, scale, zero, w, scale, zero, scale, zero},
+                            {false, true, true, false, true, true, true, true}, impl);
+    EXPECT_EQ(dynamic.status().code(), StatusCode::kUnsupported) << impl;
+    // A grouped (not depthwise) convolution.
+    Node grouped = node;
+    grouped.attributes["group"] = std::int64_t{2};
+    auto g = run_node(grouped, {x, scale, zero, random_bytes<std::int8_t>({4, 2, 1, 1}, rng), scale, zero, scale, zero},
+                      {false, true, true, true, true, true, true, true}, impl);
+    EXPECT_EQ(g.status().code(), StatusCode::kUnsupported) << impl;
+  }
+}
+
+}  // namespace
+}  // namespace edgeai
