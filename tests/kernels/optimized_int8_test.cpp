@@ -198,6 +198,72 @@ TEST(OptimizedInt8Kernels, QLinearConvRandomShapes) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QuantizeLinearEqualsTheReference) {
+  // Odd lengths, halves (ties to even), values past the range, NaN and infinities.
+  std::mt19937 rng(61);
+  const auto impls = optimized_implementations("QuantizeLinear");
+  for (const bool is_signed : {true, false}) {
+    for (const std::int64_t n : {1, 15, 17, 1000, 40001}) {
+      std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+      std::vector<float> v(static_cast<std::size_t>(n));
+      const float special[] = {0.5f * 0.02f, 1.5f * 0.02f, -2.5f * 0.02f, 1e9f, -1e9f, std::nanf(""),
+                               std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = i % 5 == 0 ? special[i % 8] : dist(rng);
+      Tensor zero = is_signed ? Tensor::from_values<std::int8_t>({}, {-3}) : Tensor::from_values<std::uint8_t>({}, {128});
+      const std::vector<Tensor> inputs = {Tensor::from_vector<float>({n}, v), Tensor::from_values<float>({}, {0.02f}), zero};
+      Node node;
+      node.op_type = "QuantizeLinear";
+      node.name = "q";
+      auto want = run_node(node, inputs, {false, true, true});
+      ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+      for (const std::string& impl : impls) {
+        ThreadPool pool(2);
+        auto got = run_node(node, inputs, {false, true, true}, impl, &pool);
+        ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+        const auto* w = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+        const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+        for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(g[i], w[i]) << impl << " x=" << v[static_cast<std::size_t>(i)];
+      }
+    }
+  }
+}
+
+TEST(OptimizedInt8Kernels, QLinearAddEqualsTheReference) {
+  std::mt19937 rng(62);
+  const auto impls = optimized_implementations("QLinearAdd");
+  for (int i = 0; i < 24; ++i) {
+    const bool is_signed = i % 2 == 0;
+    const std::int64_t n = 1 + static_cast<std::int64_t>(rng() % 3000);
+    Tensor a = is_signed ? random_bytes<std::int8_t>({1, n}, rng) : random_bytes<std::uint8_t>({1, n}, rng);
+    Tensor b = is_signed ? random_bytes<std::int8_t>({1, n}, rng) : random_bytes<std::uint8_t>({1, n}, rng);
+    auto zero = [&](int v) {
+      return is_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(v - 128 + 100)})
+                       : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(v)});
+    };
+    // Scale ratios from 1/8 to 4, including equal scales (one numerator is the other).
+    const float sa = 0.01f * static_cast<float>(1 + rng() % 8), sb = i % 3 == 0 ? sa : 0.01f * static_cast<float>(1 + rng() % 8);
+    const float sc = 0.02f * static_cast<float>(1 + rng() % 4);
+    const std::vector<Tensor> inputs = {a, Tensor::from_values<float>({}, {sa}), zero(static_cast<int>(rng() % 40) + 10),
+                                        b, Tensor::from_values<float>({}, {sb}), zero(static_cast<int>(rng() % 40) + 10),
+                                        Tensor::from_values<float>({}, {sc}), zero(static_cast<int>(rng() % 40) + 10)};
+    Node node;
+    node.op_type = "QLinearAdd";
+    node.name = "add";
+    if (i % 4 == 1) node.attributes["activation"] = std::string("Relu");
+    const std::vector<bool> constants = {false, true, true, false, true, true, true, true};
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(2);
+      auto got = run_node(node, inputs, constants, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      const auto* w = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      for (std::int64_t e = 0; e < n; ++e) ASSERT_EQ(g[e], w[e]) << impl << " case " << i << " element " << e;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, QLinearConvDeclinesWhatItDoesNotCover) {
   std::mt19937 rng(53);
   for (const std::string& impl : optimized_implementations("QLinearConv")) {

@@ -19,5 +19,7 @@ std::unique_ptr<Kernel> make_f32_global_average_pool_kernel(const F32MicroKernel
 std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, ActivationKind kind);
 std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
 std::unique_ptr<Kernel> make_qs8_conv_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_add_kernel(const QS8MicroKernels* uk);
 
 }  // namespace edgeai

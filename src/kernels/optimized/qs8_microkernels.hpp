@@ -43,6 +43,28 @@ struct QS8DepthwiseRow {
   std::uint8_t* out = nullptr;
 };
 
+// QuantizeLinear per tensor: y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point)
+// into [qmin, qmax] (NaN -> zero_point), as quant::quantize_value; the low byte is stored.
+struct QS8QuantizeCall {
+  const float* x = nullptr;
+  std::uint8_t* y = nullptr;
+  std::ptrdiff_t n = 0;
+  float scale = 1.0f;
+  std::int32_t zero_point = 0, qmin = 0, qmax = 0;
+};
+
+// QLinearAdd with both operands the output's shape: y[i] = clamp(rshift_rne((a[i] - za) * na +
+// (b[i] - zb) * nb, shift) + zc, lo, hi), values read as int8 when `is_signed`, else uint8.
+struct QS8AddCall {
+  const std::uint8_t* a = nullptr;
+  const std::uint8_t* b = nullptr;
+  std::uint8_t* y = nullptr;
+  std::ptrdiff_t n = 0;
+  bool is_signed = true;
+  std::int32_t a_zero_point = 0, b_zero_point = 0, c_zero_point = 0, lo = 0, hi = 0;
+  std::int32_t a_numerator = 0, b_numerator = 0, shift = 0;
+};
+
 struct QS8MicroKernels {
   const char* isa = "";
   int mr = 1;
@@ -52,6 +74,8 @@ struct QS8MicroKernels {
   // one quad row of a B panel. rows[r] may be null (a zero row past K).
   void (*pack_quads)(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) = nullptr;
   void (*depthwise_row)(const QS8DepthwiseRow& row) = nullptr;
+  void (*quantize)(const QS8QuantizeCall& call) = nullptr;
+  void (*add)(const QS8AddCall& call) = nullptr;
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

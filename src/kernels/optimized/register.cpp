@@ -53,9 +53,13 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
 
 void register_optimized_kernels(KernelRegistry& r) {
 #if defined(__x86_64__)
-  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx512vnni", 30,
-                                  [](const CpuFeatures& f) { return f.avx512bw && f.avx512_vnni; },
+  const auto vnni = [](const CpuFeatures& f) { return f.avx512bw && f.avx512_vnni; };
+  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx512vnni", 30, vnni,
                                   [] { return make_qs8_conv_kernel(qs8_microkernels_avx512vnni()); }});
+  r.add_optimized("QuantizeLinear", {"qs8_quantize__avx512vnni", 30, vnni,
+                                     [] { return make_qs8_quantize_kernel(qs8_microkernels_avx512vnni()); }});
+  r.add_optimized("QLinearAdd", {"qs8_add__avx512vnni", 30, vnni,
+                                 [] { return make_qs8_add_kernel(qs8_microkernels_avx512vnni()); }});
   add_f32<f32_microkernels_avx512f>(r, "avx512f", 30, [](const CpuFeatures& f) { return f.avx512f && f.fma; });
   add_f32<f32_microkernels_avx2>(r, "avx2", 20, [](const CpuFeatures& f) { return f.avx2 && f.fma; });
 #elif defined(__aarch64__)

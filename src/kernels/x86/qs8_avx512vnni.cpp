@@ -5,6 +5,7 @@
 // chosen only when cpuid reports AVX-512 BW and VNNI.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/optimized/qs8_microkernels.hpp"
@@ -133,10 +134,51 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
   }
 }
 
+void qs8_quantize(const QS8QuantizeCall& c) {
+  const __m512 scale = _mm512_set1_ps(c.scale);
+  const __m512 zero_point = _mm512_set1_ps(static_cast<float>(c.zero_point));
+  const __m512 qmin = _mm512_set1_ps(static_cast<float>(c.qmin));
+  const __m512 qmax = _mm512_set1_ps(static_cast<float>(c.qmax));
+  const __m512i zp_int = _mm512_set1_epi32(std::min(std::max(c.zero_point, c.qmin), c.qmax));
+  for (std::ptrdiff_t i = 0; i < c.n; i += 16) {
+    const int n = static_cast<int>(std::min<std::ptrdiff_t>(16, c.n - i));
+    const __mmask16 live = n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+    const __m512 scaled = _mm512_div_ps(_mm512_maskz_loadu_ps(live, c.x + i), scale);
+    const __mmask16 is_nan = _mm512_cmp_ps_mask(scaled, scaled, _CMP_UNORD_Q);
+    const __m512 rounded = _mm512_roundscale_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    // max/min with the bound second: a value at or beyond it becomes the bound, as the reference's
+    // !(shifted > qmin) / !(shifted < qmax) tests do.
+    const __m512 shifted = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(rounded, zero_point), qmin), qmax);
+    const __m512i q = _mm512_mask_blend_epi32(is_nan, _mm512_cvtps_epi32(shifted), zp_int);
+    store_bytes(c.y + i, q, n);
+  }
+}
+
+void qs8_add(const QS8AddCall& c) {
+  const __m512i za = _mm512_set1_epi32(c.a_zero_point), zb = _mm512_set1_epi32(c.b_zero_point);
+  const __m512i na = _mm512_set1_epi64(c.a_numerator), nb = _mm512_set1_epi64(c.b_numerator);
+  // The requantisation with multiplier 1 (sums are already scaled by the numerators).
+  RowRequant rq(1, c.shift, c.c_zero_point, c.lo, c.hi);
+  for (std::ptrdiff_t i = 0; i < c.n; i += 16) {
+    const int n = static_cast<int>(std::min<std::ptrdiff_t>(16, c.n - i));
+    const __mmask16 live = n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+    const __m128i a8 = _mm_maskz_loadu_epi8(live, c.a + i);
+    const __m128i b8 = _mm_maskz_loadu_epi8(live, c.b + i);
+    const __m512i a = _mm512_sub_epi32(c.is_signed ? _mm512_cvtepi8_epi32(a8) : _mm512_cvtepu8_epi32(a8), za);
+    const __m512i b = _mm512_sub_epi32(c.is_signed ? _mm512_cvtepi8_epi32(b8) : _mm512_cvtepu8_epi32(b8), zb);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, na), _mm512_mul_epi32(b, nb));
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), na),
+                                         _mm512_mul_epi32(_mm512_srli_epi64(b, 32), nb));
+    const __m512i both = _mm512_mask_blend_epi32(0xAAAA, rq.scale(even), _mm512_slli_epi64(rq.scale(odd), 32));
+    store_bytes(c.y + i, _mm512_add_epi32(both, rq.zero_point), n);
+  }
+}
+
 }  // namespace
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
-  static const QS8MicroKernels table{"avx512vnni", kMR, kNR, &qs8_gemm_8x32, &pack_quads_sse, &qs8_depthwise_row};
+  static const QS8MicroKernels table{"avx512vnni",   kMR,     kNR, &qs8_gemm_8x32, &pack_quads_sse, &qs8_depthwise_row,
+                                     &qs8_quantize, &qs8_add};
   return &table;
 }
 

@@ -1,0 +1,148 @@
+// Optimised 8-bit QuantizeLinear (per tensor, float32 -> int8/uint8) and QLinearAdd (both
+// operands of the output's shape, per-tensor parameters) on one ISA's int8 micro-kernel
+// table: the reference's arithmetic (kernels/quantization.hpp, and QLinearAdd's numerators
+// over a common shift as in reference/quantized_elementwise.cpp), vectorised, bit for bit.
+// Per-axis QuantizeLinear, int16, broadcasting and run-time parameters decline.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "kernels/optimized/optimized_kernels.hpp"
+#include "kernels/reference/quantized_operands.hpp"
+
+namespace edgeai {
+namespace {
+
+constexpr std::int64_t kChunk = 16384;
+
+class QS8QuantizeKernel final : public Kernel {
+ public:
+  explicit QS8QuantizeKernel(const QS8MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node&, const KernelSignature& sig) override {
+    const DType y = sig.outputs[0].dtype;
+    if (sig.inputs[0].dtype != DType::kFloat32 || !is_quantized_dtype(y)) {
+      return unsupported("qs8 quantize: float32 to int8/uint8 only");
+    }
+    if (!are_constants(sig, {1, 2}) || element_count(sig.inputs[1].shape).value_or(0) != 1 ||
+        (has_input(sig, 2) && element_count(sig.inputs[2].shape).value_or(0) != 1)) {
+      return unsupported("qs8 quantize: one constant scale and zero point");
+    }
+    const std::vector<TensorView> c = constant_input_views(sig);
+    call_.scale = scale_at(c[1], 0);
+    if (!(call_.scale > 0.0f) || !std::isfinite(call_.scale)) return unsupported("qs8 quantize: scale");
+    call_.zero_point = zero_point_at(has_input(sig, 2) ? &c[2] : nullptr, 0);
+    call_.qmin = y == DType::kInt8 ? -128 : 0;
+    call_.qmax = y == DType::kInt8 ? 127 : 255;
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const std::int64_t n = inputs[0].num_elements();
+    const float* x = inputs[0].data_as<const float>();
+    auto* y = outputs[0].data_as<std::uint8_t>();
+    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+      QS8QuantizeCall call = call_;
+      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
+      call.x = x + begin;
+      call.y = y + begin;
+      call.n = std::min(kChunk, n - begin);
+      uk_->quantize(call);
+    });
+    return Status::ok();
+  }
+
+ private:
+  const QS8MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  QS8QuantizeCall call_;
+};
+
+class QS8AddKernel final : public Kernel {
+ public:
+  explicit QS8AddKernel(const QS8MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    const DType t = sig.inputs[0].dtype;
+    if (!is_quantized_dtype(t) || sig.inputs[3].dtype != t || sig.outputs[0].dtype != t) {
+      return unsupported("qs8 add: int8 or uint8 operands of one type");
+    }
+    if (sig.inputs[0].shape != sig.outputs[0].shape || sig.inputs[3].shape != sig.outputs[0].shape) {
+      return unsupported("qs8 add: broadcasting");
+    }
+    if (!are_constants(sig, {1, 2, 4, 5, 6, 7})) return unsupported("qs8 add: run-time parameters");
+    for (std::size_t i : {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{5}, std::size_t{6}, std::size_t{7}}) {
+      if (has_input(sig, i) && element_count(sig.inputs[i].shape).value_or(0) != 1) {
+        return unsupported("qs8 add: per-tensor parameters only");
+      }
+    }
+    for (std::size_t i : {std::size_t{2}, std::size_t{5}, std::size_t{7}}) {
+      if (has_input(sig, i) && sig.inputs[i].dtype != t) return unsupported("qs8 add: zero point type");
+    }
+    EDGEAI_ASSIGN_OR_RETURN(FusedActivation activation, fused_activation_of(node));
+    if (check_quantized_activation(node, activation).code() != StatusCode::kOk) {
+      return unsupported("qs8 add: fused activation without an integer form");
+    }
+    const std::vector<TensorView> c = constant_input_views(sig);
+    const auto view = [&](std::size_t i) { return has_input(sig, i) ? &c[i] : nullptr; };
+    const float a_scale = scale_at(c[1], 0), b_scale = scale_at(c[4], 0), c_scale = scale_at(c[6], 0);
+    for (float s : {a_scale, b_scale, c_scale}) {
+      if (!(s > 0.0f) || !std::isfinite(s)) return unsupported("qs8 add: scales");
+    }
+    call_.is_signed = t == DType::kInt8;
+    call_.a_zero_point = zero_point_at(view(2), 0);
+    call_.b_zero_point = zero_point_at(view(5), 0);
+    call_.c_zero_point = zero_point_at(view(7), 0);
+    // The reference's numerators: the larger ratio as a fixed-point multiplier, the smaller at
+    // its shift.
+    const double ra = static_cast<double>(a_scale) / static_cast<double>(c_scale);
+    const double rb = static_cast<double>(b_scale) / static_cast<double>(c_scale);
+    quant::FixedPointMultiplier larger;
+    if (!quant::make_fixed_point_multiplier(std::max(ra, rb), &larger)) return unsupported("qs8 add: multiplier");
+    const std::int64_t smaller =
+        larger.multiplier == 0 ? 0 : static_cast<std::int64_t>(std::nearbyint(std::ldexp(std::min(ra, rb), larger.shift)));
+    call_.shift = larger.shift;
+    call_.a_numerator = static_cast<std::int32_t>(ra >= rb ? larger.multiplier : smaller);
+    call_.b_numerator = static_cast<std::int32_t>(ra >= rb ? smaller : larger.multiplier);
+    const std::int32_t qmin = call_.is_signed ? -128 : 0, qmax = call_.is_signed ? 127 : 255;
+    const QuantizedClamp clamp = quantized_clamp(activation, c_scale, call_.c_zero_point, qmin, qmax);
+    call_.lo = std::max(clamp.lo, qmin);
+    call_.hi = std::min(clamp.hi, qmax);
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Aliasing aliasing() const override { return Aliasing::kInPlaceAllowed; }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const std::int64_t n = outputs[0].num_elements();
+    const auto* a = inputs[0].data_as<const std::uint8_t>();
+    const auto* b = inputs[3].data_as<const std::uint8_t>();
+    auto* y = outputs[0].data_as<std::uint8_t>();
+    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+      QS8AddCall call = call_;
+      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
+      call.a = a + begin;
+      call.b = b + begin;
+      call.y = y + begin;
+      call.n = std::min(kChunk, n - begin);
+      uk_->add(call);
+    });
+    return Status::ok();
+  }
+
+ private:
+  const QS8MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  QS8AddCall call_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk) {
+  return std::make_unique<QS8QuantizeKernel>(uk);
+}
+std::unique_ptr<Kernel> make_qs8_add_kernel(const QS8MicroKernels* uk) { return std::make_unique<QS8AddKernel>(uk); }
+
+}  // namespace edgeai
