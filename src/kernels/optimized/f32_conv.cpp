@@ -235,6 +235,10 @@ class F32ConvKernel final : public Kernel {
     if (taps > kMaxDepthwiseTaps) return unsupported("f32 conv: depthwise kernels over ", kMaxDepthwiseTaps, " taps");
     weights_.assign(weights, weights + channels_ * taps);
     set_padded_geometry();
+    tap_offsets_.resize(static_cast<std::size_t>(taps));
+    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = planes_.tap_offset(ky, kx);
+    }
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch_ * channels_, threads_ ? threads_->threads() : 1));
     scratch_floats_ = planes_.plane_floats * static_cast<std::size_t>(tasks_);
     return Status::ok();
@@ -264,9 +268,8 @@ class F32ConvKernel final : public Kernel {
         r.lo = epilogue_.lo;
         r.hi = epilogue_.hi;
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
-          for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-            for (std::int64_t kx = 0; kx < k_w_; ++kx) row_ptrs[ky * k_w_ + kx] = planes_.tap(padded, oy, ky, kx);
-          }
+          const float* row_base = padded + oy * stride_h_ * planes_.row_stride;
+          for (std::int64_t t = 0; t < taps; ++t) row_ptrs[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
           r.out = y + bc * out_h_ * out_w_ + oy * out_w_;
           uk_->depthwise_row(r);
           if (epilogue_.post.kind != ActivationKind::kNone) apply_activation(*uk_, epilogue_.post, r.out, r.out, out_w_);
@@ -300,6 +303,7 @@ class F32ConvKernel final : public Kernel {
   // padded planes
   PaddedPlane planes_;
   std::vector<std::ptrdiff_t> b_offsets_;
+  std::vector<std::ptrdiff_t> tap_offsets_;  // depthwise: tap t's offset from its output row's base
 };
 
 }  // namespace

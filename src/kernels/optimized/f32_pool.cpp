@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "graph/ops/window_geometry.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
@@ -42,6 +43,10 @@ class F32MaxPoolKernel final : public Kernel {
     plane_.set(x[2], x[3], g.pads_begin[0], g.pads_begin[1], std::max(x[2] + g.pads_begin[0] + g.pads_end[0], reach_h),
                std::max(x[3] + g.pads_begin[1] + g.pads_end[1], reach_w), g.strides[0], g.strides[1], g.dilations[0],
                g.dilations[1], uk_->vector_width);
+    tap_offsets_.resize(static_cast<std::size_t>(k_h_ * k_w_));
+    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
+    }
     threads_ = sig.threads;
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(planes_count_, threads_ ? threads_->threads() : 1));
     return Status::ok();
@@ -69,9 +74,8 @@ class F32MaxPoolKernel final : public Kernel {
       for (std::int64_t p = begin; p < end; ++p) {
         plane_.copy(*uk_, x + p * in_plane, padded);
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
-          for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-            for (std::int64_t kx = 0; kx < k_w_; ++kx) rows[ky * k_w_ + kx] = plane_.tap(padded, oy, ky, kx);
-          }
+          const float* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
+          for (std::int64_t t = 0; t < k_h_ * k_w_; ++t) rows[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
           r.out = y + (p * out_h_ + oy) * out_w_;
           uk_->max_row(r);
         }
@@ -84,6 +88,7 @@ class F32MaxPoolKernel final : public Kernel {
   const F32MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
   PaddedPlane plane_;
+  std::vector<std::ptrdiff_t> tap_offsets_;
   std::int64_t k_h_ = 1, k_w_ = 1, planes_count_ = 0, out_h_ = 0, out_w_ = 0, tasks_ = 1;
 };
 

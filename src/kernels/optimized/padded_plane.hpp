@@ -26,11 +26,8 @@ struct PaddedPlane {
            std::int64_t padded_width, std::int64_t sh, std::int64_t sw, std::int64_t dh, std::int64_t dw,
            std::int64_t slack);
 
-  // Where tap (ky, kx) of output row oy, column 0, is.
-  const float* tap(const float* plane, std::int64_t oy, std::int64_t ky, std::int64_t kx) const {
-    const std::int64_t col = kx * dil_w;
-    return plane + (oy * stride_h + ky * dil_h) * row_stride + (col % stride_w) * phase_w + col / stride_w;
-  }
+  // Where tap (ky, kx) of output row oy, column 0, is: at oy * stride_h * row_stride +
+  // tap_offset(ky, kx) (kernels compute the offsets once, at prepare: they hold divisions).
   std::ptrdiff_t tap_offset(std::int64_t ky, std::int64_t kx) const {
     const std::int64_t col = kx * dil_w;
     return ky * dil_h * row_stride + (col % stride_w) * phase_w + col / stride_w;

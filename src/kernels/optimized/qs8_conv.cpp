@@ -67,6 +67,9 @@ class QS8ConvKernel final : public Kernel {
     }
     depthwise_ = group == channels_ && out_channels_ == channels_ && group > 1;
     if (group != 1 && !depthwise_) return unsupported("qs8 conv: grouped convolution");
+    if (node.attr_ints("strides", {1, 1}).size() == 2 && (node.attr_ints("strides", {1, 1})[1] > 8)) {
+      return unsupported("qs8 conv: strides over 8");
+    }
     EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {in_h_, in_w_}, {w[2], w[3]}, true, false));
     k_h_ = g.kernel[0];
     k_w_ = g.kernel[1];
@@ -285,20 +288,31 @@ class QS8ConvKernel final : public Kernel {
   template <typename T, typename Convert>
   void copy_plane_as(const std::uint8_t* src, T* dst, Convert convert) const {
     const std::int64_t s = plane_.stride_w;
+    // Padded column pc = ix + pad_l goes to phase pc % s, position pc / s: per phase, a
+    // strided run of every input row (contiguous for stride 1, which the compiler vectorises).
+    // Where each phase's run starts and how long it is does not depend on the row.
+    struct Run {
+      std::int64_t first_ix, dst_offset, count;
+    };
+    Run runs[8];
+    int run_count = 0;
+    for (std::int64_t phase = 0; phase < s && run_count < 8; ++phase) {
+      const std::int64_t first_pc = plane_.pad_l + ((phase - plane_.pad_l) % s + s) % s;
+      const std::int64_t first_ix = first_pc - plane_.pad_l;
+      if (first_ix >= in_w_) continue;
+      runs[run_count++] = Run{first_ix, phase * plane_.phase_w + first_pc / s, (in_w_ - first_ix + s - 1) / s};
+    }
     for (std::int64_t iy = 0; iy < in_h_; ++iy) {
       T* prow = dst + (iy + plane_.pad_t) * plane_.row_stride;
       const std::uint8_t* srow = src + iy * in_w_;
-      // Padded column pc = ix + pad_l goes to phase pc % s, position pc / s: per phase, a
-      // strided run of the input row (contiguous for stride 1, which the compiler vectorises).
-      for (std::int64_t phase = 0; phase < s; ++phase) {
-        const std::int64_t first_pc = plane_.pad_l + ((phase - plane_.pad_l) % s + s) % s;
-        const std::int64_t first_ix = first_pc - plane_.pad_l;
-        if (first_ix >= in_w_) continue;
-        T* out = prow + phase * plane_.phase_w + first_pc / s;
-        const std::uint8_t* in = srow + first_ix;
-        const std::int64_t count = (in_w_ - first_ix + s - 1) / s;
+      for (int k = 0; k < run_count; ++k) {
+        T* __restrict out = prow + runs[k].dst_offset;
+        const std::uint8_t* __restrict in = srow + runs[k].first_ix;
+        const std::int64_t count = runs[k].count;
         if (s == 1) {
           for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j]);
+        } else if (s == 2) {
+          for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[2 * j]);
         } else {
           for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j * s]);
         }
@@ -341,6 +355,10 @@ class QS8ConvKernel final : public Kernel {
                in_h_ + geometry_.pads_begin[0] + geometry_.pads_end[0],
                in_w_ + geometry_.pads_begin[1] + geometry_.pads_end[1], geometry_.strides[0], geometry_.strides[1],
                geometry_.dilations[0], geometry_.dilations[1], 16);
+    tap_offsets_.resize(static_cast<std::size_t>(taps));
+    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
+    }
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(channels_, threads));
     scratch_bytes_ = plane_.plane_floats * sizeof(std::int16_t) * static_cast<std::size_t>(tasks_);
@@ -378,11 +396,8 @@ class QS8ConvKernel final : public Kernel {
         r.multiplier = multiplier_[static_cast<std::size_t>(c)];
         r.shift = shift_[static_cast<std::size_t>(c)];
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
-          for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-            for (std::int64_t kx = 0; kx < k_w_; ++kx) {
-              rows[ky * k_w_ + kx] = padded + (oy * plane_.stride_h * plane_.row_stride) + plane_.tap_offset(ky, kx);
-            }
-          }
+          const std::int16_t* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
+          for (std::int64_t t = 0; t < taps; ++t) rows[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
           r.out = y + (c * out_h_ + oy) * out_w_;
           uk_->depthwise_row(r);
         }

@@ -17,18 +17,16 @@ constexpr int kMR = 8;
 constexpr int kNV = 2;
 constexpr int kNR = 16 * kNV;
 
-// rshift_rne(v, s) on 8 int64 lanes, s in [1, 62].
-inline __m512i rounding_shift_right(__m512i v, __m128i count, __m512i low_mask, __m512i half) {
-  const __m512i floor = _mm512_sra_epi64(v, count);
-  const __m512i rem = _mm512_and_si512(v, low_mask);
-  const __mmask8 up = _mm512_cmpgt_epi64_mask(rem, half) |
-                      (_mm512_cmpeq_epi64_mask(rem, half) & _mm512_test_epi64_mask(floor, _mm512_set1_epi64(1)));
-  return _mm512_mask_add_epi64(floor, up, floor, _mm512_set1_epi64(1));
+// rshift_rne(v, s) on 8 int64 lanes, s in [1, 62]: with v = k 2^s + r, adding 2^(s-1) - 1 plus
+// the parity of k carries into k exactly when r > 2^(s-1), or r = 2^(s-1) and k is odd.
+inline __m512i rounding_shift_right(__m512i v, __m128i count, __m512i half_minus_one) {
+  const __m512i parity = _mm512_and_si512(_mm512_sra_epi64(v, count), _mm512_set1_epi64(1));
+  return _mm512_sra_epi64(_mm512_add_epi64(_mm512_add_epi64(v, half_minus_one), parity), count);
 }
 
 // The requantisation of 16 int32 accumulators of one output channel.
 struct RowRequant {
-  __m512i multiplier, low_mask, half, lo, hi, zero_point;
+  __m512i multiplier, half_minus_one, lo, hi, zero_point;
   __m128i count;
   int shift;
 
@@ -36,8 +34,7 @@ struct RowRequant {
     multiplier = _mm512_set1_epi64(m);
     shift = s;
     count = _mm_cvtsi32_si128(s);
-    low_mask = _mm512_set1_epi64(s > 0 ? (std::int64_t{1} << s) - 1 : 0);
-    half = _mm512_set1_epi64(s > 0 ? std::int64_t{1} << (s - 1) : 0);
+    half_minus_one = _mm512_set1_epi64(s > 0 ? (std::int64_t{1} << (s - 1)) - 1 : 0);
     // The clamp in the scaled domain, before the zero point is added (fits int32 after it).
     lo = _mm512_set1_epi64(static_cast<std::int64_t>(lo_q) - zp);
     hi = _mm512_set1_epi64(static_cast<std::int64_t>(hi_q) - zp);
@@ -45,7 +42,7 @@ struct RowRequant {
   }
 
   __m512i scale(__m512i products) const {
-    const __m512i r = shift > 0 ? rounding_shift_right(products, count, low_mask, half) : products;
+    const __m512i r = shift > 0 ? rounding_shift_right(products, count, half_minus_one) : products;
     return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
   }
 
@@ -121,15 +118,28 @@ void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, s
   }
 }
 
+// Taps in pairs with vpmaddwd: two taps' int16 rows interleaved (unpack within 128-bit lanes,
+// so lane j holds output perm[j], perm = 0-3, 8-11, 4-7, 12-15) times the two weights, summed
+// in int32; the permutation, its own inverse, is undone once per 16 outputs.
 void qs8_depthwise_row(const QS8DepthwiseRow& r) {
   const RowRequant rq(r.multiplier, r.shift, r.zero_point, r.lo, r.hi);
+  const __m512i unpermute = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15);
   const __m512i bias = _mm512_set1_epi32(r.bias);
+  const __m256i zero = _mm256_setzero_si256();
   for (int x = 0; x < r.width; x += 16) {
-    __m512i acc = bias;
-    for (int t = 0; t < r.taps; ++t) {
-      const __m512i v = _mm512_cvtepi16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.rows[t] + x)));
-      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(v, _mm512_set1_epi32(r.weights[t])));
+    __m512i acc = _mm512_setzero_si512();
+    int t = 0;
+    for (; t < r.taps; t += 2) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.rows[t] + x));
+      const bool pair = t + 1 < r.taps;
+      const __m256i b = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r.rows[t + 1] + x)) : zero;
+      const __m512i v =
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_unpacklo_epi16(a, b)), _mm256_unpackhi_epi16(a, b), 1);
+      const std::uint32_t w = static_cast<std::uint16_t>(r.weights[t]) |
+                              (static_cast<std::uint32_t>(static_cast<std::uint16_t>(pair ? r.weights[t + 1] : 0)) << 16);
+      acc = _mm512_add_epi32(acc, _mm512_madd_epi16(v, _mm512_set1_epi32(static_cast<int>(w))));
     }
+    acc = _mm512_add_epi32(_mm512_permutexvar_epi32(unpermute, acc), bias);
     store_bytes(r.out + x, rq.apply(acc), r.width - x);
   }
 }
