@@ -133,8 +133,12 @@ void check_qconv(const QConvCase& k, std::mt19937& rng, const std::vector<std::s
 TEST(OptimizedInt8Kernels, QLinearConvShapesOfMobileNets) {
   const auto impls = optimized_implementations("QLinearConv");
   const CpuFeatures& cpu = cpu_features();
-  if (cpu.avx512bw && cpu.avx512_vnni) {
-    ASSERT_FALSE(impls.empty());
+  if ((cpu.avx512bw && cpu.avx512_vnni) || cpu.neon) {
+    ASSERT_FALSE(impls.empty()) << cpu.describe();
+  }
+  // With the dot-product extension, both Arm kernels (sdot and widening multiplies) are tested.
+  if (cpu.arm_dotprod) {
+    EXPECT_EQ(impls.size(), 2u);
   }
   std::mt19937 rng(51);
   const std::vector<QConvCase> cases = {

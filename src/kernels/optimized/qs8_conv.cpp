@@ -1,9 +1,9 @@
 // Optimised QLinearConv for 8-bit activations and int8 weights with zero point 0 (what
 // `edgeai compress` makes), 2 spatial axes, NCHW, on one ISA's int8 micro-kernel table:
 //  - ordinary convolutions (group 1) as an int8 GEMM: weights packed once into quads of K,
-//    activations packed per column tile into unsigned quads (int8 inputs offset by 128; the
-//    bias absorbs the offset and the input zero point: sum (x - zx) w = sum u w - (128 + zx)
-//    sum w). 1x1 convolutions read their input as it is; the others read zero-point-padded,
+//    activations packed per column tile into quads of the micro-kernel's signedness (offset
+//    by +-128 where needed; the bias absorbs the offset and the input zero point:
+//    sum (x - zx) w = sum v w - (offset + zx) sum w, v = x + offset). 1x1 convolutions read their input as it is; the others read zero-point-padded,
 //    stride-phase-split copies of the input planes one output row per tile, or, for maps
 //    with short rows, an im2col buffer.
 //  - depthwise convolutions (one output channel per input channel): planes copied into
@@ -54,7 +54,11 @@ class QS8ConvKernel final : public Kernel {
     if (check_quantized_activation(node, activation).code() != StatusCode::kOk) {
       return unsupported("qs8 conv: fused activation without an integer form");
     }
-    flip_ = x_dtype == DType::kInt8 ? 0x80 : 0x00;
+    x_signed_ = x_dtype == DType::kInt8;
+    // Packed activations must have the micro-kernel's signedness: flip the top bit otherwise,
+    // which adds 128 (int8 -> uint8) or subtracts it (uint8 -> int8).
+    flip_ = x_signed_ != uk_->b_signed ? 0x80 : 0x00;
+    pack_offset_ = flip_ == 0 ? 0 : (x_signed_ ? 128 : -128);
     threads_ = sig.threads;
     batch_ = x[0];
     channels_ = x[1];
@@ -149,7 +153,7 @@ class QS8ConvKernel final : public Kernel {
     k_ = channels_ * k_h_ * k_w_;
     n_ = out_h_ * out_w_;
     k4_ = ceil_div(k_, 4);
-    EDGEAI_RETURN_IF_ERROR(fold_bias(weights, bias, k_, flip_ == 0x80 ? 128 : 0));
+    EDGEAI_RETURN_IF_ERROR(fold_bias(weights, bias, k_, pack_offset_));
     // A: panels of MR rows, quads of K: packed[p][q][r][t] = w[p*MR + r][4q + t], 0 past M or K.
     const std::int64_t mr = uk_->mr;
     row_panels_ = ceil_div(out_channels_, mr);
@@ -248,7 +252,7 @@ class QS8ConvKernel final : public Kernel {
           base = source + out_col;
         }
         const std::uint8_t* rows[4];
-        const std::uint8_t flip = mode_ == Mode::kPadded ? 0 : flip_;  // padded copies are already unsigned
+        const std::uint8_t flip = mode_ == Mode::kPadded ? 0 : flip_;  // padded copies are already flipped
         for (std::int64_t kq = 0; kq < k4_; ++kq) {
           for (std::int64_t t = 0; t < 4; ++t) {
             const std::int64_t k = 4 * kq + t;
@@ -273,7 +277,7 @@ class QS8ConvKernel final : public Kernel {
     });
   }
 
-  // Unsigned (offset) copies of the input planes, padded with the zero point's unsigned value.
+  // Copies of the input planes in the micro-kernel's signedness, padded with the zero point.
   void fill_padded(const std::uint8_t* x, std::uint8_t* padded) const {
     const std::uint8_t pad = static_cast<std::uint8_t>(x_zero_point_ ^ flip_);
     const std::size_t plane = plane_.plane_floats;
@@ -368,7 +372,7 @@ class QS8ConvKernel final : public Kernel {
   void run_depthwise(const std::uint8_t* x, std::uint8_t* y, std::uint8_t* scratch) const {
     const std::int64_t taps = k_h_ * k_w_;
     const std::int64_t per_task = ceil_div(channels_, tasks_);
-    const bool is_signed = flip_ == 0x80;
+    const bool is_signed = x_signed_;
     const std::int32_t zx = x_zero_point_;
     parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
       auto* padded = reinterpret_cast<std::int16_t*>(scratch) + task * plane_.plane_floats;
@@ -410,6 +414,8 @@ class QS8ConvKernel final : public Kernel {
   ThreadPool* threads_ = nullptr;
   WindowGeometry geometry_;
   std::uint8_t flip_ = 0;
+  bool x_signed_ = true;
+  std::int64_t pack_offset_ = 0;  // packed value - x
   bool depthwise_ = false;
   Mode mode_ = Mode::kPointwise;
   std::int64_t batch_ = 0, channels_ = 0, in_h_ = 0, in_w_ = 0, out_channels_ = 0;

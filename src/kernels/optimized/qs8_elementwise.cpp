@@ -20,6 +20,7 @@ class QS8QuantizeKernel final : public Kernel {
   explicit QS8QuantizeKernel(const QS8MicroKernels* uk) : uk_(uk) {}
 
   Status prepare(const Node&, const KernelSignature& sig) override {
+    if (uk_->quantize == nullptr) return unsupported("qs8 quantize: no vector form on ", uk_->isa);
     const DType y = sig.outputs[0].dtype;
     if (sig.inputs[0].dtype != DType::kFloat32 || !is_quantized_dtype(y)) {
       return unsupported("qs8 quantize: float32 to int8/uint8 only");
@@ -64,6 +65,7 @@ class QS8AddKernel final : public Kernel {
   explicit QS8AddKernel(const QS8MicroKernels* uk) : uk_(uk) {}
 
   Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (uk_->add == nullptr) return unsupported("qs8 add: no vector form on ", uk_->isa);
     const DType t = sig.inputs[0].dtype;
     if (!is_quantized_dtype(t) || sig.inputs[3].dtype != t || sig.outputs[0].dtype != t) {
       return unsupported("qs8 add: int8 or uint8 operands of one type");

@@ -1,8 +1,9 @@
 // The int8 micro-kernels one instruction set provides (see f32_microkernels.hpp for the
 // pattern). Operands of the int8 GEMM: A, the weights, int8 with zero point 0, packed as
 // panels of MR rows in quads of K ([k/4][MR][4] bytes); B, the activations, packed per column
-// tile as [k/4][NR][4] unsigned bytes (int8 activations are offset by 128 while packing, and
-// the bias absorbs the offset and the zero point). The epilogue is the requantisation of
+// tile as [k/4][NR][4] bytes, unsigned for x86 VNNI (u8 x s8) and signed for Arm's sdot
+// (s8 x s8): activations of the other signedness are offset by 128 while packing, and the
+// bias absorbs the offset and the zero point. The epilogue is the requantisation of
 // kernels/quantization.hpp, bit for bit: y = clamp(rshift_rne((acc + bias) * multiplier,
 // shift) + zero_point, lo, hi), with rshift_rne rounding half to even.
 #pragma once
@@ -69,15 +70,18 @@ struct QS8MicroKernels {
   const char* isa = "";
   int mr = 1;
   int nr = 1;
+  bool b_signed = false;  // B bytes are int8 (Arm) rather than uint8 (x86 VNNI)
   void (*gemm)(const QS8GemmTile& tile) = nullptr;
   // dst[j * 4 + r] = rows[r][j] ^ flip for j < n (r < 4), and 0 ^ flip... for j in [n, nr):
   // one quad row of a B panel. rows[r] may be null (a zero row past K).
   void (*pack_quads)(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) = nullptr;
   void (*depthwise_row)(const QS8DepthwiseRow& row) = nullptr;
-  void (*quantize)(const QS8QuantizeCall& call) = nullptr;
-  void (*add)(const QS8AddCall& call) = nullptr;
+  void (*quantize)(const QS8QuantizeCall& call) = nullptr;  // may be null (the reference runs)
+  void (*add)(const QS8AddCall& call) = nullptr;            // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();
+const QS8MicroKernels* qs8_microkernels_neon();      // any AArch64 CPU
+const QS8MicroKernels* qs8_microkernels_neon_dot();  // with the dot-product extension (sdot)
 
 }  // namespace edgeai

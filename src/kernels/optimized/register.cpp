@@ -64,6 +64,10 @@ void register_optimized_kernels(KernelRegistry& r) {
   add_f32<f32_microkernels_avx2>(r, "avx2", 20, [](const CpuFeatures& f) { return f.avx2 && f.fma; });
 #elif defined(__aarch64__)
   add_f32<f32_microkernels_neon>(r, "neon", 20, [](const CpuFeatures& f) { return f.neon; });
+  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__neondot", 30, [](const CpuFeatures& f) { return f.arm_dotprod; },
+                                  [] { return make_qs8_conv_kernel(qs8_microkernels_neon_dot()); }});
+  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__neon", 20, [](const CpuFeatures& f) { return f.neon; },
+                                  [] { return make_qs8_conv_kernel(qs8_microkernels_neon()); }});
 #else
   (void)r;
 #endif

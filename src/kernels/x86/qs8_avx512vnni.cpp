@@ -187,8 +187,8 @@ void qs8_add(const QS8AddCall& c) {
 }  // namespace
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
-  static const QS8MicroKernels table{"avx512vnni",   kMR,     kNR, &qs8_gemm_8x32, &pack_quads_sse, &qs8_depthwise_row,
-                                     &qs8_quantize, &qs8_add};
+  static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
+                                     &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add};
   return &table;
 }
 
