@@ -47,13 +47,19 @@ struct ThreadPool::Shared {
       // Spin for a while: the next operator usually starts within microseconds.
       const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
       std::uint64_t g = generation.load(std::memory_order_acquire);
-      while (g == seen && !stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < spin_until) {
-        for (int k = 0; k < 64; ++k) {
+      for (int round = 0;
+           g == seen && !stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < spin_until;
+           ++round) {
+        if (round < 32) {
+          for (int k = 0; k < 64; ++k) {
 #if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
+            __builtin_ia32_pause();
 #elif defined(__aarch64__)
-          asm volatile("yield");
+            asm volatile("yield");
 #endif
+          }
+        } else {
+          std::this_thread::yield();  // let a descheduled thread (ours or another) run
         }
         g = generation.load(std::memory_order_acquire);
       }
@@ -99,13 +105,19 @@ void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
   }
   s.wake.notify_all();
   s.work(0);
-  // Wait for the workers to leave this job before its fn and counters may change.
-  while (s.pending.load(std::memory_order_acquire) != 0) {
+  // Wait for the workers to leave this job before its fn and counters may change. After a
+  // short spin, yield: on a machine busier than its cores a worker may be descheduled, and
+  // spinning would keep it from running.
+  for (int spins = 0; s.pending.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 2000) {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #elif defined(__aarch64__)
-    asm volatile("yield");
+      asm volatile("yield");
 #endif
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 
