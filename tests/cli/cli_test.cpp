@@ -2,6 +2,7 @@
 // (corrupt or truncated bundle, truncated ONNX, unsupported operator, wrong input shape
 // or dtype) gives exactly one line on stderr and a nonzero exit.
 #include <gtest/gtest.h>
+#include <stb/stb_image_write.h>  // the implementation is in Debian's libstb
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -330,6 +331,72 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
   o = edgeai("compress " + model.string() + " -o " + (dir_ / "r.eai").string() + " --calib random --calib-samples 4");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.err.find("WARNING: calibrating on 4 RANDOM inputs"), std::string::npos) << o.err;
+}
+
+// `bench --images`: every image in the folders is read, decoded, preprocessed as the manifest
+// says and run; masks beside photos are skipped; the end-to-end figures come with the inference ones.
+TEST_F(CliTest, BenchImagesTimesDecodePreprocessAndInferencePerImage) {
+  Bundle b = small_conv_bundle();
+  b.manifest.preprocessing.kind = "image";
+  b.manifest.preprocessing.layout = "NCHW";
+  b.manifest.preprocessing.color = "gray";
+  b.manifest.preprocessing.resize_height = 8;
+  b.manifest.preprocessing.resize_width = 8;
+  b.manifest.preprocessing.scale = 1.0f / 255.0f;
+  b.manifest.preprocessing.mean = {0.5f};
+  b.manifest.preprocessing.std = {0.25f};
+  const fs::path model = dir_ / "m.eai";
+  ASSERT_TRUE(write_bundle(b, model.string()).is_ok());
+
+  const fs::path images = dir_ / "images";
+  fs::create_directories(images / "a");
+  fs::create_directories(images / "b" / "Imgs");
+  std::vector<std::uint8_t> rgb(16 * 12 * 3), gray(8 * 8);
+  for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<std::uint8_t>(i * 3);
+  ASSERT_NE(stbi_write_png((images / "a" / "one.png").c_str(), 16, 12, 3, rgb.data(), 16 * 3), 0);
+  ASSERT_NE(stbi_write_jpg((images / "b" / "Imgs" / "two.jpg").c_str(), 8, 8, 1, gray.data(), 90), 0);
+  ASSERT_NE(stbi_write_png((images / "b" / "Imgs" / "two.png").c_str(), 8, 8, 1, gray.data(), 8), 0);  // its mask
+  ASSERT_NE(stbi_write_jpg((images / "b" / "three.JPEG").c_str(), 20, 10, 3, rgb.data(), 90), 0);
+  std::ofstream(images / "notes.txt") << "not an image\n";
+
+  Outcome o = edgeai("bench " + model.string() + " --images " + images.string() + " --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(json_number(o.out, "images"), 3) << o.out;  // one.png, two.jpg, three.JPEG; not the mask
+  EXPECT_EQ(json_number(o.out, "runs"), 3) << o.out;    // one pass over the images by default
+  EXPECT_GT(json_number(o.out, "e2e_median_ms"), 0.0) << o.out;
+  EXPECT_GE(json_number(o.out, "e2e_median_ms"), json_number(o.out, "median_ms")) << o.out;
+  EXPECT_GE(json_number(o.out, "decode_median_ms"), 0.0) << o.out;
+  EXPECT_GE(json_number(o.out, "preprocess_median_ms"), 0.0) << o.out;
+  EXPECT_NEAR(json_number(o.out, "e2e_fps"), 1000.0 / json_number(o.out, "e2e_median_ms"),
+              0.02 * json_number(o.out, "e2e_fps")) << o.out;
+  EXPECT_GT(json_number(o.out, "images_per_s"), 0.0) << o.out;
+
+  // Files too; --runs cycles through them.
+  o = edgeai("bench " + model.string() + " --images " + (images / "a" / "one.png").string() + " " +
+             (images / "b" / "three.JPEG").string() + " --runs 5");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("images     2, each run: read + decode, preprocess (image NCHW gray resize 8x8), inference"),
+            std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("runs       5"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("fps at the median"), std::string::npos) << o.out;
+  // Without --images the JSON has none of the image fields.
+  o = edgeai("bench " + model.string() + " --runs 2 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out.find("e2e_median_ms"), std::string::npos) << o.out;
+
+  // Errors: a model without image preprocessing, an empty folder, a missing path, a corrupt image.
+  const fs::path plain = dir_ / "plain.eai";
+  ASSERT_TRUE(write_bundle(small_conv_bundle(), plain.string()).is_ok());
+  expect_one_line_error(edgeai("bench " + plain.string() + " --images " + images.string()),
+                        "needs a model whose manifest declares image preprocessing");
+  fs::create_directories(dir_ / "empty");
+  expect_one_line_error(edgeai("bench " + model.string() + " --images " + (dir_ / "empty").string()),
+                        "no .jpg, .jpeg or .png images under");
+  expect_one_line_error(edgeai("bench " + model.string() + " --images " + (dir_ / "nowhere").string()),
+                        "no file or folder");
+  std::ofstream(dir_ / "bad.jpg") << "not a jpeg";
+  expect_one_line_error(edgeai("bench " + model.string() + " --images " + (dir_ / "bad.jpg").string()), "bad.jpg");
 }
 
 TEST_F(CliTest, CompressBadInputIsAOneLineError) {
