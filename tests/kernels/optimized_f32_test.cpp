@@ -225,14 +225,39 @@ TEST(OptimizedF32Kernels, ConvRandomShapes) {
   }
 }
 
+TEST(OptimizedF32Kernels, Conv1dRunsAsHeightOne) {
+  std::mt19937 rng(9);
+  for (int i = 0; i < 20; ++i) {
+    const std::int64_t k = 1 + i % 5, s = 1 + i % 3, d = 1 + i % 2, pb = i % k, pe = (i / 2) % k;
+    const std::int64_t length = d * (k - 1) + 1 + static_cast<std::int64_t>(rng() % 90);
+    const std::int64_t c = 1 + static_cast<std::int64_t>(rng() % 12), group = i % 4 == 0 ? c : 1;
+    const std::int64_t m = group == 1 ? 1 + static_cast<std::int64_t>(rng() % 20) : c;
+    Node node;
+    node.op_type = "Conv";
+    node.name = "conv1d";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{k};
+    node.attributes["strides"] = std::vector<std::int64_t>{s};
+    node.attributes["dilations"] = std::vector<std::int64_t>{d};
+    node.attributes["pads"] = std::vector<std::int64_t>{pb, pe};
+    node.attributes["group"] = group;
+    set_activation(node, i % 3);
+    const std::vector<Tensor> inputs = {random_tensor({2, c, length}, rng), random_tensor({m, c / group, k}, rng),
+                                        random_tensor({m}, rng)};
+    for (const std::string& impl : optimized_implementations("Conv")) {
+      expect_matches_reference(node, inputs, {false, true, true}, impl, str_cat("1-D case ", i));
+    }
+  }
+}
+
 TEST(OptimizedF32Kernels, ConvDeclinesWhatItDoesNotCover) {
   std::mt19937 rng(3);
   for (const std::string& impl : optimized_implementations("Conv")) {
-    // 1-D convolution.
+    // 3-D convolution.
     Node node;
     node.op_type = "Conv";
-    node.attributes["kernel_shape"] = std::vector<std::int64_t>{3};
-    auto out = run_node(node, {random_tensor({1, 2, 9}, rng), random_tensor({4, 2, 3}, rng)}, {false, true}, impl);
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{3, 3, 3};
+    auto out = run_node(node, {random_tensor({1, 2, 5, 5, 5}, rng), random_tensor({4, 2, 3, 3, 3}, rng)}, {false, true},
+                        impl);
     EXPECT_FALSE(out.is_ok()) << impl;
     // Weights that are not constant.
     Node conv2d;

@@ -202,6 +202,44 @@ TEST(OptimizedInt8Kernels, QLinearConvRandomShapes) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QLinearConv1dRunsAsHeightOne) {
+  // The ECG models' convolutions: [N, C, L] with kernels [k], as 2-D ones of height 1. Checked
+  // through the 2-D case generator by comparing a 1-D node with its reference directly.
+  const auto impls = optimized_implementations("QLinearConv");
+  std::mt19937 rng(55);
+  for (int i = 0; i < 16; ++i) {
+    const std::int64_t k = 1 + i % 7, s = 1 + i % 2, c = 1 + static_cast<std::int64_t>(rng() % 16);
+    const std::int64_t group = i % 3 == 0 ? c : 1, m = group == 1 ? 1 + static_cast<std::int64_t>(rng() % 24) : c;
+    const std::int64_t length = k + static_cast<std::int64_t>(rng() % 200);
+    Tensor x = random_bytes<std::int8_t>({1, c, length}, rng);
+    Tensor w = random_bytes<std::int8_t>({m, c / group, k}, rng);
+    const float y_scale = 0.02f * 0.01f * std::sqrt(static_cast<float>(k * c / group)) * 90.0f;
+    const std::vector<Tensor> inputs = {
+        x, Tensor::from_values<float>({}, {0.02f}), Tensor::from_values<std::int8_t>({}, {3}), w,
+        Tensor::from_vector<float>({m}, std::vector<float>(static_cast<std::size_t>(m), 0.01f)),
+        Tensor::from_vector<std::int8_t>({m}, std::vector<std::int8_t>(static_cast<std::size_t>(m), 0)),
+        Tensor::from_values<float>({}, {y_scale}), Tensor::from_values<std::int8_t>({}, {-2})};
+    Node node;
+    node.op_type = "QLinearConv";
+    node.name = "qconv1d";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{k};
+    node.attributes["strides"] = std::vector<std::int64_t>{s};
+    node.attributes["pads"] = std::vector<std::int64_t>{k / 2, (k - 1) / 2};
+    node.attributes["group"] = group;
+    const std::vector<bool> constants = {false, true, true, true, true, true, true, true};
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      auto got = run_node(node, inputs, constants, impl);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, QuantizeLinearEqualsTheReference) {
   // Odd lengths, halves (ties to even), values past the range, NaN and infinities.
   std::mt19937 rng(61);

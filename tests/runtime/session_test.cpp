@@ -137,24 +137,25 @@ TEST(Session, DanglingInputIsRefusedAtCreate) {
 namespace edgeai {
 namespace {
 
-// A 2-D 3x3 Conv (optimised kernels take it) followed by a 1-D Conv (they decline it: the
+// A 2-D 3x3 Conv (optimised kernels take it) followed by a 3-D Conv (they decline it: the
 // reference runs it), with constant weights.
 Graph conv_graph() {
   Graph g;
   g.name = "convs";
   g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3, 9, 9}}};
   g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
-  std::vector<float> w(4 * 3 * 9), w1(2 * 4 * 3), b(4);
+  std::vector<float> w(4 * 3 * 9), w1(2 * 4 * 3 * 3 * 3), b(4);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 7) % 11) / 11.0f - 0.4f;
   for (std::size_t i = 0; i < w1.size(); ++i) w1[i] = static_cast<float>((i * 5) % 7) / 7.0f - 0.5f;
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.1f * static_cast<float>(i);
   g.constants["w"] = Tensor::from_vector<float>({4, 3, 3, 3}, w);
   g.constants["b"] = Tensor::from_vector<float>({4}, b);
-  g.constants["w1"] = Tensor::from_vector<float>({2, 4, 3}, w1);
-  g.constants["flat"] = Tensor::from_values<std::int64_t>({3}, {1, 4, 81});
+  g.constants["w1"] = Tensor::from_vector<float>({2, 4, 3, 3, 3}, w1);
+  g.constants["flat"] = Tensor::from_values<std::int64_t>({5}, {1, 4, 9, 9, 1});
   g.nodes = {make_node("Conv", {"x", "w", "b"}, {"c"}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}},
                                                          {"activation", std::string("Relu")}}),
-             make_node("Reshape", {"c", "flat"}, {"r"}), make_node("Conv", {"r", "w1"}, {"y"})};
+             make_node("Reshape", {"c", "flat"}, {"r"}),
+             make_node("Conv", {"r", "w1"}, {"y"}, {{"pads", std::vector<std::int64_t>{0, 0, 1, 0, 0, 1}}})};
   return g;
 }
 
@@ -186,13 +187,13 @@ TEST(SessionKernels, PicksOptimisedKernelsAndFallsBackToTheReference) {
   if (has_optimised) {
     EXPECT_NE(profile[0].implementation, "reference");
   }
-  EXPECT_EQ(profile[2].implementation, "reference");  // the 1-D Conv is declined
+  EXPECT_EQ(profile[2].implementation, "reference");  // the 3-D Conv is declined
 
   Tensor x = conv_input();
   auto want = (*reference)->run_and_copy({x});
   auto got = (*fast)->run_and_copy({x});
   ASSERT_TRUE(want.is_ok() && got.is_ok());
-  ASSERT_EQ((*got)[0].shape(), (Shape{1, 2, 79}));
+  ASSERT_EQ((*got)[0].shape(), (Shape{1, 2, 7, 7, 1}));
   for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
     EXPECT_NEAR((*got)[0].data<float>()[i], (*want)[0].data<float>()[i], 1e-5f);
   }

@@ -41,7 +41,10 @@ class F32ConvKernel final : public Kernel {
     }
     const Shape& x = sig.inputs[0].shape;
     const Shape& w = sig.inputs[1].shape;
-    if (x.size() != 4 || w.size() != 4) return unsupported("f32 conv: 2 spatial axes only");
+    if (!((x.size() == 4 && w.size() == 4) || (x.size() == 3 && w.size() == 3))) {
+      return unsupported("f32 conv: 1 or 2 spatial axes only");
+    }
+    const bool one_d = x.size() == 3;  // run as 2-D with height 1
     if (sig.input_values[1] == nullptr) return unsupported("f32 conv: the weights are not constant");
     has_bias_ = sig.inputs.size() > 2 && sig.inputs[2].dtype != DType::kUndefined;
     if (has_bias_ && sig.input_values[2] == nullptr) return unsupported("f32 conv: the bias is not constant");
@@ -51,15 +54,15 @@ class F32ConvKernel final : public Kernel {
 
     batch_ = x[0];
     channels_ = x[1];
-    in_h_ = x[2];
-    in_w_ = x[3];
+    in_h_ = one_d ? 1 : x[2];
+    in_w_ = one_d ? x[2] : x[3];
     out_channels_ = w[0];
     group_ = node.attr_int("group", 1);
     if (group_ < 1 || channels_ % group_ != 0 || out_channels_ % group_ != 0 || w[1] * group_ != channels_) {
       return invalid_argument("X ", shape_to_string(x), " and W ", shape_to_string(w), " do not agree for group ",
                               group_);
     }
-    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {in_h_, in_w_}, {w[2], w[3]}, true, false));
+    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, conv_geometry_2d(node, x, w));
     k_h_ = g.kernel[0];
     k_w_ = g.kernel[1];
     stride_h_ = g.strides[0];

@@ -39,3 +39,29 @@ struct PaddedPlane {
 };
 
 }  // namespace edgeai
+
+#include "core/status.hpp"
+#include "graph/graph.hpp"
+#include "graph/ops/window_geometry.hpp"
+
+namespace edgeai {
+
+// The window geometry of a 1-D or 2-D convolution as 2-D: a 1-D one ([N, C, L], kernel [k])
+// becomes height 1, kernel 1 x k, stride/dilation 1 and no padding on the new axis, so the
+// 2-D kernels run it unchanged. kUnsupported for other ranks.
+inline Result<WindowGeometry> conv_geometry_2d(const Node& node, const Shape& x, const Shape& w) {
+  if (x.size() == 4 && w.size() == 4) return resolve_window_geometry(node, {x[2], x[3]}, {w[2], w[3]}, true, false);
+  if (x.size() != 3 || w.size() != 3) return unsupported("1 or 2 spatial axes only");
+  EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[2]}, {w[2]}, true, false));
+  WindowGeometry out;
+  out.input = {1, g.input[0]};
+  out.kernel = {1, g.kernel[0]};
+  out.strides = {1, g.strides[0]};
+  out.dilations = {1, g.dilations[0]};
+  out.pads_begin = {0, g.pads_begin[0]};
+  out.pads_end = {0, g.pads_end[0]};
+  out.output = {1, g.output[0]};
+  return out;
+}
+
+}  // namespace edgeai

@@ -43,7 +43,10 @@ class QS8ConvKernel final : public Kernel {
     }
     const Shape& x = sig.inputs[kX].shape;
     const Shape& w = sig.inputs[kW].shape;
-    if (x.size() != 4 || w.size() != 4) return unsupported("qs8 conv: 2 spatial axes only");
+    if (!((x.size() == 4 && w.size() == 4) || (x.size() == 3 && w.size() == 3))) {
+      return unsupported("qs8 conv: 1 or 2 spatial axes only");
+    }
+    const bool one_d = x.size() == 3;  // run as 2-D with height 1
     if (!are_constants(sig, {kXScale, kXZero, kW, kWScale, kWZero, kYScale, kYZero, kBias})) {
       return unsupported("qs8 conv: weights and quantisation parameters must be constants");
     }
@@ -62,8 +65,8 @@ class QS8ConvKernel final : public Kernel {
     threads_ = sig.threads;
     batch_ = x[0];
     channels_ = x[1];
-    in_h_ = x[2];
-    in_w_ = x[3];
+    in_h_ = one_d ? 1 : x[2];
+    in_w_ = one_d ? x[2] : x[3];
     out_channels_ = w[0];
     const std::int64_t group = node.attr_int("group", 1);
     if (group < 1 || channels_ % group != 0 || out_channels_ % group != 0 || w[1] * group != channels_) {
@@ -71,10 +74,8 @@ class QS8ConvKernel final : public Kernel {
     }
     depthwise_ = group == channels_ && out_channels_ == channels_ && group > 1;
     if (group != 1 && !depthwise_) return unsupported("qs8 conv: grouped convolution");
-    if (node.attr_ints("strides", {1, 1}).size() == 2 && (node.attr_ints("strides", {1, 1})[1] > 8)) {
-      return unsupported("qs8 conv: strides over 8");
-    }
-    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {in_h_, in_w_}, {w[2], w[3]}, true, false));
+    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, conv_geometry_2d(node, x, w));
+    if (g.strides[1] > 8) return unsupported("qs8 conv: strides over 8");
     k_h_ = g.kernel[0];
     k_w_ = g.kernel[1];
     out_h_ = g.output[0];
