@@ -306,6 +306,51 @@ TEST(OptimizedInt8Kernels, QLinearAddEqualsTheReference) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QGemmEqualsTheReference) {
+  // Fully connected layers: 1 to 16 rows, K across the 64-byte padding, both transB, int8 and
+  // uint8 activations, per-column weight scales, a C row, fused Relu.
+  std::mt19937 rng(63);
+  const auto impls = optimized_implementations("QGemm");
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512bw && cpu.avx512_vnni) {
+    ASSERT_FALSE(impls.empty());
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::int64_t m = 1 + static_cast<std::int64_t>(rng() % (i % 3 == 0 ? 16 : 2));
+    const std::int64_t k = 1 + static_cast<std::int64_t>(rng() % 300), n = 1 + static_cast<std::int64_t>(rng() % 70);
+    const bool trans_b = i % 2 == 0, is_signed = i % 4 < 2;
+    Tensor a = is_signed ? random_bytes<std::int8_t>({m, k}, rng) : random_bytes<std::uint8_t>({m, k}, rng);
+    Tensor a_zero = is_signed ? Tensor::from_values<std::int8_t>({}, {5}) : Tensor::from_values<std::uint8_t>({}, {130});
+    Tensor y_zero = is_signed ? Tensor::from_values<std::int8_t>({}, {-4}) : Tensor::from_values<std::uint8_t>({}, {120});
+    std::vector<float> b_scales(static_cast<std::size_t>(n));
+    for (float& v : b_scales) v = 0.005f + 0.001f * static_cast<float>(rng() % 10);
+    std::vector<std::int32_t> c(static_cast<std::size_t>(n));
+    for (std::int32_t& v : c) v = static_cast<std::int32_t>(rng() % 4001) - 2000;
+    const float y_scale = 0.02f * 0.008f * std::sqrt(static_cast<float>(k)) * 90.0f;
+    const std::vector<Tensor> inputs = {
+        a, Tensor::from_values<float>({}, {0.02f}), a_zero,
+        random_bytes<std::int8_t>(trans_b ? Shape{n, k} : Shape{k, n}, rng), Tensor::from_vector<float>({n}, b_scales),
+        Tensor::from_vector<std::int8_t>({n}, std::vector<std::int8_t>(static_cast<std::size_t>(n), 0)),
+        Tensor::from_vector<std::int32_t>({n}, c), Tensor::from_values<float>({}, {y_scale}), y_zero};
+    Node node;
+    node.op_type = "QGemm";
+    node.name = "fc";
+    node.attributes["transB"] = std::int64_t{trans_b};
+    if (i % 5 == 1) node.attributes["activation"] = std::string("Relu");
+    const std::vector<bool> constants = {false, true, true, true, true, true, true, true, true};
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, inputs, constants, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < m * n; ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i << " element " << j;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, QLinearConvDeclinesWhatItDoesNotCover) {
   std::mt19937 rng(53);
   for (const std::string& impl : optimized_implementations("QLinearConv")) {

@@ -21,5 +21,6 @@ std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32Bin
 std::unique_ptr<Kernel> make_qs8_conv_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_add_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_gemm_kernel(const QS8MicroKernels* uk);
 
 }  // namespace edgeai

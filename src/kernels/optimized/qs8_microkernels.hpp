@@ -66,6 +66,19 @@ struct QS8AddCall {
   std::int32_t a_numerator = 0, b_numerator = 0, shift = 0;
 };
 
+// Matrix-vector product for QGemm/fully connected layers with a few rows: for j < n,
+//   y[j] = requant_j(bias[j] + sum_k a[k] * w[j * k_padded + k])
+// where a holds k_padded bytes in the micro-kernel's B signedness (past K: zeros) and each
+// weight row k_padded int8 bytes (past K: zeros); k_padded is a multiple of 64.
+struct QS8GemvCall {
+  std::int64_t k_padded = 0;
+  const std::uint8_t* a = nullptr;
+  const std::int8_t* w = nullptr;
+  std::int64_t n = 0;
+  QS8Requantization requant;  // per row j
+  std::uint8_t* y = nullptr;
+};
+
 struct QS8MicroKernels {
   const char* isa = "";
   int mr = 1;
@@ -78,6 +91,7 @@ struct QS8MicroKernels {
   void (*depthwise_row)(const QS8DepthwiseRow& row) = nullptr;
   void (*quantize)(const QS8QuantizeCall& call) = nullptr;  // may be null (the reference runs)
   void (*add)(const QS8AddCall& call) = nullptr;            // may be null
+  void (*gemv)(const QS8GemvCall& call) = nullptr;          // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

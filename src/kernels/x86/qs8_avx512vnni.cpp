@@ -184,11 +184,59 @@ void qs8_add(const QS8AddCall& c) {
   }
 }
 
+// rshift_rne(acc * multiplier, shift) + zero point, clamped: the scalar requantisation
+// (written out here: std:: code compiled with this file's flags must not be shared).
+inline std::int32_t requantize_scalar(std::int32_t acc, std::int32_t multiplier, std::int32_t shift,
+                                      std::int32_t zero_point, std::int32_t lo, std::int32_t hi) {
+  std::int64_t v = static_cast<std::int64_t>(acc) * multiplier;
+  if (shift > 0) {
+    const std::int64_t parity = (v >> shift) & 1;
+    v = (v + (std::int64_t{1} << (shift - 1)) - 1 + parity) >> shift;
+  }
+  const std::int64_t low = static_cast<std::int64_t>(lo) - zero_point, high = static_cast<std::int64_t>(hi) - zero_point;
+  v = v < low ? low : (v > high ? high : v);
+  return static_cast<std::int32_t>(v) + zero_point;
+}
+
+// Four weight rows at a time share each 64-byte chunk of the vector.
+void qs8_gemv(const QS8GemvCall& c) {
+  std::int64_t j = 0;
+  for (; j + 4 <= c.n; j += 4) {
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const std::int8_t* w = c.w + j * c.k_padded;
+    for (std::int64_t k = 0; k < c.k_padded; k += 64) {
+      const __m512i a = _mm512_loadu_si512(c.a + k);
+      acc0 = _mm512_dpbusd_epi32(acc0, a, _mm512_loadu_si512(w + k));
+      acc1 = _mm512_dpbusd_epi32(acc1, a, _mm512_loadu_si512(w + c.k_padded + k));
+      acc2 = _mm512_dpbusd_epi32(acc2, a, _mm512_loadu_si512(w + 2 * c.k_padded + k));
+      acc3 = _mm512_dpbusd_epi32(acc3, a, _mm512_loadu_si512(w + 3 * c.k_padded + k));
+    }
+    const std::int32_t sums[4] = {_mm512_reduce_add_epi32(acc0), _mm512_reduce_add_epi32(acc1),
+                                  _mm512_reduce_add_epi32(acc2), _mm512_reduce_add_epi32(acc3)};
+    for (int r = 0; r < 4; ++r) {
+      c.y[j + r] = static_cast<std::uint8_t>(requantize_scalar(sums[r] + c.requant.bias[j + r],
+                                                               c.requant.multiplier[j + r], c.requant.shift[j + r],
+                                                               c.requant.zero_point, c.requant.lo, c.requant.hi));
+    }
+  }
+  for (; j < c.n; ++j) {
+    __m512i acc = _mm512_setzero_si512();
+    const std::int8_t* w = c.w + j * c.k_padded;
+    for (std::int64_t k = 0; k < c.k_padded; k += 64) {
+      acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(c.a + k), _mm512_loadu_si512(w + k));
+    }
+    c.y[j] = static_cast<std::uint8_t>(requantize_scalar(_mm512_reduce_add_epi32(acc) + c.requant.bias[j],
+                                                         c.requant.multiplier[j], c.requant.shift[j],
+                                                         c.requant.zero_point, c.requant.lo, c.requant.hi));
+  }
+}
+
 }  // namespace
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
-                                     &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add};
+                                     &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
+                                     &qs8_gemv};
   return &table;
 }
 
