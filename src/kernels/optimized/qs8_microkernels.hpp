@@ -95,6 +95,7 @@ struct QS8MicroKernels {
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();
+const QS8MicroKernels* qs8_microkernels_avx2();      // x86 without VNNI
 const QS8MicroKernels* qs8_microkernels_neon();      // any AArch64 CPU
 const QS8MicroKernels* qs8_microkernels_neon_dot();  // with the dot-product extension (sdot)
 
