@@ -18,7 +18,8 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      &f32_binary<arm::F32x4>,
                                      &deinterleave2_scalar,
                                      &f32_max_row<arm::F32x4>,
-                                     &f32_sum<arm::F32x4>};
+                                     &f32_sum<arm::F32x4>,
+                                     &f32_pack_b_rows<arm::F32x4, 3>};
   return &table;
 }
 

@@ -183,12 +183,8 @@ void run_f32_gemm(const F32MicroKernels& uk, const F32GemmTiling& t, const F32Ge
           // This K block of the column panels, contiguous and zero-padded to nr columns.
           for (std::int64_t q = jc; q < jc_end; ++q) {
             const std::int64_t col = q * nr;
-            const std::int64_t n = std::min(nr, t.n - col);
-            float* dst = buffer + (q - jc) * t.kc * nr;
-            for (std::int64_t p = 0; p < kl; ++p, dst += nr) {
-              std::memcpy(dst, call.b + (k0 + p) * call.ldb + col, sizeof(float) * static_cast<std::size_t>(n));
-              if (n < nr) std::memset(dst + n, 0, sizeof(float) * static_cast<std::size_t>(nr - n));
-            }
+            uk.pack_b_rows(call.b + k0 * call.ldb + col, call.ldb, static_cast<int>(kl),
+                           static_cast<int>(std::min(nr, t.n - col)), buffer + (q - jc) * t.kc * nr);
           }
         }
         tile.k = static_cast<int>(kl);

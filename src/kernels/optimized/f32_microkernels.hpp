@@ -98,6 +98,9 @@ struct F32MicroKernels {
   void (*max_row)(const F32MaxRow& row) = nullptr;
   // The sum of x[0, n), in vector-width partial sums.
   float (*sum)(const float* x, std::ptrdiff_t n) = nullptr;
+  // dst[p * nr + j] = src[p * ld + j] for p < rows, j < n; 0 for n <= j < nr: one K block of a
+  // packed B panel, copied with vector loads and stores (no library call per row).
+  void (*pack_b_rows)(const float* src, std::ptrdiff_t ld, int rows, int n, float* dst) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

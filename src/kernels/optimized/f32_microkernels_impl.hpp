@@ -245,6 +245,24 @@ void f32_max_row(const F32MaxRow& r) {
   }
 }
 
+template <class S, int NV>
+void f32_pack_b_rows(const float* src, std::ptrdiff_t ld, int rows, int n, float* dst) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  constexpr int NR = NV * W;
+  if (n == NR) {
+    for (int p = 0; p < rows; ++p, src += ld, dst += NR) {
+      V v[NV];
+      for (int j = 0; j < NV; ++j) v[j] = S::load(src + j * W);
+      for (int j = 0; j < NV; ++j) S::store(dst + j * W, v[j]);
+    }
+    return;
+  }
+  for (int p = 0; p < rows; ++p, src += ld, dst += NR) {
+    for (int j = 0; j < NV; ++j) S::store(dst + j * W, S::load_partial(src + j * W, n - j * W));
+  }
+}
+
 template <class S>
 float f32_sum(const float* x, std::ptrdiff_t n) {
   using V = typename S::V;

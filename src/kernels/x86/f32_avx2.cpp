@@ -18,7 +18,8 @@ const F32MicroKernels* f32_microkernels_avx2() {
                                      &f32_binary<x86::F32x8>,
                                      &deinterleave2_scalar,
                                      &f32_max_row<x86::F32x8>,
-                                     &f32_sum<x86::F32x8>};
+                                     &f32_sum<x86::F32x8>,
+                                     &f32_pack_b_rows<x86::F32x8, 2>};
   return &table;
 }
 

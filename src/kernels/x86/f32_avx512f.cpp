@@ -34,7 +34,8 @@ const F32MicroKernels* f32_microkernels_avx512f() {
                                      &f32_binary<x86::F32x16>,
                                      &deinterleave2_avx512,
                                      &f32_max_row<x86::F32x16>,
-                                     &f32_sum<x86::F32x16>};
+                                     &f32_sum<x86::F32x16>,
+                                     &f32_pack_b_rows<x86::F32x16, 2>};
   return &table;
 }
 
