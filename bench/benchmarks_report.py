@@ -147,16 +147,16 @@ def main(out_md):
         cpu_line or "n/a", ", ".join("`%s`" % k for k in sorted(kernels_used)) or "n/a"))
     add("- ONNX Runtime: %s (onnxruntime-node, `bench/ort_bench.js`): CPU execution provider, intra-op threads ="
         " threads, inter-op threads 1, graph optimisation level \"all\", sequential execution" % ENV.get("ORT_VERSION"))
-    add("- Runs (timed after warm-up): fp32 edgeai %s after %s, ORT %s after %s; int8 edgeai %s after %s (a separate, smaller"
+    add("- Runs (timed after warm-up): fp32 edgeai %s after %s, ORT %s after %s; int8 edgeai %s after %s (its own"
         " count: `EDGEAI_INT8_RUNS`), ORT as fp32; use-case models %s fp32 / %s int8 after %s." % (
             ENV.get("EDGEAI_RUNS"), ENV.get("EDGEAI_WARMUP"), ENV.get("ORT_RUNS"), ENV.get("ORT_WARMUP"),
             ENV.get("EDGEAI_INT8_RUNS"), ENV.get("EDGEAI_INT8_WARMUP"), ENV.get("USECASE_RUNS"),
             ENV.get("USECASE_INT8_RUNS"), ENV.get("USECASE_WARMUP")))
     add("  edgeai and ORT alternate per model and thread count in the same session. Latencies are milliseconds per"
         " inference, batch 1; medians; edgeai's p90 is interpolated, ORT's nearest-rank.")
-    add("- Other work on the machine during the run: %s cores busy on average beside the benchmark (busy time in"
-        " /proc/stat minus the script's own). The machine is a shared virtual machine: with other work running,"
-        " the 2-thread rows suffer first (a thread waits for a busy core)." % ENV.get("BENCH_OTHER_CORES", "n/a"))
+    add("- Other work on the machine: %s cores busy on average in the 3 s before the run (/proc/stat). The machine"
+        " is a shared virtual machine: with other work running, the 2-thread rows suffer first (a thread waits for a"
+        " busy core)." % ENV.get("BENCH_OTHER_CORES", "n/a"))
     add("")
     summary_at = len(lines)
 

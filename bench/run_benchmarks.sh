@@ -35,8 +35,8 @@
 #   EDGEAI_WARMUP       edgeai fp32 warm-up runs                    [3]
 #   INT8_MODELS         models for the int8 table, or none          [MODELS]
 #   INT8_THREADS        thread counts, int8                         ["1 2"]
-#   EDGEAI_INT8_RUNS    timed edgeai int8 runs                      [5]
-#   EDGEAI_INT8_WARMUP  edgeai int8 warm-up runs                    [1]
+#   EDGEAI_INT8_RUNS    timed edgeai int8 runs                      [20]
+#   EDGEAI_INT8_WARMUP  edgeai int8 warm-up runs                    [3]
 #   CALIB_SAMPLES       random calibration samples, torchvision     [32]
 #   USECASES            comma-separated use cases, or none          [fashion-mnist,ecg-mitbih,magnetic-tile]
 #   USECASE_RUNS        timed runs per use-case model, fp32         [200]
@@ -70,8 +70,8 @@ EDGEAI_RUNS="${EDGEAI_RUNS:-20}"
 EDGEAI_WARMUP="${EDGEAI_WARMUP:-3}"
 INT8_MODELS="${INT8_MODELS:-$MODELS}"
 INT8_THREADS="${INT8_THREADS:-1 2}"
-EDGEAI_INT8_RUNS="${EDGEAI_INT8_RUNS:-5}"
-EDGEAI_INT8_WARMUP="${EDGEAI_INT8_WARMUP:-1}"
+EDGEAI_INT8_RUNS="${EDGEAI_INT8_RUNS:-20}"
+EDGEAI_INT8_WARMUP="${EDGEAI_INT8_WARMUP:-3}"
 CALIB_SAMPLES="${CALIB_SAMPLES:-32}"
 USECASES="${USECASES:-fashion-mnist,ecg-mitbih,magnetic-tile}"
 USECASE_RUNS="${USECASE_RUNS:-200}"
@@ -96,10 +96,13 @@ RAW="$RESULTS_DIR/raw"
 INT8_DIR="$RESULTS_DIR/int8"
 USECASE_DIR="$RESULTS_DIR/usecases"
 START_SECONDS=$(date +%s)
-# Busy CPU time of the whole machine (/proc/stat, clock ticks), to tell at the end how much other
-# work ran beside the benchmark.
+# Busy CPU time of the whole machine (/proc/stat, clock ticks): how much other work was running
+# is sampled over 3 s before the benchmark starts (the benchmark's own processes cannot be told
+# apart from others once it runs: ORT and node start threads of their own).
 busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
-START_BUSY=$(busy_ticks)
+IDLE_BUSY0=$(busy_ticks)
+sleep 3
+IDLE_BUSY1=$(busy_ticks)
 
 log() { echo "run_benchmarks: [$(( $(date +%s) - START_SECONDS ))s] $*" >&2; }
 
@@ -366,11 +369,9 @@ fi
 
 # ---- 5. the report --------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - START_SECONDS ))
-# Other work: the machine's busy time minus this script's children's, in cores on average.
+# Other work: cores busy during the 3 s sampled before the benchmark started.
 ticks_per_s=$(getconf CLK_TCK)
-own_s=$(times | awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } print t }')
-other_cores=$(awk -v b0="$START_BUSY" -v b1="$(busy_ticks)" -v hz="$ticks_per_s" -v own="$own_s" -v el="$elapsed" \
-  'BEGIN { o = (b1 - b0) / hz - own; if (o < 0) o = 0; printf "%.2f", (el > 0 ? o / el : 0) }')
+other_cores=$(awk -v b0="$IDLE_BUSY0" -v b1="$IDLE_BUSY1" -v hz="$ticks_per_s" 'BEGIN { printf "%.2f", (b1 - b0) / hz / 3 }')
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "$commit" != unknown ] && ! git diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null; then
   commit="$commit (with uncommitted changes)"
