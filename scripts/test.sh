@@ -31,6 +31,10 @@ build/tests/conformance/torchvision_test --gtest_brief=1 | grep -E '^[a-z0-9_]+ 
 echo "== aarch64 kernels (cross-compiled, run under qemu-aarch64-static)"
 tools/test_aarch64.sh
 
+# The EDGEAI_SINGLE_THREAD build (no thread code): core, kernel and runtime tests.
+echo "== single-thread build (EDGEAI_SINGLE_THREAD=ON)"
+tools/test_single_thread.sh
+
 echo "== all tests"
 cd build
 ctest --output-on-failure --parallel "$(nproc)" --timeout 1200

@@ -22,6 +22,15 @@ void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
 
 #else
 
+// A polite busy-wait step (the core's pause hint).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 struct ThreadPool::Shared {
   std::mutex mutex;
   std::condition_variable wake;
@@ -51,13 +60,7 @@ struct ThreadPool::Shared {
            g == seen && !stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < spin_until;
            ++round) {
         if (round < 32) {
-          for (int k = 0; k < 64; ++k) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            asm volatile("yield");
-#endif
-          }
+          for (int k = 0; k < 64; ++k) cpu_relax();
         } else {
           std::this_thread::yield();  // let a descheduled thread (ours or another) run
         }
@@ -110,11 +113,7 @@ void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
   // spinning would keep it from running.
   for (int spins = 0; s.pending.load(std::memory_order_acquire) != 0; ++spins) {
     if (spins < 2000) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#elif defined(__aarch64__)
-      asm volatile("yield");
-#endif
+      cpu_relax();
     } else {
       std::this_thread::yield();
     }

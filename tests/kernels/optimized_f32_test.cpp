@@ -19,18 +19,9 @@
 namespace edgeai {
 namespace {
 
+using edgeai::testing::optimized_implementations;
 using edgeai::testing::run_node;
 
-// Optimised implementations of op_type that this CPU can run.
-std::vector<std::string> optimized_implementations(const std::string& op_type) {
-  std::vector<std::string> names;
-  for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
-    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
-      names.push_back(impl->name);
-    }
-  }
-  return names;
-}
 
 Tensor random_tensor(Shape shape, std::mt19937& rng) {
   std::int64_t n = 1;

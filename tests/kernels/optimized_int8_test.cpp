@@ -18,17 +18,9 @@
 namespace edgeai {
 namespace {
 
+using edgeai::testing::optimized_implementations;
 using edgeai::testing::run_node;
 
-std::vector<std::string> optimized_implementations(const std::string& op_type) {
-  std::vector<std::string> names;
-  for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
-    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
-      names.push_back(impl->name);
-    }
-  }
-  return names;
-}
 
 struct QConvCase {
   std::int64_t n, c, h, w, m, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;

@@ -6,9 +6,11 @@
 
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/aligned_buffer.hpp"
+#include "core/cpu_features.hpp"
 #include "graph/validate.hpp"
 #include "kernels/registry.hpp"
 
@@ -79,6 +81,18 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
   AlignedBuffer scratch(kernel->scratch_bytes());
   EDGEAI_RETURN_IF_ERROR(kernel->run(in_views, out_views, scratch.data()));
   return outputs;
+}
+
+// The optimised implementations of `op_type` this CPU can run (the registry's names), so a
+// test runs every one of them against the reference.
+inline std::vector<std::string> optimized_implementations(const std::string& op_type) {
+  std::vector<std::string> names;
+  for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
+    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
+      names.push_back(impl->name);
+    }
+  }
+  return names;
 }
 
 }  // namespace edgeai::testing

@@ -14,6 +14,38 @@ inline typename S::V clamp_vec(typename S::V v, typename S::V lo, typename S::V 
   return S::min(S::max(v, lo), hi);
 }
 
+// A tile's accumulators at the start: C itself for a later K block, else the biases.
+template <class S, int MR, int NV>
+inline void tile_start(const F32GemmTile& t, typename S::V (&acc)[MR][NV]) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  if (t.accumulate) {
+    for (int i = 0; i < MR; ++i) {
+      for (int j = 0; j < NV; ++j) acc[i][j] = i < t.m ? S::load_partial(t.c + i * t.ldc + j * W, t.n - j * W) : S::zero();
+    }
+    return;
+  }
+  V col[NV];
+  for (int j = 0; j < NV; ++j) col[j] = t.bias_col != nullptr ? S::load_partial(t.bias_col + j * W, t.n - j * W) : S::zero();
+  for (int i = 0; i < MR; ++i) {
+    const V row = S::set1(t.bias_row != nullptr && i < t.m ? t.bias_row[i] : 0.0f);
+    for (int j = 0; j < NV; ++j) acc[i][j] = S::add(col[j], row);
+  }
+}
+
+// The tile's m x n results into C, clamped when asked.
+template <class S, int MR, int NV>
+inline void tile_finish(const F32GemmTile& t, const typename S::V (&acc)[MR][NV]) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V lo = S::set1(t.lo);
+  const V hi = S::set1(t.hi);
+  for (int i = 0; i < MR && i < t.m; ++i) {
+    float* c = t.c + i * t.ldc;
+    for (int j = 0; j < NV; ++j) S::store_partial(c + j * W, t.clamp ? clamp_vec<S>(acc[i][j], lo, hi) : acc[i][j], t.n - j * W);
+  }
+}
+
 // MR x (NV * width) tile; the accumulators stay in registers (MR * NV of them).
 template <class S, int MR, int NV>
 void f32_gemm_tile(const F32GemmTile& t) {
@@ -21,20 +53,7 @@ void f32_gemm_tile(const F32GemmTile& t) {
   constexpr int W = S::kWidth;
   constexpr int NR = NV * W;
   V acc[MR][NV];
-  if (t.accumulate) {
-    for (int i = 0; i < MR; ++i) {
-      for (int j = 0; j < NV; ++j) acc[i][j] = i < t.m ? S::load_partial(t.c + i * t.ldc + j * W, t.n - j * W) : S::zero();
-    }
-  } else {
-    V col[NV];
-    for (int j = 0; j < NV; ++j) {
-      col[j] = t.bias_col != nullptr ? S::load_partial(t.bias_col + j * W, t.n - j * W) : S::zero();
-    }
-    for (int i = 0; i < MR; ++i) {
-      const V row = S::set1(t.bias_row != nullptr && i < t.m ? t.bias_row[i] : 0.0f);
-      for (int j = 0; j < NV; ++j) acc[i][j] = S::add(col[j], row);
-    }
-  }
+  tile_start<S, MR, NV>(t, acc);
   const float* a = t.a;
   const float* b = t.b;
   for (int p = 0; p < t.k; ++p, a += MR, b += NR) {
@@ -45,16 +64,7 @@ void f32_gemm_tile(const F32GemmTile& t) {
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
     }
   }
-  const V lo = S::set1(t.lo);
-  const V hi = S::set1(t.hi);
-  for (int i = 0; i < MR; ++i) {
-    if (i >= t.m) break;
-    float* c = t.c + i * t.ldc;
-    for (int j = 0; j < NV; ++j) {
-      const V v = t.clamp ? clamp_vec<S>(acc[i][j], lo, hi) : acc[i][j];
-      S::store_partial(c + j * W, v, t.n - j * W);
-    }
-  }
+  tile_finish<S, MR, NV>(t, acc);
 }
 
 // f32_gemm_tile with B rows at t.b + t.b_offsets[p] (see F32GemmTile).
@@ -63,20 +73,7 @@ void f32_gemm_tile_indirect(const F32GemmTile& t) {
   using V = typename S::V;
   constexpr int W = S::kWidth;
   V acc[MR][NV];
-  if (t.accumulate) {
-    for (int i = 0; i < MR; ++i) {
-      for (int j = 0; j < NV; ++j) acc[i][j] = i < t.m ? S::load_partial(t.c + i * t.ldc + j * W, t.n - j * W) : S::zero();
-    }
-  } else {
-    V col[NV];
-    for (int j = 0; j < NV; ++j) {
-      col[j] = t.bias_col != nullptr ? S::load_partial(t.bias_col + j * W, t.n - j * W) : S::zero();
-    }
-    for (int i = 0; i < MR; ++i) {
-      const V row = S::set1(t.bias_row != nullptr && i < t.m ? t.bias_row[i] : 0.0f);
-      for (int j = 0; j < NV; ++j) acc[i][j] = S::add(col[j], row);
-    }
-  }
+  tile_start<S, MR, NV>(t, acc);
   // Full vectors even when n < NR: the caller guarantees NR readable floats past every row
   // start (the lanes past n are never stored).
   const float* a = t.a;
@@ -89,16 +86,7 @@ void f32_gemm_tile_indirect(const F32GemmTile& t) {
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
     }
   }
-  const V lo = S::set1(t.lo);
-  const V hi = S::set1(t.hi);
-  for (int i = 0; i < MR; ++i) {
-    if (i >= t.m) break;
-    float* c = t.c + i * t.ldc;
-    for (int j = 0; j < NV; ++j) {
-      const V v = t.clamp ? clamp_vec<S>(acc[i][j], lo, hi) : acc[i][j];
-      S::store_partial(c + j * W, v, t.n - j * W);
-    }
-  }
+  tile_finish<S, MR, NV>(t, acc);
 }
 
 template <class S>

@@ -10,24 +10,13 @@
 #include <cstring>
 
 #include "kernels/optimized/qs8_microkernels.hpp"
+#include "kernels/optimized/qs8_requantize_scalar.hpp"
 
 namespace edgeai {
 namespace {
 
 constexpr int kMR = 4;
 constexpr int kNR = 8;
-
-inline std::int32_t requantize_scalar(std::int32_t acc, std::int32_t multiplier, std::int32_t shift,
-                                      std::int32_t zero_point, std::int32_t lo, std::int32_t hi) {
-  std::int64_t v = static_cast<std::int64_t>(acc) * multiplier;
-  if (shift > 0) {
-    const std::int64_t parity = (v >> shift) & 1;
-    v = (v + (std::int64_t{1} << (shift - 1)) - 1 + parity) >> shift;
-  }
-  const std::int64_t low = static_cast<std::int64_t>(lo) - zero_point, high = static_cast<std::int64_t>(hi) - zero_point;
-  v = v < low ? low : (v > high ? high : v);
-  return static_cast<std::int32_t>(v) + zero_point;
-}
 
 void qs8_gemm_4x8_avx2(const QS8GemmTile& t) {
   __m256i acc[kMR][2];

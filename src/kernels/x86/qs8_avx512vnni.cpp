@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/optimized/qs8_microkernels.hpp"
+#include "kernels/optimized/qs8_requantize_scalar.hpp"
 
 namespace edgeai {
 namespace {
@@ -182,20 +183,6 @@ void qs8_add(const QS8AddCall& c) {
     const __m512i both = _mm512_mask_blend_epi32(0xAAAA, rq.scale(even), _mm512_slli_epi64(rq.scale(odd), 32));
     store_bytes(c.y + i, _mm512_add_epi32(both, rq.zero_point), n);
   }
-}
-
-// rshift_rne(acc * multiplier, shift) + zero point, clamped: the scalar requantisation
-// (written out here: std:: code compiled with this file's flags must not be shared).
-inline std::int32_t requantize_scalar(std::int32_t acc, std::int32_t multiplier, std::int32_t shift,
-                                      std::int32_t zero_point, std::int32_t lo, std::int32_t hi) {
-  std::int64_t v = static_cast<std::int64_t>(acc) * multiplier;
-  if (shift > 0) {
-    const std::int64_t parity = (v >> shift) & 1;
-    v = (v + (std::int64_t{1} << (shift - 1)) - 1 + parity) >> shift;
-  }
-  const std::int64_t low = static_cast<std::int64_t>(lo) - zero_point, high = static_cast<std::int64_t>(hi) - zero_point;
-  v = v < low ? low : (v > high ? high : v);
-  return static_cast<std::int32_t>(v) + zero_point;
 }
 
 // Four weight rows at a time share each 64-byte chunk of the vector.
