@@ -343,6 +343,72 @@ TEST(OptimizedInt8Kernels, QGemmEqualsTheReference) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QLinearMulEqualsTheReference) {
+  // Gates and squeeze-excite scales: same shapes, a single value, [N, C, 1, 1] against
+  // [N, C, H, W] either way round, a row against a matrix; int8 and uint8; Relu.
+  std::mt19937 rng(64);
+  const auto impls = optimized_implementations("QLinearMul");
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512bw && cpu.avx512_vnni) {
+    ASSERT_FALSE(impls.empty());
+  }
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{1, 24, 9, 9}, {1, 24, 9, 9}}, {{1, 24, 9, 9}, {1, 24, 1, 1}},
+                                                       {{1, 24, 1, 1}, {1, 24, 9, 9}}, {{2, 3, 7}, {}},
+                                                       {{4, 33}, {33}},                 {{5, 1, 17}, {5, 1, 17}}};
+  for (int i = 0; i < 24; ++i) {
+    const auto& [sa, sb] = shapes[static_cast<std::size_t>(i) % shapes.size()];
+    const bool is_signed = i % 2 == 0;
+    auto bytes = [&](const Shape& s) {
+      return is_signed ? random_bytes<std::int8_t>(s, rng) : random_bytes<std::uint8_t>(s, rng);
+    };
+    auto zero = [&](int v) {
+      return is_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(v - 20)})
+                       : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(v + 100)});
+    };
+    const float sc = 0.0001f * static_cast<float>(1 + rng() % 40);
+    const std::vector<Tensor> inputs = {bytes(sa), Tensor::from_values<float>({}, {0.02f}), zero(static_cast<int>(rng() % 40)),
+                                        bytes(sb), Tensor::from_values<float>({}, {0.01f}), zero(static_cast<int>(rng() % 40)),
+                                        Tensor::from_values<float>({}, {sc}), zero(static_cast<int>(rng() % 40))};
+    Node node;
+    node.op_type = "QLinearMul";
+    node.name = "mul";
+    if (i % 3 == 1) node.attributes["activation"] = std::string("Relu");
+    const std::vector<bool> constants = {false, true, true, false, true, true, true, true};
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, inputs, constants, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
+    }
+  }
+}
+
+TEST(OptimizedInt8Kernels, DequantizeLinearEqualsTheReference) {
+  std::mt19937 rng(65);
+  for (const bool is_signed : {true, false}) {
+    for (const std::int64_t n : {1, 15, 16, 17, 5000}) {
+      Tensor x = is_signed ? random_bytes<std::int8_t>({n}, rng) : random_bytes<std::uint8_t>({n}, rng);
+      Tensor zero = is_signed ? Tensor::from_values<std::int8_t>({}, {-7}) : Tensor::from_values<std::uint8_t>({}, {131});
+      const std::vector<Tensor> inputs = {x, Tensor::from_values<float>({}, {0.0371f}), zero};
+      Node node;
+      node.op_type = "DequantizeLinear";
+      node.name = "dq";
+      auto want = run_node(node, inputs, {false, true, true});
+      ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+      for (const std::string& impl : optimized_implementations("DequantizeLinear")) {
+        auto got = run_node(node, inputs, {false, true, true}, impl);
+        ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+        for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ((*got)[0].data<float>()[i], (*want)[0].data<float>()[i]) << impl;
+      }
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, QLinearConvDeclinesWhatItDoesNotCover) {
   std::mt19937 rng(53);
   for (const std::string& impl : optimized_implementations("QLinearConv")) {

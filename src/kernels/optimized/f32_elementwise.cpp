@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "graph/fused_activation.hpp"
+#include "kernels/optimized/binary_broadcast.hpp"
 #include "kernels/optimized/f32_gemm_driver.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
 
@@ -17,12 +18,6 @@ namespace edgeai {
 namespace {
 
 constexpr std::int64_t kChunk = 16384;  // floats per task: enough to amortise a hand-off
-
-std::int64_t element_product(const Shape& shape, std::size_t begin, std::size_t end) {
-  std::int64_t n = 1;
-  for (std::size_t i = begin; i < end; ++i) n *= shape[i];
-  return n;
-}
 
 class F32ActivationKernel final : public Kernel {
  public:
@@ -70,112 +65,46 @@ class F32BinaryKernel final : public Kernel {
     }
     EDGEAI_ASSIGN_OR_RETURN(activation_, fused_activation_of(node));
     threads_ = sig.threads;
-    const Shape& out = sig.outputs[0].shape;
-    const std::size_t rank = out.size();
-    total_ = element_product(out, 0, rank);
-    Shape a = sig.inputs[0].shape, b = sig.inputs[1].shape;
-    if (a.size() > rank || b.size() > rank) return unsupported("f32 binary: operand rank above the output's");
-    a.insert(a.begin(), rank - a.size(), 1);
-    b.insert(b.begin(), rank - b.size(), 1);
-    a_full_ = a == out;
-    const bool b_full = b == out;
-    if (a_full_ && b_full) {
-      layout_ = Layout::kSame;
-      return Status::ok();
-    }
-    if (!a_full_ && !b_full) return unsupported("f32 binary: both operands broadcast");
-    const Shape& small = a_full_ ? b : a;
-    if (element_product(small, 0, rank) == 1) {
-      layout_ = Layout::kScalar;
-      return Status::ok();
-    }
-    // Trailing broadcast: small = out[:r] followed by ones.
-    for (std::size_t r = 1; r < rank; ++r) {
-      bool match = true;
-      for (std::size_t i = 0; i < rank && match; ++i) match = i < r ? small[i] == out[i] : small[i] == 1;
-      if (match) {
-        layout_ = Layout::kPerOuter;
-        outer_ = element_product(out, 0, r);
-        inner_ = element_product(out, r, rank);
-        return Status::ok();
-      }
-    }
-    // Leading broadcast: ones followed by small = out[r:].
-    for (std::size_t r = 1; r < rank; ++r) {
-      bool match = true;
-      for (std::size_t i = 0; i < rank && match; ++i) match = i < r ? small[i] == 1 : small[i] == out[i];
-      if (match) {
-        layout_ = Layout::kPerInner;
-        outer_ = element_product(out, 0, r);
-        inner_ = element_product(out, r, rank);
-        return Status::ok();
-      }
-    }
-    return unsupported("f32 binary: broadcast pattern not covered");
+    const std::optional<BinaryBroadcast> broadcast =
+        BinaryBroadcast::classify(sig.inputs[0].shape, sig.inputs[1].shape, sig.outputs[0].shape);
+    if (!broadcast) return unsupported("f32 binary: broadcast pattern not covered");
+    broadcast_ = *broadcast;
+    return Status::ok();
   }
 
-  Aliasing aliasing() const override { return a_full_ ? Aliasing::kInPlaceAllowed : Aliasing::kNone; }
+  Aliasing aliasing() const override { return broadcast_.a_full ? Aliasing::kInPlaceAllowed : Aliasing::kNone; }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
     const float* a = inputs[0].data_as<const float>();
     const float* b = inputs[1].data_as<const float>();
     float* y = outputs[0].data_as<float>();
-    // One call covers y[begin, begin + n) where both operands advance (or one is fixed).
-    auto span = [&](std::int64_t begin, std::int64_t n, const float* a_at, std::ptrdiff_t a_step, const float* b_at,
-                    std::ptrdiff_t b_step) {
-      F32BinaryCall call;
-      call.op = op_;
-      call.a = a_at;
-      call.a_step = a_step;
-      call.b = b_at;
-      call.b_step = b_step;
-      call.y = y + begin;
-      call.n = n;
-      uk_->binary(call);
-      if (activation_.kind != ActivationKind::kNone) apply_activation(*uk_, activation_, y + begin, y + begin, n);
-    };
-    if (layout_ == Layout::kSame || layout_ == Layout::kScalar) {
-      const std::int64_t tasks = (total_ + kChunk - 1) / kChunk;
-      parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t t, int) {
-        const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
-        const std::int64_t n = std::min(kChunk, total_ - begin);
-        const bool a_moves = layout_ == Layout::kSame || a_full_;
-        const bool b_moves = layout_ == Layout::kSame || !a_full_;
-        span(begin, n, a_moves ? a + begin : a, a_moves ? 1 : 0, b_moves ? b + begin : b, b_moves ? 1 : 0);
-      });
-      return Status::ok();
-    }
-    // Per outer index o: the full operand's row o against the small operand's value o
-    // (kPerOuter) or its whole row (kPerInner).
-    const std::int64_t rows_per_task = std::max<std::int64_t>(1, kChunk / std::max<std::int64_t>(1, inner_));
-    const std::int64_t tasks = (outer_ + rows_per_task - 1) / rows_per_task;
-    parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t t, int) {
-      const std::int64_t o_begin = static_cast<std::int64_t>(t) * rows_per_task;
-      const std::int64_t o_end = std::min(outer_, o_begin + rows_per_task);
-      for (std::int64_t o = o_begin; o < o_end; ++o) {
-        const std::int64_t begin = o * inner_;
-        const float* small = a_full_ ? b : a;
-        const float* small_at = layout_ == Layout::kPerOuter ? small + o : small;
-        const std::ptrdiff_t small_step = layout_ == Layout::kPerOuter ? 0 : 1;
-        if (a_full_) {
-          span(begin, inner_, a + begin, 1, small_at, small_step);
-        } else {
-          span(begin, inner_, small_at, small_step, b + begin, 1);
-        }
-      }
+    parallel_for(threads_, static_cast<std::size_t>(broadcast_.tasks(kChunk)), [&](std::size_t t, int) {
+      broadcast_.walk(static_cast<std::int64_t>(t), kChunk,
+                      [&](std::int64_t begin, std::int64_t n, std::int64_t a_at, std::int64_t a_step, std::int64_t b_at,
+                          std::int64_t b_step) {
+                        F32BinaryCall call;
+                        call.op = op_;
+                        call.a = a + a_at;
+                        call.a_step = a_step;
+                        call.b = b + b_at;
+                        call.b_step = b_step;
+                        call.y = y + begin;
+                        call.n = n;
+                        uk_->binary(call);
+                        if (activation_.kind != ActivationKind::kNone) {
+                          apply_activation(*uk_, activation_, y + begin, y + begin, n);
+                        }
+                      });
     });
     return Status::ok();
   }
 
  private:
-  enum class Layout { kSame, kScalar, kPerOuter, kPerInner };
   const F32MicroKernels* uk_;
   F32BinaryOp op_;
   FusedActivation activation_;
   ThreadPool* threads_ = nullptr;
-  Layout layout_ = Layout::kSame;
-  bool a_full_ = true;
-  std::int64_t total_ = 0, outer_ = 0, inner_ = 0;
+  BinaryBroadcast broadcast_;
 };
 
 }  // namespace

@@ -22,5 +22,7 @@ std::unique_ptr<Kernel> make_qs8_conv_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_add_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_gemm_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_dequantize_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_mul_kernel(const QS8MicroKernels* uk);
 
 }  // namespace edgeai

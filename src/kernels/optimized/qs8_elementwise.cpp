@@ -1,12 +1,16 @@
-// Optimised 8-bit QuantizeLinear (per tensor, float32 -> int8/uint8) and QLinearAdd (both
-// operands of the output's shape, per-tensor parameters) on one ISA's int8 micro-kernel
-// table: the reference's arithmetic (kernels/quantization.hpp, and QLinearAdd's numerators
-// over a common shift as in reference/quantized_elementwise.cpp), vectorised, bit for bit.
-// Per-axis QuantizeLinear, int16, broadcasting and run-time parameters decline.
+// Optimised 8-bit QuantizeLinear and DequantizeLinear (per tensor), QLinearAdd (both operands
+// of the output's shape) and QLinearMul (the broadcasts of binary_broadcast.hpp: squeeze-excite
+// scales, gates) on one ISA's int8 micro-kernel table: the reference's arithmetic
+// (kernels/quantization.hpp, and QLinearAdd's numerators over a common shift as in
+// reference/quantized_elementwise.cpp), vectorised, bit for bit. Per-axis parameters, int16,
+// other broadcasts and run-time parameters decline.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 
+#include "kernels/optimized/binary_broadcast.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
 #include "kernels/reference/quantized_operands.hpp"
 
@@ -140,7 +144,138 @@ class QS8AddKernel final : public Kernel {
   QS8AddCall call_;
 };
 
+// Per-tensor parameters that are constants: true when every input in `indices` that is present
+// holds one value and is known at prepare.
+bool per_tensor_constants(const KernelSignature& sig, std::initializer_list<std::size_t> indices) {
+  if (!are_constants(sig, indices)) return false;
+  for (std::size_t i : indices) {
+    if (has_input(sig, i) && element_count(sig.inputs[i].shape).value_or(0) != 1) return false;
+  }
+  return true;
+}
+
+class QS8DequantizeKernel final : public Kernel {
+ public:
+  explicit QS8DequantizeKernel(const QS8MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node&, const KernelSignature& sig) override {
+    if (uk_->dequantize == nullptr) return unsupported("qs8 dequantize: no vector form on ", uk_->isa);
+    const DType x = sig.inputs[0].dtype;
+    if (!is_quantized_dtype(x) || sig.outputs[0].dtype != DType::kFloat32) {
+      return unsupported("qs8 dequantize: int8/uint8 to float32 only");
+    }
+    if (!per_tensor_constants(sig, {1, 2})) return unsupported("qs8 dequantize: one constant scale and zero point");
+    const std::vector<TensorView> c = constant_input_views(sig);
+    call_.scale = scale_at(c[1], 0);
+    if (!(call_.scale > 0.0f) || !std::isfinite(call_.scale)) return unsupported("qs8 dequantize: scale");
+    call_.zero_point = zero_point_at(has_input(sig, 2) ? &c[2] : nullptr, 0);
+    call_.is_signed = x == DType::kInt8;
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const std::int64_t n = inputs[0].num_elements();
+    const auto* x = inputs[0].data_as<const std::uint8_t>();
+    float* y = outputs[0].data_as<float>();
+    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+      QS8DequantizeCall call = call_;
+      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
+      call.x = x + begin;
+      call.y = y + begin;
+      call.n = std::min(kChunk, n - begin);
+      uk_->dequantize(call);
+    });
+    return Status::ok();
+  }
+
+ private:
+  const QS8MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  QS8DequantizeCall call_;
+};
+
+class QS8MulKernel final : public Kernel {
+ public:
+  explicit QS8MulKernel(const QS8MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (uk_->mul == nullptr) return unsupported("qs8 mul: no vector form on ", uk_->isa);
+    const DType t = sig.inputs[0].dtype;
+    if (!is_quantized_dtype(t) || sig.inputs[3].dtype != t || sig.outputs[0].dtype != t) {
+      return unsupported("qs8 mul: int8 or uint8 operands of one type");
+    }
+    if (!per_tensor_constants(sig, {1, 2, 4, 5, 6, 7})) return unsupported("qs8 mul: constant per-tensor parameters");
+    for (std::size_t i : {std::size_t{2}, std::size_t{5}, std::size_t{7}}) {
+      if (has_input(sig, i) && sig.inputs[i].dtype != t) return unsupported("qs8 mul: zero point type");
+    }
+    const std::optional<BinaryBroadcast> broadcast =
+        BinaryBroadcast::classify(sig.inputs[0].shape, sig.inputs[3].shape, sig.outputs[0].shape);
+    if (!broadcast) return unsupported("qs8 mul: broadcast pattern not covered");
+    broadcast_ = *broadcast;
+    EDGEAI_ASSIGN_OR_RETURN(FusedActivation activation, fused_activation_of(node));
+    if (check_quantized_activation(node, activation).code() != StatusCode::kOk) {
+      return unsupported("qs8 mul: fused activation without an integer form");
+    }
+    const std::vector<TensorView> c = constant_input_views(sig);
+    const auto view = [&](std::size_t i) { return has_input(sig, i) ? &c[i] : nullptr; };
+    const float a_scale = scale_at(c[1], 0), b_scale = scale_at(c[4], 0), c_scale = scale_at(c[6], 0);
+    for (float v : {a_scale, b_scale, c_scale}) {
+      if (!(v > 0.0f) || !std::isfinite(v)) return unsupported("qs8 mul: scales");
+    }
+    quant::FixedPointMultiplier m;
+    const double real = static_cast<double>(a_scale) * static_cast<double>(b_scale) / static_cast<double>(c_scale);
+    if (!quant::make_fixed_point_multiplier(real, &m)) return unsupported("qs8 mul: multiplier");
+    call_.is_signed = t == DType::kInt8;
+    call_.a_zero_point = zero_point_at(view(2), 0);
+    call_.b_zero_point = zero_point_at(view(5), 0);
+    call_.c_zero_point = zero_point_at(view(7), 0);
+    call_.multiplier = m.multiplier;
+    call_.shift = m.shift;
+    const std::int32_t qmin = call_.is_signed ? -128 : 0, qmax = call_.is_signed ? 127 : 255;
+    const QuantizedClamp clamp = quantized_clamp(activation, c_scale, call_.c_zero_point, qmin, qmax);
+    call_.lo = std::max(clamp.lo, qmin);
+    call_.hi = std::min(clamp.hi, qmax);
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Aliasing aliasing() const override { return broadcast_.a_full ? Aliasing::kInPlaceAllowed : Aliasing::kNone; }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const auto* a = inputs[0].data_as<const std::uint8_t>();
+    const auto* b = inputs[3].data_as<const std::uint8_t>();
+    auto* y = outputs[0].data_as<std::uint8_t>();
+    parallel_for(threads_, static_cast<std::size_t>(broadcast_.tasks(kChunk)), [&](std::size_t t, int) {
+      broadcast_.walk(static_cast<std::int64_t>(t), kChunk,
+                      [&](std::int64_t begin, std::int64_t n, std::int64_t a_at, std::int64_t a_step, std::int64_t b_at,
+                          std::int64_t b_step) {
+                        QS8MulCall call = call_;
+                        call.a = a + a_at;
+                        call.a_step = a_step;
+                        call.b = b + b_at;
+                        call.b_step = b_step;
+                        call.y = y + begin;
+                        call.n = n;
+                        uk_->mul(call);
+                      });
+    });
+    return Status::ok();
+  }
+
+ private:
+  const QS8MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  BinaryBroadcast broadcast_;
+  QS8MulCall call_;
+};
+
 }  // namespace
+
+std::unique_ptr<Kernel> make_qs8_dequantize_kernel(const QS8MicroKernels* uk) {
+  return std::make_unique<QS8DequantizeKernel>(uk);
+}
+std::unique_ptr<Kernel> make_qs8_mul_kernel(const QS8MicroKernels* uk) { return std::make_unique<QS8MulKernel>(uk); }
 
 std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk) {
   return std::make_unique<QS8QuantizeKernel>(uk);

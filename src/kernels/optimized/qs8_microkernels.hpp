@@ -66,6 +66,30 @@ struct QS8AddCall {
   std::int32_t a_numerator = 0, b_numerator = 0, shift = 0;
 };
 
+// QLinearMul: y[i] = clamp(rshift_rne((a[i a_step] - za) * (b[i b_step] - zb) * multiplier,
+// shift) + zc, lo, hi), steps 0 (one value) or 1; values int8 when `is_signed`, else uint8.
+struct QS8MulCall {
+  const std::uint8_t* a = nullptr;
+  std::ptrdiff_t a_step = 1;
+  const std::uint8_t* b = nullptr;
+  std::ptrdiff_t b_step = 1;
+  std::uint8_t* y = nullptr;
+  std::ptrdiff_t n = 0;
+  bool is_signed = true;
+  std::int32_t a_zero_point = 0, b_zero_point = 0, c_zero_point = 0, lo = 0, hi = 0;
+  std::int32_t multiplier = 0, shift = 0;
+};
+
+// DequantizeLinear per tensor: y[i] = float(x[i] - zero_point) * scale.
+struct QS8DequantizeCall {
+  const std::uint8_t* x = nullptr;
+  float* y = nullptr;
+  std::ptrdiff_t n = 0;
+  bool is_signed = true;
+  std::int32_t zero_point = 0;
+  float scale = 1.0f;
+};
+
 // Matrix-vector product for QGemm/fully connected layers with a few rows: for j < n,
 //   y[j] = requant_j(bias[j] + sum_k a[k] * w[j * k_padded + k])
 // where a holds k_padded bytes in the micro-kernel's B signedness (past K: zeros) and each
@@ -92,6 +116,8 @@ struct QS8MicroKernels {
   void (*quantize)(const QS8QuantizeCall& call) = nullptr;  // may be null (the reference runs)
   void (*add)(const QS8AddCall& call) = nullptr;            // may be null
   void (*gemv)(const QS8GemvCall& call) = nullptr;          // may be null
+  void (*mul)(const QS8MulCall& call) = nullptr;            // may be null
+  void (*dequantize)(const QS8DequantizeCall& call) = nullptr;  // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

@@ -62,6 +62,10 @@ void register_optimized_kernels(KernelRegistry& r) {
                                  [] { return make_qs8_add_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QGemm", {"qs8_gemv__avx512vnni", 30, vnni,
                             [] { return make_qs8_gemm_kernel(qs8_microkernels_avx512vnni()); }});
+  r.add_optimized("DequantizeLinear", {"qs8_dequantize__avx512vnni", 30, vnni,
+                                       [] { return make_qs8_dequantize_kernel(qs8_microkernels_avx512vnni()); }});
+  r.add_optimized("QLinearMul", {"qs8_mul__avx512vnni", 30, vnni,
+                                 [] { return make_qs8_mul_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx2", 20, [](const CpuFeatures& f) { return f.avx2; },
                                   [] { return make_qs8_conv_kernel(qs8_microkernels_avx2()); }});
   add_f32<f32_microkernels_avx512f>(r, "avx512f", 30, [](const CpuFeatures& f) { return f.avx512f && f.fma; });

@@ -218,12 +218,42 @@ void qs8_gemv(const QS8GemvCall& c) {
   }
 }
 
+// 16 bytes from p as int32 lanes (n valid), or one byte repeated when step is 0.
+inline __m512i load_widened(const std::uint8_t* p, std::ptrdiff_t step, int n, bool is_signed) {
+  if (step == 0) return _mm512_set1_epi32(is_signed ? static_cast<std::int8_t>(*p) : *p);
+  const __m128i bytes = _mm_maskz_loadu_epi8(n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u), p);
+  return is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+}
+
+void qs8_mul(const QS8MulCall& c) {
+  const __m512i za = _mm512_set1_epi32(c.a_zero_point), zb = _mm512_set1_epi32(c.b_zero_point);
+  const RowRequant rq(c.multiplier, c.shift, c.c_zero_point, c.lo, c.hi);
+  for (std::ptrdiff_t i = 0; i < c.n; i += 16) {
+    const int n = static_cast<int>(std::min<std::ptrdiff_t>(16, c.n - i));
+    const __m512i a = _mm512_sub_epi32(load_widened(c.a + i * c.a_step, c.a_step, n, c.is_signed), za);
+    const __m512i b = _mm512_sub_epi32(load_widened(c.b + i * c.b_step, c.b_step, n, c.is_signed), zb);
+    // |a - za| and |b - zb| <= 255: the product is exact in int32.
+    store_bytes(c.y + i, rq.apply(_mm512_mullo_epi32(a, b)), n);
+  }
+}
+
+void qs8_dequantize(const QS8DequantizeCall& c) {
+  const __m512i zp = _mm512_set1_epi32(c.zero_point);
+  const __m512 scale = _mm512_set1_ps(c.scale);
+  for (std::ptrdiff_t i = 0; i < c.n; i += 16) {
+    const int n = static_cast<int>(std::min<std::ptrdiff_t>(16, c.n - i));
+    const __mmask16 live = n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(load_widened(c.x + i, 1, n, c.is_signed), zp)), scale);
+    _mm512_mask_storeu_ps(c.y + i, live, v);
+  }
+}
+
 }  // namespace
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
                                      &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
-                                     &qs8_gemv};
+                                     &qs8_gemv,         &qs8_mul,           &qs8_dequantize};
   return &table;
 }
 
