@@ -388,6 +388,49 @@ TEST(OptimizedInt8Kernels, QLinearMulEqualsTheReference) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QLinearConcatEqualsTheReference) {
+  // Channel concatenation with inputs at Y's parameters (copied) and at others (requantised,
+  // saturating), int8 and uint8, axes 1 and last.
+  std::mt19937 rng(66);
+  const auto impls = optimized_implementations("QLinearConcat");
+  for (int i = 0; i < 12; ++i) {
+    const bool is_signed = i % 2 == 0;
+    const std::int64_t axis = i % 3 == 2 ? 2 : 1;
+    auto bytes = [&](const Shape& s) {
+      return is_signed ? random_bytes<std::int8_t>(s, rng) : random_bytes<std::uint8_t>(s, rng);
+    };
+    auto zero = [&](int v) {
+      return is_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(v)})
+                       : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(v + 128)});
+    };
+    std::vector<Tensor> inputs = {Tensor::from_values<float>({}, {0.05f}), zero(3)};
+    std::vector<bool> constants = {true, true};
+    for (int k = 0; k < 3; ++k) {
+      const std::int64_t c = 1 + static_cast<std::int64_t>(rng() % 9);
+      inputs.push_back(bytes(axis == 1 ? Shape{2, c, 5, 7} : Shape{2, 5, c}));
+      const bool same = k == 0;
+      inputs.push_back(Tensor::from_values<float>({}, {same ? 0.05f : 0.02f * static_cast<float>(1 + rng() % 5)}));
+      inputs.push_back(zero(same ? 3 : static_cast<int>(rng() % 20) - 10));
+      constants.insert(constants.end(), {false, true, true});
+    }
+    Node node;
+    node.op_type = "QLinearConcat";
+    node.name = "concat";
+    node.attributes["axis"] = axis;
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, inputs, constants, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, DequantizeLinearEqualsTheReference) {
   std::mt19937 rng(65);
   for (const bool is_signed : {true, false}) {

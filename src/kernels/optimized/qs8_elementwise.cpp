@@ -6,9 +6,11 @@
 // other broadcasts and run-time parameters decline.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "kernels/optimized/binary_broadcast.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
@@ -270,7 +272,105 @@ class QS8MulKernel final : public Kernel {
   QS8MulCall call_;
 };
 
+// QLinearConcat (8-bit, constant per-tensor parameters): per index over the axes before `axis`,
+// each input's block copied (same parameters as Y) or requantised to Y's.
+class QS8ConcatKernel final : public Kernel {
+ public:
+  explicit QS8ConcatKernel(const QS8MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (uk_->rescale == nullptr) return unsupported("qs8 concat: no vector form on ", uk_->isa);
+    const DType t = sig.outputs[0].dtype;
+    if (!is_quantized_dtype(t) || sig.inputs.size() < 5 || (sig.inputs.size() - 2) % 3 != 0) {
+      return unsupported("qs8 concat: 8-bit Y and (X, X_scale, X_zero_point) triples");
+    }
+    const std::size_t count = (sig.inputs.size() - 2) / 3;
+    if (!per_tensor_constants(sig, {0, 1})) return unsupported("qs8 concat: constant per-tensor parameters");
+    for (std::size_t k = 0; k < count; ++k) {
+      if (sig.inputs[2 + 3 * k].dtype != t || !per_tensor_constants(sig, {3 + 3 * k, 4 + 3 * k})) {
+        return unsupported("qs8 concat: constant per-tensor parameters of Y's type");
+      }
+    }
+    const Shape& out = sig.outputs[0].shape;
+    const std::int64_t rank = static_cast<std::int64_t>(out.size());
+    std::int64_t axis = node.attr_int("axis", 0);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return unsupported("qs8 concat: axis");
+    outer_ = 1;
+    for (std::int64_t i = 0; i < axis; ++i) outer_ *= out[static_cast<std::size_t>(i)];
+    std::int64_t inner = 1;
+    for (std::int64_t i = axis + 1; i < rank; ++i) inner *= out[static_cast<std::size_t>(i)];
+    const std::vector<TensorView> c = constant_input_views(sig);
+    const auto view = [&](std::size_t i) { return has_input(sig, i) ? &c[i] : nullptr; };
+    const float y_scale = scale_at(c[0], 0);
+    if (!(y_scale > 0.0f) || !std::isfinite(y_scale)) return unsupported("qs8 concat: scales");
+    const std::int32_t y_zero = zero_point_at(view(1), 0);
+    const bool is_signed = t == DType::kInt8;
+    parts_.assign(count, Part{});
+    row_ = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      Part& p = parts_[k];
+      const float x_scale = scale_at(c[3 + 3 * k], 0);
+      if (!(x_scale > 0.0f) || !std::isfinite(x_scale)) return unsupported("qs8 concat: scales");
+      p.block = sig.inputs[2 + 3 * k].shape[static_cast<std::size_t>(axis)] * inner;
+      p.call.is_signed = is_signed;
+      p.call.x_zero_point = zero_point_at(view(4 + 3 * k), 0);
+      p.call.y_zero_point = y_zero;
+      p.call.lo = is_signed ? -128 : 0;
+      p.call.hi = is_signed ? 127 : 255;
+      p.copy = x_scale == y_scale && p.call.x_zero_point == y_zero;
+      quant::FixedPointMultiplier m;
+      if (!quant::make_fixed_point_multiplier(static_cast<double>(x_scale) / static_cast<double>(y_scale), &m)) {
+        return unsupported("qs8 concat: multiplier");
+      }
+      p.call.multiplier = m.multiplier;
+      p.call.shift = m.shift;
+      row_ += p.block;
+    }
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    auto* y = outputs[0].data_as<std::uint8_t>();
+    const std::int64_t parts = static_cast<std::int64_t>(parts_.size());
+    parallel_for(threads_, static_cast<std::size_t>(outer_ * parts), [&](std::size_t task, int) {
+      const std::int64_t o = static_cast<std::int64_t>(task) / parts;
+      const std::size_t k = static_cast<std::size_t>(static_cast<std::int64_t>(task) % parts);
+      std::int64_t offset = o * row_;
+      for (std::size_t j = 0; j < k; ++j) offset += parts_[j].block;
+      const Part& p = parts_[k];
+      const auto* x = inputs[2 + 3 * k].data_as<const std::uint8_t>() + o * p.block;
+      if (p.copy) {
+        std::memcpy(y + offset, x, static_cast<std::size_t>(p.block));
+      } else {
+        QS8RescaleCall call = p.call;
+        call.x = x;
+        call.y = y + offset;
+        call.n = p.block;
+        uk_->rescale(call);
+      }
+    });
+    return Status::ok();
+  }
+
+ private:
+  struct Part {
+    std::int64_t block = 0;  // elements per outer index
+    bool copy = false;
+    QS8RescaleCall call;
+  };
+  const QS8MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  std::vector<Part> parts_;
+  std::int64_t outer_ = 1, row_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<Kernel> make_qs8_concat_kernel(const QS8MicroKernels* uk) {
+  return std::make_unique<QS8ConcatKernel>(uk);
+}
 
 std::unique_ptr<Kernel> make_qs8_dequantize_kernel(const QS8MicroKernels* uk) {
   return std::make_unique<QS8DequantizeKernel>(uk);

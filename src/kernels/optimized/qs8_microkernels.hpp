@@ -80,6 +80,16 @@ struct QS8MulCall {
   std::int32_t multiplier = 0, shift = 0;
 };
 
+// Requantisation to other parameters (QLinearConcat's inputs): y[i] = clamp(rshift_rne((x[i] -
+// zx) * multiplier, shift) + zy, lo, hi).
+struct QS8RescaleCall {
+  const std::uint8_t* x = nullptr;
+  std::uint8_t* y = nullptr;
+  std::ptrdiff_t n = 0;
+  bool is_signed = true;
+  std::int32_t x_zero_point = 0, y_zero_point = 0, lo = 0, hi = 0, multiplier = 0, shift = 0;
+};
+
 // DequantizeLinear per tensor: y[i] = float(x[i] - zero_point) * scale.
 struct QS8DequantizeCall {
   const std::uint8_t* x = nullptr;
@@ -118,6 +128,7 @@ struct QS8MicroKernels {
   void (*gemv)(const QS8GemvCall& call) = nullptr;          // may be null
   void (*mul)(const QS8MulCall& call) = nullptr;            // may be null
   void (*dequantize)(const QS8DequantizeCall& call) = nullptr;  // may be null
+  void (*rescale)(const QS8RescaleCall& call) = nullptr;        // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

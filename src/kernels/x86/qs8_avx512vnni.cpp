@@ -237,6 +237,15 @@ void qs8_mul(const QS8MulCall& c) {
   }
 }
 
+void qs8_rescale(const QS8RescaleCall& c) {
+  const __m512i zx = _mm512_set1_epi32(c.x_zero_point);
+  const RowRequant rq(c.multiplier, c.shift, c.y_zero_point, c.lo, c.hi);
+  for (std::ptrdiff_t i = 0; i < c.n; i += 16) {
+    const int n = static_cast<int>(std::min<std::ptrdiff_t>(16, c.n - i));
+    store_bytes(c.y + i, rq.apply(_mm512_sub_epi32(load_widened(c.x + i, 1, n, c.is_signed), zx)), n);
+  }
+}
+
 void qs8_dequantize(const QS8DequantizeCall& c) {
   const __m512i zp = _mm512_set1_epi32(c.zero_point);
   const __m512 scale = _mm512_set1_ps(c.scale);
@@ -253,7 +262,8 @@ void qs8_dequantize(const QS8DequantizeCall& c) {
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
                                      &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
-                                     &qs8_gemv,         &qs8_mul,           &qs8_dequantize};
+                                     &qs8_gemv,         &qs8_mul,           &qs8_dequantize,
+                                     &qs8_rescale};
   return &table;
 }
 
