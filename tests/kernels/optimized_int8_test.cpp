@@ -431,6 +431,46 @@ TEST(OptimizedInt8Kernels, QLinearConcatEqualsTheReference) {
   }
 }
 
+TEST(OptimizedInt8Kernels, MaxPoolEqualsTheReference) {
+  std::mt19937 rng(67);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  std::vector<std::string> impls;  // the 8-bit ones (MaxPool has float kernels too)
+  for (const std::string& impl : optimized_implementations("MaxPool")) {
+    if (impl.rfind("qs8_", 0) == 0) impls.push_back(impl);
+  }
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512bw && cpu.avx512_vnni) {
+    ASSERT_FALSE(impls.empty());
+  }
+  for (int i = 0; i < 60; ++i) {
+    const std::int64_t kh = pick(1, 4), kw = pick(1, 4), sh = pick(1, 3), sw = pick(1, 3), dh = pick(1, 2), dw = pick(1, 2);
+    const std::int64_t pt = pick(0, kh - 1), pl = pick(0, kw - 1), pb = pick(0, kh - 1), pr = pick(0, kw - 1);
+    const std::int64_t h = pick(std::max<std::int64_t>(1, dh * (kh - 1) + 1 - pt - pb), 20);
+    const std::int64_t w = pick(std::max<std::int64_t>(1, dw * (kw - 1) + 1 - pl - pr), 90);
+    Node node;
+    node.op_type = "MaxPool";
+    node.name = "pool";
+    node.attributes["kernel_shape"] = std::vector<std::int64_t>{kh, kw};
+    node.attributes["strides"] = std::vector<std::int64_t>{sh, sw};
+    node.attributes["dilations"] = std::vector<std::int64_t>{dh, dw};
+    node.attributes["pads"] = std::vector<std::int64_t>{pt, pl, pb, pr};
+    node.attributes["ceil_mode"] = std::int64_t{pick(0, 1)};
+    const Shape shape = {pick(1, 2), pick(1, 5), h, w};
+    Tensor x = i % 2 == 0 ? random_bytes<std::int8_t>(shape, rng) : random_bytes<std::uint8_t>(shape, rng);
+    auto want = run_node(node, {x});
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, {x}, {}, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, DequantizeLinearEqualsTheReference) {
   std::mt19937 rng(65);
   for (const bool is_signed : {true, false}) {

@@ -123,13 +123,13 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
 
 const QS8MicroKernels* qs8_microkernels_neon() {
   static const QS8MicroKernels table{"neon", 4, kNR, true, &qs8_gemm_4x8_neon, &pack_quads, &qs8_depthwise_row,
-                                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return &table;
 }
 
 const QS8MicroKernels* qs8_microkernels_neon_dot() {
   static const QS8MicroKernels table{"neondot", 8, kNR, true, &qs8_gemm_8x8_dot, &pack_quads, &qs8_depthwise_row,
-                                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return &table;
 }
 

@@ -46,6 +46,43 @@ struct PaddedPlane {
 
 namespace edgeai {
 
+// Writes the byte plane `src` (in_h x in_w) into its place in `dst` (elements of type T),
+// converting each value with `convert` (the int8 kernels: flip to unsigned, or x - x_zero_point
+// as int16); the padding is left as it is. Per phase, a strided run of every input row
+// (contiguous for stride 1, which the compiler vectorises); where each phase's run starts and
+// how long it is does not depend on the row, so it is computed once. Strides up to 8.
+template <typename T, typename Convert>
+void copy_bytes_into_plane(const PaddedPlane& plane, const std::uint8_t* src, T* dst, Convert convert) {
+  const std::int64_t s = plane.stride_w;
+  struct Run {
+    std::int64_t first_ix, dst_offset, count;
+  };
+  Run runs[8];
+  int run_count = 0;
+  for (std::int64_t phase = 0; phase < s && run_count < 8; ++phase) {
+    const std::int64_t first_pc = plane.pad_l + ((phase - plane.pad_l) % s + s) % s;
+    const std::int64_t first_ix = first_pc - plane.pad_l;
+    if (first_ix >= plane.in_w) continue;
+    runs[run_count++] = Run{first_ix, phase * plane.phase_w + first_pc / s, (plane.in_w - first_ix + s - 1) / s};
+  }
+  for (std::int64_t iy = 0; iy < plane.in_h; ++iy) {
+    T* prow = dst + (iy + plane.pad_t) * plane.row_stride;
+    const std::uint8_t* srow = src + iy * plane.in_w;
+    for (int k = 0; k < run_count; ++k) {
+      T* __restrict out = prow + runs[k].dst_offset;
+      const std::uint8_t* __restrict in = srow + runs[k].first_ix;
+      const std::int64_t count = runs[k].count;
+      if (s == 1) {
+        for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j]);
+      } else if (s == 2) {
+        for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[2 * j]);
+      } else {
+        for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j * s]);
+      }
+    }
+  }
+}
+
 // The window geometry of a 1-D or 2-D convolution as 2-D: a 1-D one ([N, C, L], kernel [k])
 // becomes height 1, kernel 1 x k, stride/dilation 1 and no padding on the new axis, so the
 // 2-D kernels run it unchanged. kUnsupported for other ranks.

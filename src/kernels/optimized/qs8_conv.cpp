@@ -292,37 +292,7 @@ class QS8ConvKernel final : public Kernel {
 
   template <typename T, typename Convert>
   void copy_plane_as(const std::uint8_t* src, T* dst, Convert convert) const {
-    const std::int64_t s = plane_.stride_w;
-    // Padded column pc = ix + pad_l goes to phase pc % s, position pc / s: per phase, a
-    // strided run of every input row (contiguous for stride 1, which the compiler vectorises).
-    // Where each phase's run starts and how long it is does not depend on the row.
-    struct Run {
-      std::int64_t first_ix, dst_offset, count;
-    };
-    Run runs[8];
-    int run_count = 0;
-    for (std::int64_t phase = 0; phase < s && run_count < 8; ++phase) {
-      const std::int64_t first_pc = plane_.pad_l + ((phase - plane_.pad_l) % s + s) % s;
-      const std::int64_t first_ix = first_pc - plane_.pad_l;
-      if (first_ix >= in_w_) continue;
-      runs[run_count++] = Run{first_ix, phase * plane_.phase_w + first_pc / s, (in_w_ - first_ix + s - 1) / s};
-    }
-    for (std::int64_t iy = 0; iy < in_h_; ++iy) {
-      T* prow = dst + (iy + plane_.pad_t) * plane_.row_stride;
-      const std::uint8_t* srow = src + iy * in_w_;
-      for (int k = 0; k < run_count; ++k) {
-        T* __restrict out = prow + runs[k].dst_offset;
-        const std::uint8_t* __restrict in = srow + runs[k].first_ix;
-        const std::int64_t count = runs[k].count;
-        if (s == 1) {
-          for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j]);
-        } else if (s == 2) {
-          for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[2 * j]);
-        } else {
-          for (std::int64_t j = 0; j < count; ++j) out[j] = convert(in[j * s]);
-        }
-      }
-    }
+    copy_bytes_into_plane(plane_, src, dst, convert);
   }
   void copy_plane(const std::uint8_t* src, std::uint8_t* dst, std::uint8_t flip) const {
     copy_plane_as(src, dst, [flip](std::uint8_t v) { return static_cast<std::uint8_t>(v ^ flip); });

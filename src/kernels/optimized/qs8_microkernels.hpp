@@ -90,6 +90,17 @@ struct QS8RescaleCall {
   std::int32_t x_zero_point = 0, y_zero_point = 0, lo = 0, hi = 0, multiplier = 0, shift = 0;
 };
 
+// One output row of an 8-bit max pooling over pre-padded rows of unsigned bytes (int8 planes
+// flipped to unsigned, which keeps the order; padding 0): out[x] = (max_t rows[t][x]) ^ flip.
+// rows[t] may be read up to the next multiple of 64 past width.
+struct QS8MaxRow {
+  int width = 0;
+  int taps = 0;
+  const std::uint8_t* const* rows = nullptr;
+  std::uint8_t flip = 0;
+  std::uint8_t* out = nullptr;
+};
+
 // DequantizeLinear per tensor: y[i] = float(x[i] - zero_point) * scale.
 struct QS8DequantizeCall {
   const std::uint8_t* x = nullptr;
@@ -129,6 +140,7 @@ struct QS8MicroKernels {
   void (*mul)(const QS8MulCall& call) = nullptr;            // may be null
   void (*dequantize)(const QS8DequantizeCall& call) = nullptr;  // may be null
   void (*rescale)(const QS8RescaleCall& call) = nullptr;        // may be null
+  void (*max_row)(const QS8MaxRow& row) = nullptr;              // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

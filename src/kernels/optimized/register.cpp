@@ -66,6 +66,8 @@ void register_optimized_kernels(KernelRegistry& r) {
                                        [] { return make_qs8_dequantize_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QLinearMul", {"qs8_mul__avx512vnni", 30, vnni,
                                  [] { return make_qs8_mul_kernel(qs8_microkernels_avx512vnni()); }});
+  r.add_optimized("MaxPool", {"qs8_maxpool__avx512vnni", 25, vnni,
+                              [] { return make_qs8_maxpool_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QLinearConcat", {"qs8_concat__avx512vnni", 30, vnni,
                                     [] { return make_qs8_concat_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx2", 20, [](const CpuFeatures& f) { return f.avx2; },

@@ -79,7 +79,7 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
 
 const QS8MicroKernels* qs8_microkernels_avx2() {
   static const QS8MicroKernels table{"avx2",  kMR,     kNR,     false,  &qs8_gemm_4x8_avx2, &pack_quads,
-                                     &qs8_depthwise_row, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                     &qs8_depthwise_row, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return &table;
 }
 

@@ -246,6 +246,17 @@ void qs8_rescale(const QS8RescaleCall& c) {
   }
 }
 
+void qs8_max_row(const QS8MaxRow& r) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(r.flip));
+  for (int x = 0; x < r.width; x += 64) {
+    __m512i m = _mm512_setzero_si512();
+    for (int t = 0; t < r.taps; ++t) m = _mm512_max_epu8(m, _mm512_loadu_si512(r.rows[t] + x));
+    const int n = r.width - x;
+    const __mmask64 live = n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1);
+    _mm512_mask_storeu_epi8(r.out + x, live, _mm512_xor_si512(m, flip));
+  }
+}
+
 void qs8_dequantize(const QS8DequantizeCall& c) {
   const __m512i zp = _mm512_set1_epi32(c.zero_point);
   const __m512 scale = _mm512_set1_ps(c.scale);
@@ -263,7 +274,7 @@ const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
                                      &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
                                      &qs8_gemv,         &qs8_mul,           &qs8_dequantize,
-                                     &qs8_rescale};
+                                     &qs8_rescale,      &qs8_max_row};
   return &table;
 }
 
