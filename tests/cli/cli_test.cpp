@@ -14,6 +14,7 @@
 
 #include "format/bundle.hpp"
 #include "format/npy.hpp"
+#include "kernels/registry.hpp"
 
 namespace edgeai {
 namespace {
@@ -98,6 +99,48 @@ TEST_F(CliTest, InspectAndBenchReportTheModel) {
   for (const char* key : {"\"median_ms\":", "\"p90_ms\":", "\"peak_rss_mb\":"}) {
     EXPECT_NE(o.out.find(key), std::string::npos) << o.out;
   }
+}
+
+TEST_F(CliTest, ThreadsAndKernelChoice) {
+  const fs::path eai = dir_ / "conv.eai";
+  ASSERT_EQ(edgeai("import " + std::string(EDGEAI_ONNX_NODE_TEST_DIR) +
+                   "/test_conv_with_strides_padding/model.onnx -o " + eai.string())
+                .exit_code,
+            0);
+  // The same output with 1 and 2 threads.
+  const std::string inputs = " --input x=random --input W=random --seed 3";
+  Outcome a = edgeai("run " + eai.string() + inputs + " --threads 2 --output " + (dir_ / "a.npy").string());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  Outcome b = edgeai("run " + eai.string() + inputs + " --output " + (dir_ / "b.npy").string());
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(read_file(dir_ / "a.npy"), read_file(dir_ / "b.npy"));
+  // `bench` names the kernels (Relu has optimised ones on x86-64 with AVX2 and on AArch64);
+  // EDGEAI_KERNELS=reference leaves only the reference ones.
+  const fs::path relu = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + relu.string()).exit_code, 0);
+  Outcome bench = edgeai("bench " + relu.string() + " --runs 2 --json");
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_NE(bench.out.find("\"kernels\":\""), std::string::npos) << bench.out;
+  const bool has_optimised = KernelRegistry::builtin().candidates("Relu", KernelSelection::kAuto).size() > 1;
+  if (has_optimised) {
+    EXPECT_NE(bench.out.find("f32_relu__"), std::string::npos) << bench.out;
+  }
+  const std::string cmd = "EDGEAI_KERNELS=reference " + std::string(EDGEAI_CLI) + " bench " + relu.string() +
+                          " --runs 2 --json > " + (dir_ / "ref.json").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string ref_json = read_file(dir_ / "ref.json");
+  EXPECT_NE(ref_json.find("\"kernels\":\"1 reference\""), std::string::npos) << ref_json;
+  // Bad thread counts and kernel choices are one-line errors.
+  expect_one_line_error(edgeai("run " + eai.string() + inputs + " --threads 0"), "--threads must be at least 1");
+  expect_one_line_error(edgeai("bench " + eai.string() + " --input x=random --input W=random --threads 0"),
+                        "--threads must be at least 1");
+  const std::string bad = "EDGEAI_KERNELS=fastest " + std::string(EDGEAI_CLI) + " run " + eai.string() + inputs +
+                          " 2> " + (dir_ / "bad.txt").string();
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  Outcome bad_outcome;
+  bad_outcome.exit_code = 1;
+  bad_outcome.err = read_file(dir_ / "bad.txt");
+  expect_one_line_error(bad_outcome, "EDGEAI_KERNELS='fastest'");
 }
 
 TEST_F(CliTest, TruncatedOnnxIsAOneLineError) {
