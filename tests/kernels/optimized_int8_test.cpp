@@ -471,6 +471,41 @@ TEST(OptimizedInt8Kernels, MaxPoolEqualsTheReference) {
   }
 }
 
+TEST(OptimizedInt8Kernels, QLinearGlobalAveragePoolEqualsTheReference) {
+  std::mt19937 rng(68);
+  const auto impls = optimized_implementations("QLinearGlobalAveragePool");
+  ASSERT_FALSE(impls.empty());  // the portable kernel runs everywhere
+  const std::vector<Shape> shapes = {{1, 7, 1, 1}, {1, 16, 7, 7}, {2, 5, 8, 8}, {1, 3, 56, 57}, {1, 4, 9}};
+  for (int i = 0; i < 20; ++i) {
+    const Shape& shape = shapes[static_cast<std::size_t>(i) % shapes.size()];
+    const bool is_signed = i % 2 == 0;
+    Tensor x = is_signed ? random_bytes<std::int8_t>(shape, rng) : random_bytes<std::uint8_t>(shape, rng);
+    // Power-of-two counts with matching scales make exact halves: ties to even are exercised.
+    const float y_scale = i % 4 < 2 ? 1.0f / 64 : 0.003f * static_cast<float>(1 + rng() % 7);
+    auto zero = [&](int v) {
+      return is_signed ? Tensor::from_values<std::int8_t>({}, {static_cast<std::int8_t>(v)})
+                       : Tensor::from_values<std::uint8_t>({}, {static_cast<std::uint8_t>(v + 128)});
+    };
+    const std::vector<Tensor> inputs = {x, Tensor::from_values<float>({}, {1.0f / 32}), zero(static_cast<int>(rng() % 9) - 4),
+                                        Tensor::from_values<float>({}, {y_scale}), zero(static_cast<int>(rng() % 9) - 4)};
+    Node node;
+    node.op_type = "QLinearGlobalAveragePool";
+    node.name = "gap";
+    const std::vector<bool> constants = {false, true, true, true, true};
+    auto want = run_node(node, inputs, constants);
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = run_node(node, inputs, constants, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
+    }
+  }
+}
+
 TEST(OptimizedInt8Kernels, DequantizeLinearEqualsTheReference) {
   std::mt19937 rng(65);
   for (const bool is_signed : {true, false}) {

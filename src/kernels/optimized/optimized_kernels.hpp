@@ -26,5 +26,6 @@ std::unique_ptr<Kernel> make_qs8_dequantize_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_mul_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_concat_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_maxpool_kernel(const QS8MicroKernels* uk);
+std::unique_ptr<Kernel> make_qs8_global_average_pool_kernel();  // portable (compiler-vectorised)
 
 }  // namespace edgeai

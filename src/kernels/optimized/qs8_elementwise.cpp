@@ -366,7 +366,73 @@ class QS8ConcatKernel final : public Kernel {
   std::int64_t outer_ = 1, row_ = 0;
 };
 
+// QLinearGlobalAveragePool on 8-bit planes, portable: the plane sums in int32 (a plane of up
+// to 2^23 values cannot overflow), which the compiler vectorises, then the reference's
+// requantisation quant::requantize(sum, x_scale / (y_scale * count)) per plane, exactly.
+class QS8GlobalAveragePoolKernel final : public Kernel {
+ public:
+  Status prepare(const Node&, const KernelSignature& sig) override {
+    const DType t = sig.inputs[0].dtype;
+    if (!is_quantized_dtype(t) || sig.outputs[0].dtype != t) return unsupported("qs8 gap: 8-bit x and y of one type");
+    if (!per_tensor_constants(sig, {1, 2, 3, 4})) return unsupported("qs8 gap: constant per-tensor parameters");
+    const Shape& x = sig.inputs[0].shape;
+    if (x.size() < 3) return unsupported("qs8 gap: rank below 3");
+    planes_ = x[0] * x[1];
+    plane_size_ = element_count(Shape(x.begin() + 2, x.end())).value_or(0);
+    if (plane_size_ < 1 || plane_size_ > (std::int64_t{1} << 23)) return unsupported("qs8 gap: plane size");
+    const std::vector<TensorView> c = constant_input_views(sig);
+    const auto view = [&](std::size_t i) { return has_input(sig, i) ? &c[i] : nullptr; };
+    const float x_scale = scale_at(c[1], 0), y_scale = scale_at(c[3], 0);
+    if (!(x_scale > 0.0f) || !(y_scale > 0.0f) || !std::isfinite(x_scale) || !std::isfinite(y_scale)) {
+      return unsupported("qs8 gap: scales");
+    }
+    x_zero_point_ = zero_point_at(view(2), 0);
+    y_zero_point_ = zero_point_at(view(4), 0);
+    const double real =
+        static_cast<double>(x_scale) / (static_cast<double>(y_scale) * static_cast<double>(plane_size_));
+    if (!quant::make_fixed_point_multiplier(real, &multiplier_)) return unsupported("qs8 gap: multiplier");
+    is_signed_ = t == DType::kInt8;
+    threads_ = sig.threads;
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const auto* x = inputs[0].data_as<const std::uint8_t>();
+    auto* y = outputs[0].data_as<std::uint8_t>();
+    const std::int64_t per_task = std::max<std::int64_t>(1, kChunk / plane_size_);
+    parallel_for(threads_, static_cast<std::size_t>((planes_ + per_task - 1) / per_task), [&](std::size_t t, int) {
+      const std::int64_t end = std::min(planes_, (static_cast<std::int64_t>(t) + 1) * per_task);
+      for (std::int64_t p = static_cast<std::int64_t>(t) * per_task; p < end; ++p) {
+        const std::uint8_t* plane = x + p * plane_size_;
+        std::int32_t sum = 0;
+        if (is_signed_) {
+          const auto* v = reinterpret_cast<const std::int8_t*>(plane);
+          for (std::int64_t i = 0; i < plane_size_; ++i) sum += v[i];
+        } else {
+          for (std::int64_t i = 0; i < plane_size_; ++i) sum += plane[i];
+        }
+        const std::int64_t centred = static_cast<std::int64_t>(sum) - static_cast<std::int64_t>(x_zero_point_) * plane_size_;
+        const std::int32_t q = quant::requantize(centred, multiplier_, y_zero_point_, is_signed_ ? -128 : 0,
+                                                 is_signed_ ? 127 : 255);
+        y[p] = static_cast<std::uint8_t>(q);
+      }
+    });
+    return Status::ok();
+  }
+
+ private:
+  ThreadPool* threads_ = nullptr;
+  bool is_signed_ = true;
+  std::int64_t planes_ = 0, plane_size_ = 1;
+  std::int32_t x_zero_point_ = 0, y_zero_point_ = 0;
+  quant::FixedPointMultiplier multiplier_;
+};
+
 }  // namespace
+
+std::unique_ptr<Kernel> make_qs8_global_average_pool_kernel() {
+  return std::make_unique<QS8GlobalAveragePoolKernel>();
+}
 
 std::unique_ptr<Kernel> make_qs8_concat_kernel(const QS8MicroKernels* uk) {
   return std::make_unique<QS8ConcatKernel>(uk);

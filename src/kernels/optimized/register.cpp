@@ -52,6 +52,8 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
 }  // namespace
 
 void register_optimized_kernels(KernelRegistry& r) {
+  r.add_optimized("QLinearGlobalAveragePool",
+                  {"qs8_global_average_pool", 10, nullptr, [] { return make_qs8_global_average_pool_kernel(); }});
 #if defined(__x86_64__)
   const auto vnni = [](const CpuFeatures& f) { return f.avx512bw && f.avx512_vnni; };
   r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx512vnni", 30, vnni,
