@@ -47,6 +47,27 @@ Tensor random_bytes(Shape shape, std::mt19937& rng) {
 
 // ties: power-of-two scales with x_scale * w_scale / y_scale = 1/2 or 1/4, so that many
 // accumulators land exactly halfway between two outputs (rounding half to even decides).
+// Runs `node` with the reference kernel and with every implementation in `impls` (on 3
+// threads) and expects the same output bytes.
+void expect_same_bytes_as_reference(const Node& node, const std::vector<Tensor>& inputs,
+                                    const std::vector<bool>& constants, const std::vector<std::string>& impls,
+                                    const std::string& what) {
+  auto want = run_node(node, inputs, constants);
+  ASSERT_TRUE(want.is_ok()) << what << ": " << want.status().to_string();
+  for (const std::string& impl : impls) {
+    ThreadPool pool(3);
+    auto got = run_node(node, inputs, constants, impl, &pool);
+    ASSERT_TRUE(got.is_ok()) << impl << " " << what << ": " << got.status().to_string();
+    ASSERT_EQ((*got)[0].shape(), (*want)[0].shape()) << impl << " " << what;
+    ASSERT_EQ((*got)[0].size_bytes(), (*want)[0].size_bytes());
+    const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
+    const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
+    for (std::size_t j = 0; j < (*want)[0].size_bytes(); ++j) {
+      ASSERT_EQ(g[j], e[j]) << impl << " " << what << " byte " << j;
+    }
+  }
+}
+
 void check_qconv(const QConvCase& k, std::mt19937& rng, const std::vector<std::string>& impls, bool ties = false) {
   std::uniform_real_distribution<float> unit(0.5f, 2.0f);
   const std::int64_t per_group = k.c / k.group;
@@ -330,16 +351,7 @@ TEST(OptimizedInt8Kernels, QGemmEqualsTheReference) {
     node.attributes["transB"] = std::int64_t{trans_b};
     if (i % 5 == 1) node.attributes["activation"] = std::string("Relu");
     const std::vector<bool> constants = {false, true, true, true, true, true, true, true, true};
-    auto want = run_node(node, inputs, constants);
-    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
-    for (const std::string& impl : impls) {
-      ThreadPool pool(3);
-      auto got = run_node(node, inputs, constants, impl, &pool);
-      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
-      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
-      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
-      for (std::int64_t j = 0; j < m * n; ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i << " element " << j;
-    }
+    expect_same_bytes_as_reference(node, inputs, constants, impls, str_cat("case ", i));
   }
 }
 
@@ -374,17 +386,7 @@ TEST(OptimizedInt8Kernels, QLinearMulEqualsTheReference) {
     node.name = "mul";
     if (i % 3 == 1) node.attributes["activation"] = std::string("Relu");
     const std::vector<bool> constants = {false, true, true, false, true, true, true, true};
-    auto want = run_node(node, inputs, constants);
-    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
-    for (const std::string& impl : impls) {
-      ThreadPool pool(3);
-      auto got = run_node(node, inputs, constants, impl, &pool);
-      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
-      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
-      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
-      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
-      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
-    }
+    expect_same_bytes_as_reference(node, inputs, constants, impls, str_cat("case ", i));
   }
 }
 
@@ -417,17 +419,7 @@ TEST(OptimizedInt8Kernels, QLinearConcatEqualsTheReference) {
     node.op_type = "QLinearConcat";
     node.name = "concat";
     node.attributes["axis"] = axis;
-    auto want = run_node(node, inputs, constants);
-    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
-    for (const std::string& impl : impls) {
-      ThreadPool pool(3);
-      auto got = run_node(node, inputs, constants, impl, &pool);
-      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
-      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
-      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
-      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
-      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
-    }
+    expect_same_bytes_as_reference(node, inputs, constants, impls, str_cat("case ", i));
   }
 }
 
@@ -492,17 +484,7 @@ TEST(OptimizedInt8Kernels, QLinearGlobalAveragePoolEqualsTheReference) {
     node.op_type = "QLinearGlobalAveragePool";
     node.name = "gap";
     const std::vector<bool> constants = {false, true, true, true, true};
-    auto want = run_node(node, inputs, constants);
-    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
-    for (const std::string& impl : impls) {
-      ThreadPool pool(3);
-      auto got = run_node(node, inputs, constants, impl, &pool);
-      ASSERT_TRUE(got.is_ok()) << impl << ": " << got.status().to_string();
-      ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
-      const auto* g = static_cast<const std::uint8_t*>((*got)[0].raw_data());
-      const auto* e = static_cast<const std::uint8_t*>((*want)[0].raw_data());
-      for (std::int64_t j = 0; j < (*want)[0].num_elements(); ++j) ASSERT_EQ(g[j], e[j]) << impl << " case " << i;
-    }
+    expect_same_bytes_as_reference(node, inputs, constants, impls, str_cat("case ", i));
   }
 }
 
