@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -59,6 +60,15 @@ inline void parallel_for(ThreadPool* pool, std::size_t count, TaskFunction fn) {
     return;
   }
   pool->parallel_for(count, fn);
+}
+
+// fn(begin, count) over [0, n) in chunks of `chunk` elements, the chunks spread over the pool.
+template <class Fn>
+void parallel_chunks(ThreadPool* pool, std::int64_t n, std::int64_t chunk, Fn&& fn) {
+  parallel_for(pool, static_cast<std::size_t>((n + chunk - 1) / chunk), [&](std::size_t t, int) {
+    const std::int64_t begin = static_cast<std::int64_t>(t) * chunk;
+    fn(begin, n - begin < chunk ? n - begin : chunk);
+  });
 }
 
 }  // namespace edgeai

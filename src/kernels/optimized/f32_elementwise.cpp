@@ -40,10 +40,8 @@ class F32ActivationKernel final : public Kernel {
     const std::int64_t n = inputs[0].num_elements();
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
-    const std::int64_t tasks = (n + kChunk - 1) / kChunk;
-    parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t t, int) {
-      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
-      apply_activation(*uk_, activation_, x + begin, y + begin, std::min(kChunk, n - begin));
+    parallel_chunks(threads_, n, kChunk, [&](std::int64_t begin, std::int64_t count) {
+      apply_activation(*uk_, activation_, x + begin, y + begin, count);
     });
     return Status::ok();
   }

@@ -21,6 +21,39 @@ namespace {
 
 constexpr std::int64_t kMaxPoolTaps = 64;
 
+// What both max pooling kernels plan: the window geometry as padded planes (reaching past the
+// end padding where ceil_mode's windows do), the taps' offsets, and planes per task.
+struct MaxPoolPlan {
+  PaddedPlane plane;
+  std::vector<std::ptrdiff_t> tap_offsets;
+  std::int64_t k_h = 1, k_w = 1, planes = 0, out_h = 0, out_w = 0, tasks = 1;
+  std::int64_t stride_w = 1;
+
+  Status prepare(const Node& node, const Shape& x, std::int64_t slack, const ThreadPool* threads) {
+    if (x.size() != 4) return unsupported("maxpool: 2 spatial axes only");
+    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[2], x[3]}, node.attr_ints("kernel_shape"),
+                                                                      true, node.attr_int("ceil_mode", 0) != 0));
+    k_h = g.kernel[0];
+    k_w = g.kernel[1];
+    if (k_h * k_w > kMaxPoolTaps) return unsupported("maxpool: windows over ", kMaxPoolTaps, " taps");
+    planes = x[0] * x[1];
+    out_h = g.output[0];
+    out_w = g.output[1];
+    stride_w = g.strides[1];
+    const std::int64_t reach_h = (out_h - 1) * g.strides[0] + (k_h - 1) * g.dilations[0] + 1;
+    const std::int64_t reach_w = (out_w - 1) * g.strides[1] + (k_w - 1) * g.dilations[1] + 1;
+    plane.set(x[2], x[3], g.pads_begin[0], g.pads_begin[1], std::max(x[2] + g.pads_begin[0] + g.pads_end[0], reach_h),
+              std::max(x[3] + g.pads_begin[1] + g.pads_end[1], reach_w), g.strides[0], g.strides[1], g.dilations[0],
+              g.dilations[1], slack);
+    tap_offsets.resize(static_cast<std::size_t>(k_h * k_w));
+    for (std::int64_t ky = 0; ky < k_h; ++ky) {
+      for (std::int64_t kx = 0; kx < k_w; ++kx) tap_offsets[static_cast<std::size_t>(ky * k_w + kx)] = plane.tap_offset(ky, kx);
+    }
+    tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(planes, threads != nullptr ? threads->threads() : 1));
+    return Status::ok();
+  }
+};
+
 class F32MaxPoolKernel final : public Kernel {
  public:
   explicit F32MaxPoolKernel(const F32MicroKernels* uk) : uk_(uk) {}
@@ -28,56 +61,35 @@ class F32MaxPoolKernel final : public Kernel {
   Status prepare(const Node& node, const KernelSignature& sig) override {
     if (sig.inputs[0].dtype != DType::kFloat32) return unsupported("f32 maxpool: dtype is not float32");
     if (sig.outputs.size() > 1) return unsupported("f32 maxpool: no Indices output");
-    const Shape& x = sig.inputs[0].shape;
-    if (x.size() != 4) return unsupported("f32 maxpool: 2 spatial axes only");
-    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[2], x[3]}, node.attr_ints("kernel_shape"),
-                                                                      true, node.attr_int("ceil_mode", 0) != 0));
-    k_h_ = g.kernel[0];
-    k_w_ = g.kernel[1];
-    if (k_h_ * k_w_ > kMaxPoolTaps) return unsupported("f32 maxpool: windows over ", kMaxPoolTaps, " taps");
-    planes_count_ = x[0] * x[1];
-    out_h_ = g.output[0];
-    out_w_ = g.output[1];
-    // The windows may reach past the end padding with ceil_mode: pad that far too.
-    const std::int64_t reach_h = (out_h_ - 1) * g.strides[0] + (k_h_ - 1) * g.dilations[0] + 1;
-    const std::int64_t reach_w = (out_w_ - 1) * g.strides[1] + (k_w_ - 1) * g.dilations[1] + 1;
-    plane_.set(x[2], x[3], g.pads_begin[0], g.pads_begin[1], std::max(x[2] + g.pads_begin[0] + g.pads_end[0], reach_h),
-               std::max(x[3] + g.pads_begin[1] + g.pads_end[1], reach_w), g.strides[0], g.strides[1], g.dilations[0],
-               g.dilations[1], uk_->vector_width);
-    tap_offsets_.resize(static_cast<std::size_t>(k_h_ * k_w_));
-    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
-    }
     threads_ = sig.threads;
-    tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(planes_count_, threads_ ? threads_->threads() : 1));
-    return Status::ok();
+    return plan_.prepare(node, sig.inputs[0].shape, uk_->vector_width, threads_);
   }
 
   std::size_t scratch_bytes() const override {
-    return plane_.plane_floats * static_cast<std::size_t>(tasks_) * sizeof(float);
+    return plan_.plane.plane_floats * static_cast<std::size_t>(plan_.tasks) * sizeof(float);
   }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* scratch) override {
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
-    const std::int64_t per_task = (planes_count_ + tasks_ - 1) / tasks_;
-    const std::int64_t in_plane = plane_.in_h * plane_.in_w;
-    parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
-      float* padded = static_cast<float*>(scratch) + task * plane_.plane_floats;
-      std::fill(padded, padded + plane_.plane_floats, std::numeric_limits<float>::lowest());
+    const std::int64_t per_task = (plan_.planes + plan_.tasks - 1) / plan_.tasks;
+    const std::int64_t in_plane = plan_.plane.in_h * plan_.plane.in_w;
+    parallel_for(threads_, static_cast<std::size_t>(plan_.tasks), [&](std::size_t task, int) {
+      float* padded = static_cast<float*>(scratch) + task * plan_.plane.plane_floats;
+      std::fill(padded, padded + plan_.plane.plane_floats, std::numeric_limits<float>::lowest());
       const float* rows[kMaxPoolTaps];
       F32MaxRow r;
-      r.width = static_cast<int>(out_w_);
-      r.taps = static_cast<int>(k_h_ * k_w_);
+      r.width = static_cast<int>(plan_.out_w);
+      r.taps = static_cast<int>(plan_.k_h * plan_.k_w);
       r.rows = rows;
       const std::int64_t begin = static_cast<std::int64_t>(task) * per_task;
-      const std::int64_t end = std::min(planes_count_, begin + per_task);
+      const std::int64_t end = std::min(plan_.planes, begin + per_task);
       for (std::int64_t p = begin; p < end; ++p) {
-        plane_.copy(*uk_, x + p * in_plane, padded);
-        for (std::int64_t oy = 0; oy < out_h_; ++oy) {
-          const float* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
-          for (std::int64_t t = 0; t < k_h_ * k_w_; ++t) rows[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
-          r.out = y + (p * out_h_ + oy) * out_w_;
+        plan_.plane.copy(*uk_, x + p * in_plane, padded);
+        for (std::int64_t oy = 0; oy < plan_.out_h; ++oy) {
+          const float* row_base = padded + oy * plan_.plane.stride_h * plan_.plane.row_stride;
+          for (std::int64_t t = 0; t < plan_.k_h * plan_.k_w; ++t) rows[t] = row_base + plan_.tap_offsets[static_cast<std::size_t>(t)];
+          r.out = y + (p * plan_.out_h + oy) * plan_.out_w;
           uk_->max_row(r);
         }
       }
@@ -88,9 +100,7 @@ class F32MaxPoolKernel final : public Kernel {
  private:
   const F32MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
-  PaddedPlane plane_;
-  std::vector<std::ptrdiff_t> tap_offsets_;
-  std::int64_t k_h_ = 1, k_w_ = 1, planes_count_ = 0, out_h_ = 0, out_w_ = 0, tasks_ = 1;
+  MaxPoolPlan plan_;
 };
 
 class F32GlobalAveragePoolKernel final : public Kernel {
@@ -139,56 +149,37 @@ class QS8MaxPoolKernel final : public Kernel {
     if (uk_->max_row == nullptr) return unsupported("qs8 maxpool: no vector form on ", uk_->isa);
     const DType t = sig.inputs[0].dtype;
     if (!is_quantized_dtype(t) || sig.outputs.size() > 1) return unsupported("qs8 maxpool: int8/uint8, no Indices");
-    const Shape& x = sig.inputs[0].shape;
-    if (x.size() != 4) return unsupported("qs8 maxpool: 2 spatial axes only");
-    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[2], x[3]}, node.attr_ints("kernel_shape"),
-                                                                      true, node.attr_int("ceil_mode", 0) != 0));
-    if (g.strides[1] > 8) return unsupported("qs8 maxpool: strides over 8");
-    k_h_ = g.kernel[0];
-    k_w_ = g.kernel[1];
-    if (k_h_ * k_w_ > kMaxPoolTaps) return unsupported("qs8 maxpool: windows over ", kMaxPoolTaps, " taps");
-    planes_count_ = x[0] * x[1];
-    out_h_ = g.output[0];
-    out_w_ = g.output[1];
-    const std::int64_t reach_h = (out_h_ - 1) * g.strides[0] + (k_h_ - 1) * g.dilations[0] + 1;
-    const std::int64_t reach_w = (out_w_ - 1) * g.strides[1] + (k_w_ - 1) * g.dilations[1] + 1;
-    plane_.set(x[2], x[3], g.pads_begin[0], g.pads_begin[1], std::max(x[2] + g.pads_begin[0] + g.pads_end[0], reach_h),
-               std::max(x[3] + g.pads_begin[1] + g.pads_end[1], reach_w), g.strides[0], g.strides[1], g.dilations[0],
-               g.dilations[1], 64);
-    tap_offsets_.resize(static_cast<std::size_t>(k_h_ * k_w_));
-    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
-    }
-    flip_ = t == DType::kInt8 ? 0x80 : 0x00;
     threads_ = sig.threads;
-    tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(planes_count_, threads_ ? threads_->threads() : 1));
+    EDGEAI_RETURN_IF_ERROR(plan_.prepare(node, sig.inputs[0].shape, 64, threads_));
+    if (plan_.stride_w > 8) return unsupported("qs8 maxpool: strides over 8");
+    flip_ = t == DType::kInt8 ? 0x80 : 0x00;
     return Status::ok();
   }
 
-  std::size_t scratch_bytes() const override { return plane_.plane_floats * static_cast<std::size_t>(tasks_); }
+  std::size_t scratch_bytes() const override { return plan_.plane.plane_floats * static_cast<std::size_t>(plan_.tasks); }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* scratch) override {
     const auto* x = inputs[0].data_as<const std::uint8_t>();
     auto* y = outputs[0].data_as<std::uint8_t>();
-    const std::int64_t per_task = (planes_count_ + tasks_ - 1) / tasks_;
-    const std::int64_t in_plane = plane_.in_h * plane_.in_w;
+    const std::int64_t per_task = (plan_.planes + plan_.tasks - 1) / plan_.tasks;
+    const std::int64_t in_plane = plan_.plane.in_h * plan_.plane.in_w;
     const std::uint8_t flip = flip_;
-    parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
-      auto* padded = static_cast<std::uint8_t*>(scratch) + task * plane_.plane_floats;
-      std::memset(padded, 0, plane_.plane_floats);
+    parallel_for(threads_, static_cast<std::size_t>(plan_.tasks), [&](std::size_t task, int) {
+      auto* padded = static_cast<std::uint8_t*>(scratch) + task * plan_.plane.plane_floats;
+      std::memset(padded, 0, plan_.plane.plane_floats);
       const std::uint8_t* rows[kMaxPoolTaps];
       QS8MaxRow r;
-      r.width = static_cast<int>(out_w_);
-      r.taps = static_cast<int>(k_h_ * k_w_);
+      r.width = static_cast<int>(plan_.out_w);
+      r.taps = static_cast<int>(plan_.k_h * plan_.k_w);
       r.rows = rows;
       r.flip = flip;
-      const std::int64_t end = std::min(planes_count_, (static_cast<std::int64_t>(task) + 1) * per_task);
+      const std::int64_t end = std::min(plan_.planes, (static_cast<std::int64_t>(task) + 1) * per_task);
       for (std::int64_t p = static_cast<std::int64_t>(task) * per_task; p < end; ++p) {
-        copy_bytes_into_plane(plane_, x + p * in_plane, padded, [flip](std::uint8_t v) { return static_cast<std::uint8_t>(v ^ flip); });
-        for (std::int64_t oy = 0; oy < out_h_; ++oy) {
-          const std::uint8_t* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
-          for (std::int64_t t = 0; t < k_h_ * k_w_; ++t) rows[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
-          r.out = y + (p * out_h_ + oy) * out_w_;
+        copy_bytes_into_plane(plan_.plane, x + p * in_plane, padded, [flip](std::uint8_t v) { return static_cast<std::uint8_t>(v ^ flip); });
+        for (std::int64_t oy = 0; oy < plan_.out_h; ++oy) {
+          const std::uint8_t* row_base = padded + oy * plan_.plane.stride_h * plan_.plane.row_stride;
+          for (std::int64_t t = 0; t < plan_.k_h * plan_.k_w; ++t) rows[t] = row_base + plan_.tap_offsets[static_cast<std::size_t>(t)];
+          r.out = y + (p * plan_.out_h + oy) * plan_.out_w;
           uk_->max_row(r);
         }
       }
@@ -199,10 +190,8 @@ class QS8MaxPoolKernel final : public Kernel {
  private:
   const QS8MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
-  PaddedPlane plane_;  // element counts are bytes here
-  std::vector<std::ptrdiff_t> tap_offsets_;
+  MaxPoolPlan plan_;  // element counts are bytes here
   std::uint8_t flip_ = 0;
-  std::int64_t k_h_ = 1, k_w_ = 1, planes_count_ = 0, out_h_ = 0, out_w_ = 0, tasks_ = 1;
 };
 
 }  // namespace

@@ -49,12 +49,11 @@ class QS8QuantizeKernel final : public Kernel {
     const std::int64_t n = inputs[0].num_elements();
     const float* x = inputs[0].data_as<const float>();
     auto* y = outputs[0].data_as<std::uint8_t>();
-    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+    parallel_chunks(threads_, n, kChunk, [&](std::int64_t begin, std::int64_t count) {
       QS8QuantizeCall call = call_;
-      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
       call.x = x + begin;
       call.y = y + begin;
-      call.n = std::min(kChunk, n - begin);
+      call.n = count;
       uk_->quantize(call);
     });
     return Status::ok();
@@ -128,13 +127,12 @@ class QS8AddKernel final : public Kernel {
     const auto* a = inputs[0].data_as<const std::uint8_t>();
     const auto* b = inputs[3].data_as<const std::uint8_t>();
     auto* y = outputs[0].data_as<std::uint8_t>();
-    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+    parallel_chunks(threads_, n, kChunk, [&](std::int64_t begin, std::int64_t count) {
       QS8AddCall call = call_;
-      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
       call.a = a + begin;
       call.b = b + begin;
       call.y = y + begin;
-      call.n = std::min(kChunk, n - begin);
+      call.n = count;
       uk_->add(call);
     });
     return Status::ok();
@@ -180,12 +178,11 @@ class QS8DequantizeKernel final : public Kernel {
     const std::int64_t n = inputs[0].num_elements();
     const auto* x = inputs[0].data_as<const std::uint8_t>();
     float* y = outputs[0].data_as<float>();
-    parallel_for(threads_, static_cast<std::size_t>((n + kChunk - 1) / kChunk), [&](std::size_t t, int) {
+    parallel_chunks(threads_, n, kChunk, [&](std::int64_t begin, std::int64_t count) {
       QS8DequantizeCall call = call_;
-      const std::int64_t begin = static_cast<std::int64_t>(t) * kChunk;
       call.x = x + begin;
       call.y = y + begin;
-      call.n = std::min(kChunk, n - begin);
+      call.n = count;
       uk_->dequantize(call);
     });
     return Status::ok();
