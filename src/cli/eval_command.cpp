@@ -22,6 +22,7 @@ struct EvalArgs {
 };
 
 int run_eval(const EvalArgs& args) {
+  if (args.threads < 1) throw CommandError("--threads must be at least 1");
   Bundle bundle = load_model(args.model);
   const Manifest manifest = bundle.manifest;
   std::string description;
@@ -31,7 +32,6 @@ int run_eval(const EvalArgs& args) {
     description = data.describe_counts();
   }
   if (!args.json) std::fprintf(stderr, "data %s: %s\n", args.data.c_str(), description.c_str());
-  if (args.threads < 1) throw CommandError("--threads must be at least 1");
   SessionOptions options;
   options.threads = args.threads;
   std::unique_ptr<Session> session = check(Session::create(std::move(bundle), options));

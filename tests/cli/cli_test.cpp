@@ -134,6 +134,8 @@ TEST_F(CliTest, ThreadsAndKernelChoice) {
   expect_one_line_error(edgeai("run " + eai.string() + inputs + " --threads 0"), "--threads must be at least 1");
   expect_one_line_error(edgeai("bench " + eai.string() + " --input x=random --input W=random --threads 0"),
                         "--threads must be at least 1");
+  expect_one_line_error(edgeai("eval " + relu.string() + " --data fashion-mnist --threads 0"),
+                        "--threads must be at least 1");
   const std::string bad = "EDGEAI_KERNELS=fastest " + std::string(EDGEAI_CLI) + " run " + eai.string() + inputs +
                           " 2> " + (dir_ / "bad.txt").string();
   EXPECT_NE(std::system(bad.c_str()), 0);
