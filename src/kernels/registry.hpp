@@ -30,11 +30,20 @@ enum class KernelSelection {
 // anything else is an error that says what is accepted.
 Result<KernelSelection> kernel_selection_from_environment();
 
+// Whether a kernel runs `node` channels-last (graph/layout.hpp), asked by the session's layout
+// pass before the node is rewritten: inputs as the graph has them (channels-first), values of
+// the constant ones (else null).
+using ChannelsLastCheck = bool (*)(const Node& node, const std::vector<ValueInfo>& inputs,
+                                   const std::vector<const Tensor*>& input_values);
+
 struct KernelImplementation {
   std::string name;  // "reference", or what the kernel is: "f32_conv_gemm__avx512f"
   int priority = 0;  // higher is tried first; the reference kernel is 0
   bool (*available)(const CpuFeatures&) = nullptr;  // null: any CPU
   KernelFactory factory = nullptr;
+  // Non-null for kernels of channels-last nodes: the layout pass makes a node channels-last
+  // when a kernel of this CPU says it runs it.
+  ChannelsLastCheck runs_channels_last = nullptr;
 };
 
 class KernelRegistry {

@@ -54,6 +54,18 @@ std::vector<bool> find_shape_value_inputs(const Graph& graph) {
   return result;
 }
 
+// The layout pass makes a node channels-last when one of this CPU's kernels runs it so.
+ChannelsLastPredicate channels_last_predicate(const Graph& graph, KernelSelection selection) {
+  return [&graph, selection](const Node& node, const std::vector<ValueInfo>& inputs) {
+    std::vector<const Tensor*> values;
+    for (const std::string& in : node.inputs) values.push_back(in.empty() ? nullptr : graph.find_constant(in));
+    for (const KernelImplementation* k : KernelRegistry::builtin().candidates(node.op_type, selection)) {
+      if (k->runs_channels_last != nullptr && k->runs_channels_last(node, inputs, values)) return true;
+    }
+    return false;
+  };
+}
+
 }  // namespace
 
 Session::Session(Graph graph, SessionOptions options)
@@ -90,8 +102,15 @@ Result<std::unique_ptr<Session>> Session::create(Graph graph, SessionOptions opt
   // Nodes that only read constants run once, here: weight decoders of compressed bundles
   // (DequantizeInt4, Cast from float16) and anything an exporter left unfolded.
   EDGEAI_RETURN_IF_ERROR(fold_constants(graph, evaluate_node).with_context("computing constant nodes at load"));
+  int channels_last_nodes = 0;
+  if (options.plan_layout && selection == KernelSelection::kAuto) {
+    Result<int> planned = plan_channels_last(graph, channels_last_predicate(graph, selection));
+    if (!planned.is_ok()) return planned.status().with_context("planning the activation layout");
+    channels_last_nodes = *planned;
+  }
   std::unique_ptr<Session> session(new Session(std::move(graph), options));
   session->selection_ = selection;
+  session->channels_last_nodes_ = channels_last_nodes;
   // Plan now when every input shape is static and nothing depends on input values.
   session->shape_value_inputs_ = find_shape_value_inputs(session->graph_);
   bool all_static = true;
@@ -148,6 +167,7 @@ Status Session::plan(std::span<const TensorView> inputs) {
   output_views_.clear();
   profile_.clear();
   summary_ = PlanSummary{};
+  summary_.channels_last_nodes = channels_last_nodes_;
 
   // 1. Concrete input shapes; values of small integer inputs (shapes, axes fed as inputs)
   //    are known to shape inference, and a change of them re-plans.

@@ -30,6 +30,10 @@ struct SessionOptions {
   bool profile = false;   // time every operator (adds two clock reads per node)
   // Which kernels to use; unset: EDGEAI_KERNELS from the environment (auto when absent).
   std::optional<KernelSelection> kernels;
+  // Let the plan keep activations channels-last where this CPU's kernels want them
+  // (graph/layout.hpp); never with the reference kernels. Results stay the same; false keeps
+  // the model's layout everywhere (for comparisons).
+  bool plan_layout = true;
 };
 
 struct OperatorProfile {
@@ -47,6 +51,7 @@ struct PlanSummary {
   std::int64_t total_macs = 0;
   int in_place_outputs = 0;             // outputs that reuse their input's buffer
   int view_outputs = 0;                 // Reshape-like outputs that alias their input
+  int channels_last_nodes = 0;          // nodes the layout pass made channels-last
 };
 
 class Session {
@@ -90,6 +95,7 @@ class Session {
   std::vector<ValueInfo> declared_inputs_;   // as the model declares them (dims may be unknown)
   std::vector<ValueInfo> declared_outputs_;  // graph_.outputs get the planned shapes; these do not
   bool planned_ = false;
+  int channels_last_nodes_ = 0;
 
   std::vector<std::unique_ptr<Step>> steps_;
   AlignedBuffer arena_;

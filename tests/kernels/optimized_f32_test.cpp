@@ -32,6 +32,24 @@ Tensor random_tensor(Shape shape, std::mt19937& rng) {
   return Tensor::from_vector<float>(std::move(shape), v);
 }
 
+// (N, C, H, W) -> (N, H, W, C): a channels-last node's X.
+Tensor channels_last(const Tensor& t) {
+  const Shape& s = t.shape();
+  std::vector<float> v(static_cast<std::size_t>(t.num_elements()));
+  const float* x = t.data<float>();
+  for (std::int64_t n = 0; n < s[0]; ++n) {
+    for (std::int64_t c = 0; c < s[1]; ++c) {
+      for (std::int64_t p = 0; p < s[2] * s[3]; ++p) v[static_cast<std::size_t>((n * s[2] * s[3] + p) * s[1] + c)] = x[(n * s[1] + c) * s[2] * s[3] + p];
+    }
+  }
+  return Tensor::from_vector<float>({s[0], s[2], s[3], s[1]}, v);
+}
+
+Node as_channels_last(Node node) {
+  node.attributes["channels_last"] = std::int64_t{1};
+  return node;
+}
+
 Tensor absolute(const Tensor& t) {
   if (t.is_null()) return t;
   std::vector<float> v(t.data<float>(), t.data<float>() + t.num_elements());
@@ -107,6 +125,9 @@ TEST(OptimizedF32Kernels, ThisCpuHasThem) {
   const CpuFeatures& cpu = cpu_features();
   if ((cpu.avx2 && cpu.fma) || cpu.neon) {
     EXPECT_FALSE(optimized_implementations("Conv").empty()) << cpu.describe();
+    EXPECT_FALSE(optimized_implementations("Conv", true).empty());
+    EXPECT_FALSE(optimized_implementations("MaxPool", true).empty());
+    EXPECT_FALSE(optimized_implementations("GlobalAveragePool", true).empty());
     EXPECT_FALSE(optimized_implementations("Gemm").empty());
     EXPECT_FALSE(optimized_implementations("MatMul").empty());
   }
@@ -150,6 +171,12 @@ void check_conv(const ConvCase& k, std::mt19937& rng) {
   const std::vector<bool> constants = {false, true, true};
   for (const std::string& impl : optimized_implementations("Conv")) {
     expect_matches_reference(conv_node(k), inputs, constants, impl, describe(k));
+  }
+  // The channels-last kernels cover group 1 and depthwise (multiplier 1) convolutions.
+  if (k.group != 1 && !(k.group == k.c && k.m == k.c)) return;
+  inputs[0] = channels_last(inputs[0]);
+  for (const std::string& impl : optimized_implementations("Conv", true)) {
+    expect_matches_reference(as_channels_last(conv_node(k)), inputs, constants, impl, "channels-last " + describe(k));
   }
 }
 
@@ -257,6 +284,23 @@ TEST(OptimizedF32Kernels, ConvDeclinesWhatItDoesNotCover) {
                             impl);
     EXPECT_FALSE(dynamic.is_ok()) << impl;
     EXPECT_EQ(dynamic.status().code(), StatusCode::kUnsupported);
+    // A channels-last node is not for the channels-first kernels.
+    auto last = run_node(as_channels_last(conv2d), {random_tensor({1, 5, 5, 2}, rng), random_tensor({4, 2, 3, 3}, rng)},
+                         {false, true}, impl);
+    EXPECT_EQ(last.status().code(), StatusCode::kUnsupported) << impl;
+  }
+  for (const std::string& impl : optimized_implementations("Conv", true)) {
+    Node conv2d;
+    conv2d.op_type = "Conv";
+    // A channels-first node, and a grouped convolution that is not depthwise.
+    auto first = run_node(conv2d, {random_tensor({1, 2, 5, 5}, rng), random_tensor({4, 2, 3, 3}, rng)}, {false, true},
+                          impl);
+    EXPECT_EQ(first.status().code(), StatusCode::kUnsupported) << impl;
+    Node grouped = as_channels_last(conv2d);
+    grouped.attributes["group"] = std::int64_t{2};
+    auto out = run_node(grouped, {random_tensor({1, 5, 5, 4}, rng), random_tensor({6, 2, 3, 3}, rng)}, {false, true},
+                        impl);
+    EXPECT_EQ(out.status().code(), StatusCode::kUnsupported) << impl;
   }
 }
 
@@ -344,6 +388,18 @@ TEST(OptimizedF32Kernels, MaxPoolEqualsTheReferenceExactly) {
     if (i % 10 == 0) x.data<float>()[0] = std::nanf("");
     auto want = run_node(node, {x});
     ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    const Tensor x_last = channels_last(x);
+    auto want_last = run_node(as_channels_last(node), {x_last});
+    ASSERT_TRUE(want_last.is_ok()) << want_last.status().to_string();
+    for (const std::string& impl : optimized_implementations("MaxPool", true)) {
+      ThreadPool pool(3);
+      auto got = run_node(as_channels_last(node), {x_last}, {}, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (*want_last)[0].shape());
+      for (std::int64_t e = 0; e < (*want_last)[0].num_elements(); ++e) {
+        ASSERT_EQ((*got)[0].data<float>()[e], (*want_last)[0].data<float>()[e]) << impl << " case " << i << " element " << e;
+      }
+    }
     for (const std::string& impl : impls) {
       ThreadPool pool(3);
       auto got = run_node(node, {x}, {}, impl, &pool);
@@ -364,8 +420,21 @@ TEST(OptimizedF32Kernels, GlobalAveragePool) {
     Node node;
     node.op_type = "GlobalAveragePool";
     node.name = "gap";
+    const Tensor x = random_tensor(shape, rng);
     for (const std::string& impl : optimized_implementations("GlobalAveragePool")) {
-      expect_matches_reference(node, {random_tensor(shape, rng)}, {false}, impl, shape_to_string(shape));
+      expect_matches_reference(node, {x}, {false}, impl, shape_to_string(shape));
+    }
+    // Channels-last sums each channel in the reference's order: bit for bit.
+    const Tensor x_last = channels_last(x);
+    auto want = run_node(as_channels_last(node), {x_last});
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : optimized_implementations("GlobalAveragePool", true)) {
+      auto got = run_node(as_channels_last(node), {x_last}, {}, impl);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      ASSERT_EQ((*got)[0].shape(), (Shape{shape[0], 1, 1, shape[1]}));
+      for (std::int64_t e = 0; e < (*want)[0].num_elements(); ++e) {
+        ASSERT_EQ((*got)[0].data<float>()[e], (*want)[0].data<float>()[e]) << impl << " " << shape_to_string(shape);
+      }
     }
   }
 }

@@ -84,11 +84,13 @@ inline Result<std::vector<Tensor>> run_node(Node node, const std::vector<Tensor>
 }
 
 // The optimised implementations of `op_type` this CPU can run (the registry's names), so a
-// test runs every one of them against the reference.
-inline std::vector<std::string> optimized_implementations(const std::string& op_type) {
+// test runs every one of them against the reference: those of channels-first nodes, or with
+// `channels_last` those of channels-last nodes (graph/layout.hpp).
+inline std::vector<std::string> optimized_implementations(const std::string& op_type, bool channels_last = false) {
   std::vector<std::string> names;
   for (const KernelImplementation* impl : KernelRegistry::builtin().implementations(op_type)) {
-    if (impl->name != "reference" && (impl->available == nullptr || impl->available(cpu_features()))) {
+    if (impl->name != "reference" && (impl->runs_channels_last != nullptr) == channels_last &&
+        (impl->available == nullptr || impl->available(cpu_features()))) {
       names.push_back(impl->name);
     }
   }

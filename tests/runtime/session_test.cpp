@@ -185,13 +185,17 @@ TEST(SessionKernels, PicksOptimisedKernelsAndFallsBackToTheReference) {
 #else
   EXPECT_EQ((*fast)->threads(), 2);
 #endif
-  const auto& profile = (*fast)->profile();
-  ASSERT_EQ(profile.size(), 3u);
+  // The Convs in plan order (the layout pass may have added Transposes around the 2-D one).
+  std::vector<std::string> conv_kernels;
+  for (const OperatorProfile& p : (*fast)->profile()) {
+    if (p.op_type == "Conv") conv_kernels.push_back(p.implementation);
+  }
+  ASSERT_EQ(conv_kernels.size(), 2u);
   const bool has_optimised = KernelRegistry::builtin().candidates("Conv", KernelSelection::kAuto).size() > 1;
   if (has_optimised) {
-    EXPECT_NE(profile[0].implementation, "reference");
+    EXPECT_NE(conv_kernels[0], "reference");
   }
-  EXPECT_EQ(profile[2].implementation, "reference");  // the 3-D Conv is declined
+  EXPECT_EQ(conv_kernels[1], "reference");  // the 3-D Conv is declined
 
   Tensor x = conv_input();
   auto want = (*reference)->run_and_copy({x});

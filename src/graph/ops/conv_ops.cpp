@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "graph/fused_activation.hpp"
+#include "graph/layout.hpp"
 #include "graph/op_schema.hpp"
 #include "graph/ops/window_geometry.hpp"
 
@@ -95,7 +96,10 @@ void add_conv_schemas(OpSchemaRegistry& registry) {
   conv.attributes = {{"auto_pad", AttrType::kString},   {"dilations", AttrType::kInts}, {"group", AttrType::kInt},
                      {"kernel_shape", AttrType::kInts}, {"pads", AttrType::kInts},      {"strides", AttrType::kInts}};
   for (AttrSpec& spec : fused_activation_attr_specs()) conv.attributes.push_back(std::move(spec));
-  conv.infer_shapes = infer_conv;
+  conv.attributes.push_back(channels_last_attr_spec());
+  conv.infer_shapes = [](const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
+    return infer_in_layout(infer_conv, ctx, outputs);
+  };
   registry.add(std::move(conv));
 }
 

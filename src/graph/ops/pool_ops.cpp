@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/layout.hpp"
 #include "graph/op_schema.hpp"
 #include "graph/ops/window_geometry.hpp"
 
@@ -70,8 +71,10 @@ void add_pool_schemas(OpSchemaRegistry& registry) {
   max_pool.attributes = {{"auto_pad", AttrType::kString}, {"ceil_mode", AttrType::kInt},
                          {"dilations", AttrType::kInts},  {"kernel_shape", AttrType::kInts, true},
                          {"pads", AttrType::kInts},       {"storage_order", AttrType::kInt},
-                         {"strides", AttrType::kInts}};
-  max_pool.infer_shapes = infer_windowed_pool;
+                         {"strides", AttrType::kInts},    channels_last_attr_spec()};
+  max_pool.infer_shapes = [](const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
+    return infer_in_layout(infer_windowed_pool, ctx, outputs);
+  };
   registry.add(std::move(max_pool));
 
   OpSchema average_pool;
@@ -85,7 +88,10 @@ void add_pool_schemas(OpSchemaRegistry& registry) {
   for (const char* op_type : {"GlobalAveragePool", "GlobalMaxPool"}) {
     OpSchema global;
     global.op_type = op_type;
-    global.infer_shapes = infer_global_pool;
+    global.attributes = {channels_last_attr_spec()};
+    global.infer_shapes = [](const InferenceContext& ctx, std::vector<ValueInfo>& outputs) {
+      return infer_in_layout(infer_global_pool, ctx, outputs);
+    };
     registry.add(std::move(global));
   }
 }

@@ -55,6 +55,18 @@ Result<int> fold_batchnorm(Graph& graph);
 // this one consumer and is not a graph output. Returns the count fused.
 Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry = OpSchemaRegistry::builtin());
 
+// Which nodes the layout pass makes channels-last: called for each Conv, MaxPool and
+// GlobalAveragePool on a rank-4 X with the node and its inputs' types (an unknown or absent
+// input has dtype kUndefined).
+using ChannelsLastPredicate = std::function<bool(const Node& node, const std::vector<ValueInfo>& inputs)>;
+
+// The layout pass (graph/layout.hpp): makes the nodes `picks` accepts channels-last, with
+// Transposes where channels-first and channels-last values meet, moves those Transposes
+// through layout-agnostic nodes (elementwise, Concat) so that inverse pairs cancel, and turns
+// the ones that move no bytes into Reshapes. The outputs are unchanged (bitwise, under the
+// reference kernels). Returns the count of nodes made channels-last.
+Result<int> plan_channels_last(Graph& graph, const ChannelsLastPredicate& picks);
+
 // Bypasses Identity and Dropout (inference: output = input, mask unused, training_mode absent or
 // constant false), removes nodes none of whose outputs reach a graph output, and constants
 // nothing reads. Graph inputs stay (the caller feeds them). Returns the count of nodes removed.

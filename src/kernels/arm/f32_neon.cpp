@@ -19,7 +19,11 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      &deinterleave2_scalar,
                                      &f32_max_row<arm::F32x4>,
                                      &f32_sum<arm::F32x4>,
-                                     &f32_pack_b_rows<arm::F32x4, 3>};
+                                     &f32_pack_b_rows<arm::F32x4, 3>,
+                                     &f32_gemm_rows_tile<arm::F32x4, 8, 3>,
+                                     &f32_gemm_rows_tile<arm::F32x4, 8, 1>,
+                                     &f32_depthwise_pixels<arm::F32x4>,
+                                     &f32_max_pixels<arm::F32x4>};
   return &table;
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "graph/fused_activation.hpp"
+#include "graph/layout.hpp"
 #include "graph/ops/window_geometry.hpp"
 #include "kernels/optimized/f32_gemm_driver.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
@@ -34,6 +35,7 @@ class F32ConvKernel final : public Kernel {
   explicit F32ConvKernel(const F32MicroKernels* uk) : uk_(uk) {}
 
   Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (is_channels_last(node)) return unsupported("f32 conv: channels-first kernel");
     for (std::size_t i = 0; i < sig.inputs.size(); ++i) {
       if (sig.inputs[i].dtype != DType::kUndefined && sig.inputs[i].dtype != DType::kFloat32) {
         return unsupported("f32 conv: input ", i, " is ", dtype_name(sig.inputs[i].dtype));

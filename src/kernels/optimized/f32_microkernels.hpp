@@ -83,6 +83,47 @@ struct F32MaxRow {
   float* out = nullptr;
 };
 
+// Channels-last convolution as a GEMM that reads A through row pointers (XNNPACK's IGEMM
+// indirection): one MR x NR tile of
+//   c[i * ldc + j] = clamp(bias[j] + sum_t sum_p a[t * MR + i][p] * b[(t * kc + p) * NR + j])
+// for i < m <= MR, j < n <= NR (NR = the table's nr, or its vector width for the narrow tile).
+// Row pointer i of tap t is output pixel i's input pixel under that tap (kc contiguous
+// channels; a zero row for padding); pointers of rows past m repeat a valid row. `b` is one
+// packed panel of the weights, taps * kc rows of NR floats, columns past n zero.
+struct F32RowsGemmTile {
+  int taps = 1;
+  int kc = 0;
+  const float* const* a = nullptr;
+  const float* b = nullptr;
+  float* c = nullptr;
+  std::ptrdiff_t ldc = 0;
+  int m = 0;
+  int n = 0;
+  const float* bias = nullptr;  // [n] or null
+  bool clamp = false;
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
+// Channels-last depthwise convolution (and, with `max`, max pooling) over `pixels` output
+// pixels: out[x * out_stride + c] = clamp(bias[c] + sum_t weights[t * channels + c] * in[x * taps + t][c]),
+// or the maximum over t of in[x * taps + t][c] (from the lowest float, NaN ignored as in the
+// reference). Input pointers of padding taps point at a row of zeros (convolution) or of the
+// lowest float (pooling).
+struct F32ChannelsLastPixels {
+  int pixels = 0;
+  int taps = 0;
+  int channels = 0;
+  const float* const* in = nullptr;
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+  float* out = nullptr;
+  std::ptrdiff_t out_stride = 0;
+  bool clamp = false;
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
 struct F32MicroKernels {
   const char* isa = "";  // "avx512f", "avx2", "neon"
   int mr = 1;            // rows of a GEMM tile (the packing of A)
@@ -101,6 +142,12 @@ struct F32MicroKernels {
   // dst[p * nr + j] = src[p * ld + j] for p < rows, j < n; 0 for n <= j < nr: one K block of a
   // packed B panel, copied with vector loads and stores (no library call per row).
   void (*pack_b_rows)(const float* src, std::ptrdiff_t ld, int rows, int n, float* dst) = nullptr;
+  // Channels-last kernels: the mr x nr tile, the mr x vector_width tile for a last panel of
+  // at most vector_width columns, depthwise and max pooling over pixels.
+  void (*gemm_rows)(const F32RowsGemmTile& tile) = nullptr;
+  void (*gemm_rows_narrow)(const F32RowsGemmTile& tile) = nullptr;
+  void (*depthwise_pixels)(const F32ChannelsLastPixels& call) = nullptr;
+  void (*max_pixels)(const F32ChannelsLastPixels& call) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

@@ -14,6 +14,12 @@ inline typename S::V clamp_vec(typename S::V v, typename S::V lo, typename S::V 
   return S::min(S::max(v, lo), hi);
 }
 
+// Packed weights stream from memory once per run (a model's weights outgrow the caches): the
+// hardware prefetcher restarts at every 4 KiB page, so the GEMM tiles ask for the panel rows
+// they will read this many steps ahead.
+constexpr int kPrefetchRows = 16;
+inline void prefetch_ahead(const float* p) { __builtin_prefetch(p, 0, 3); }
+
 // A tile's accumulators at the start: C itself for a later K block, else the biases.
 template <class S, int MR, int NV>
 inline void tile_start(const F32GemmTile& t, typename S::V (&acc)[MR][NV]) {
@@ -58,7 +64,10 @@ void f32_gemm_tile(const F32GemmTile& t) {
   const float* b = t.b;
   for (int p = 0; p < t.k; ++p, a += MR, b += NR) {
     V bv[NV];
-    for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * W);
+    for (int j = 0; j < NV; ++j) {
+      prefetch_ahead(b + kPrefetchRows * NR + j * W);
+      bv[j] = S::load(b + j * W);
+    }
     for (int i = 0; i < MR; ++i) {
       const V av = S::set1(a[i]);
       for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
@@ -87,6 +96,104 @@ void f32_gemm_tile_indirect(const F32GemmTile& t) {
     }
   }
   tile_finish<S, MR, NV>(t, acc);
+}
+
+// MR x (NV * width) tile of the channels-last GEMM through row pointers.
+template <class S, int MR, int NV>
+void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  constexpr int NR = NV * W;
+  V acc[MR][NV];
+  for (int j = 0; j < NV; ++j) {
+    const V b = t.bias != nullptr ? S::load_partial(t.bias + j * W, t.n - j * W) : S::zero();
+    for (int i = 0; i < MR; ++i) acc[i][j] = b;
+  }
+  const float* b = t.b;
+  for (int tap = 0; tap < t.taps; ++tap) {
+    const float* a[MR];
+    for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i];
+    for (int p = 0; p < t.kc; ++p, b += NR) {
+      V bv[NV];
+      for (int j = 0; j < NV; ++j) {
+        prefetch_ahead(b + kPrefetchRows * NR + j * W);
+        bv[j] = S::load(b + j * W);
+      }
+      for (int i = 0; i < MR; ++i) {
+        const V av = S::set1(a[i][p]);
+        for (int j = 0; j < NV; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
+      }
+    }
+  }
+  const V lo = S::set1(t.lo);
+  const V hi = S::set1(t.hi);
+  for (int i = 0; i < MR && i < t.m; ++i) {
+    float* c = t.c + i * t.ldc;
+    for (int j = 0; j < NV; ++j) S::store_partial(c + j * W, t.clamp ? clamp_vec<S>(acc[i][j], lo, hi) : acc[i][j], t.n - j * W);
+  }
+}
+
+template <class S>
+void f32_depthwise_pixels(const F32ChannelsLastPixels& d) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V lo = S::set1(d.lo);
+  const V hi = S::set1(d.hi);
+  for (int x = 0; x < d.pixels; ++x) {
+    const float* const* in = d.in + static_cast<std::ptrdiff_t>(x) * d.taps;
+    float* out = d.out + x * d.out_stride;
+    int c = 0;
+    for (; c + 2 * W <= d.channels; c += 2 * W) {
+      V a0 = S::load(d.bias + c), a1 = S::load(d.bias + c + W);
+      const float* w = d.weights + c;
+      for (int t = 0; t < d.taps; ++t, w += d.channels) {
+        a0 = S::fma(S::load(w), S::load(in[t] + c), a0);
+        a1 = S::fma(S::load(w + W), S::load(in[t] + c + W), a1);
+      }
+      if (d.clamp) {
+        a0 = clamp_vec<S>(a0, lo, hi);
+        a1 = clamp_vec<S>(a1, lo, hi);
+      }
+      S::store(out + c, a0);
+      S::store(out + c + W, a1);
+    }
+    for (; c < d.channels; c += W) {
+      const int n = d.channels - c;
+      V a = S::load_partial(d.bias + c, n);
+      const float* w = d.weights + c;
+      for (int t = 0; t < d.taps; ++t, w += d.channels) a = S::fma(S::load_partial(w, n), S::load_partial(in[t] + c, n), a);
+      if (d.clamp) a = clamp_vec<S>(a, lo, hi);
+      S::store_partial(out + c, a, n);
+    }
+  }
+}
+
+template <class S>
+void f32_max_pixels(const F32ChannelsLastPixels& d) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V lowest = S::set1(-3.40282347e+38f);
+  for (int x = 0; x < d.pixels; ++x) {
+    const float* const* in = d.in + static_cast<std::ptrdiff_t>(x) * d.taps;
+    float* out = d.out + x * d.out_stride;
+    int c = 0;
+    // max(value, acc): a NaN value leaves acc (the reference's `v > y ? v : y` skips NaN).
+    for (; c + 2 * W <= d.channels; c += 2 * W) {
+      V a0 = lowest, a1 = lowest;
+      for (int t = 0; t < d.taps; ++t) {
+        a0 = S::max(S::load(in[t] + c), a0);
+        a1 = S::max(S::load(in[t] + c + W), a1);
+      }
+      S::store(out + c, a0);
+      S::store(out + c + W, a1);
+    }
+    for (; c < d.channels; c += W) {
+      const int n = d.channels - c;
+      V a = lowest;
+      for (int t = 0; t < d.taps; ++t) a = S::max(S::load_partial(in[t] + c, n), a);
+      S::store_partial(out + c, a, n);
+    }
+  }
 }
 
 template <class S>

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "graph/layout.hpp"
 #include "graph/ops/window_geometry.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
 #include "kernels/optimized/padded_plane.hpp"
@@ -30,6 +31,7 @@ struct MaxPoolPlan {
   std::int64_t stride_w = 1;
 
   Status prepare(const Node& node, const Shape& x, std::int64_t slack, const ThreadPool* threads) {
+    if (is_channels_last(node)) return unsupported("maxpool: channels-first kernel");
     if (x.size() != 4) return unsupported("maxpool: 2 spatial axes only");
     EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[2], x[3]}, node.attr_ints("kernel_shape"),
                                                                       true, node.attr_int("ceil_mode", 0) != 0));
@@ -107,7 +109,8 @@ class F32GlobalAveragePoolKernel final : public Kernel {
  public:
   explicit F32GlobalAveragePoolKernel(const F32MicroKernels* uk) : uk_(uk) {}
 
-  Status prepare(const Node&, const KernelSignature& sig) override {
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (is_channels_last(node)) return unsupported("f32 global average pool: channels-first kernel");
     if (sig.inputs[0].dtype != DType::kFloat32) return unsupported("f32 global average pool: dtype is not float32");
     const Shape& x = sig.inputs[0].shape;
     if (x.size() < 3) return unsupported("f32 global average pool: rank below 3");

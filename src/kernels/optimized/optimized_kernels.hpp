@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "graph/fused_activation.hpp"
 #include "kernels/kernel.hpp"
@@ -18,6 +19,16 @@ std::unique_ptr<Kernel> make_f32_maxpool_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_global_average_pool_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, ActivationKind kind);
 std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
+// Channels-last (graph/layout.hpp), with the checks the layout pass asks (registry.hpp).
+std::unique_ptr<Kernel> make_f32_conv_channels_last_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_maxpool_channels_last_kernel(const F32MicroKernels* uk);
+std::unique_ptr<Kernel> make_f32_global_average_pool_channels_last_kernel(const F32MicroKernels* uk);
+bool f32_conv_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,
+                                 const std::vector<const Tensor*>& values);
+bool f32_maxpool_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,
+                                    const std::vector<const Tensor*>& values);
+bool f32_global_average_pool_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,
+                                                const std::vector<const Tensor*>& values);
 std::unique_ptr<Kernel> make_qs8_conv_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_quantize_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_add_kernel(const QS8MicroKernels* uk);

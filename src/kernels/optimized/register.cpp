@@ -29,6 +29,14 @@ template <Table table>
 void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)(const CpuFeatures&)) {
   const std::string suffix = std::string("__") + isa;
   r.add_optimized("Conv", {"f32_conv_gemm_dw" + suffix, priority, available, &create<make_f32_conv_kernel, table>});
+  // Channels-last nodes only (the channels-first kernels decline them, and these the others).
+  r.add_optimized("Conv", {"f32_conv_nhwc" + suffix, priority, available,
+                           &create<make_f32_conv_channels_last_kernel, table>, &f32_conv_runs_channels_last});
+  r.add_optimized("MaxPool", {"f32_maxpool_nhwc" + suffix, priority, available,
+                              &create<make_f32_maxpool_channels_last_kernel, table>, &f32_maxpool_runs_channels_last});
+  r.add_optimized("GlobalAveragePool", {"f32_global_average_pool_nhwc" + suffix, priority, available,
+                                        &create<make_f32_global_average_pool_channels_last_kernel, table>,
+                                        &f32_global_average_pool_runs_channels_last});
   r.add_optimized("Gemm", {"f32_gemm" + suffix, priority, available, &create<make_f32_gemm_kernel, table>});
   r.add_optimized("MatMul", {"f32_matmul" + suffix, priority, available, &create<make_f32_matmul_kernel, table>});
   r.add_optimized("MaxPool", {"f32_maxpool" + suffix, priority, available, &create<make_f32_maxpool_kernel, table>});

@@ -8,6 +8,7 @@
 
 #include "graph/fused_activation.hpp"
 #include "graph/ops/window_geometry.hpp"
+#include "kernels/reference/channels_last.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
@@ -150,7 +151,7 @@ class ConvKernel final : public Kernel {
 }  // namespace
 
 void register_conv_kernels(KernelRegistry& registry) {
-  registry.add("Conv", []() -> std::unique_ptr<Kernel> { return std::make_unique<ConvKernel>(); });
+  registry.add("Conv", []() { return make_channels_last_adapter(std::make_unique<ConvKernel>()); });
 }
 
 }  // namespace edgeai

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "kernels/reference/window_3d.hpp"
+#include "kernels/reference/channels_last.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
@@ -217,10 +218,10 @@ class GlobalPoolKernel final : public Kernel {
 }  // namespace
 
 void register_pool_kernels(KernelRegistry& registry) {
-  registry.add("MaxPool", []() -> std::unique_ptr<Kernel> { return std::make_unique<MaxPoolKernel>(); });
+  registry.add("MaxPool", []() { return make_channels_last_adapter(std::make_unique<MaxPoolKernel>()); });
   registry.add("AveragePool", []() -> std::unique_ptr<Kernel> { return std::make_unique<AveragePoolKernel>(); });
   registry.add("GlobalAveragePool",
-               []() -> std::unique_ptr<Kernel> { return std::make_unique<GlobalPoolKernel>(false); });
+               []() { return make_channels_last_adapter(std::make_unique<GlobalPoolKernel>(false)); });
   registry.add("GlobalMaxPool", []() -> std::unique_ptr<Kernel> { return std::make_unique<GlobalPoolKernel>(true); });
 }
 

@@ -35,7 +35,11 @@ const F32MicroKernels* f32_microkernels_avx512f() {
                                      &deinterleave2_avx512,
                                      &f32_max_row<x86::F32x16>,
                                      &f32_sum<x86::F32x16>,
-                                     &f32_pack_b_rows<x86::F32x16, 2>};
+                                     &f32_pack_b_rows<x86::F32x16, 2>,
+                                     &f32_gemm_rows_tile<x86::F32x16, 8, 2>,
+                                     &f32_gemm_rows_tile<x86::F32x16, 8, 1>,
+                                     &f32_depthwise_pixels<x86::F32x16>,
+                                     &f32_max_pixels<x86::F32x16>};
   return &table;
 }
 

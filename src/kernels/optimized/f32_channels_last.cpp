@@ -1,0 +1,416 @@
+// Optimised fp32 kernels of channels-last nodes (graph/layout.hpp): Conv, MaxPool and
+// GlobalAveragePool on (N, H, W, C) activations. One pixel's channels are contiguous, so
+//  - a convolution is a GEMM, C[pixels][M] = A[pixels][taps * C] * B[taps * C][M], whose A rows
+//    are read in place through row pointers (XNNPACK's indirection buffer: per output pixel and
+//    tap, the input pixel's channels or a row of zeros in the padding): no im2col, no packing of
+//    activations, and a 1x1 convolution needs no pointers at all. B, the weights, is packed once
+//    into panels of the micro-kernel's width; output channels are the vector lanes, so a layer
+//    of 7x7 pixels keeps its tiles full.
+//  - a depthwise convolution and a max pooling are a vector FMA (or max) per tap over a pixel's
+//    channels, through the same pointers.
+// The indirection is built when the input's address changes (once per plan for intermediate
+// values, which live in the arena; per run for a graph input).
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "core/aligned_buffer.hpp"
+#include "graph/fused_activation.hpp"
+#include "graph/layout.hpp"
+#include "graph/ops/window_geometry.hpp"
+#include "kernels/optimized/f32_gemm_driver.hpp"
+#include "kernels/optimized/optimized_kernels.hpp"
+
+namespace edgeai {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// The input rows of a chunk of row tiles stay in the L2 cache while the weight panels pass.
+constexpr std::int64_t kL2InputBlockBytes = 512 * 1024;
+
+// The sliding windows of a channels-last node over an (N, H, W, C) input.
+struct ChannelsLastWindows {
+  std::int64_t batch = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
+  std::int64_t k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_top = 0, pad_left = 0;
+
+  std::int64_t taps() const { return k_h * k_w; }
+  std::int64_t pixels() const { return batch * out_h * out_w; }
+  bool is_pointwise() const {
+    return taps() == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 && out_h == in_h &&
+           out_w == in_w;
+  }
+
+  Status set(const Node& node, const Shape& x, const std::vector<std::int64_t>& kernel, bool dilations, bool ceil_mode) {
+    if (x.size() != 4 || kernel.size() != 2) return unsupported("2 spatial axes only");
+    EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[1], x[2]}, kernel, dilations, ceil_mode));
+    batch = x[0];
+    in_h = x[1];
+    in_w = x[2];
+    channels = x[3];
+    out_h = g.output[0];
+    out_w = g.output[1];
+    k_h = kernel[0];
+    k_w = kernel[1];
+    stride_h = g.strides[0];
+    stride_w = g.strides[1];
+    dil_h = g.dilations[0];
+    dil_w = g.dilations[1];
+    pad_top = g.pads_begin[0];
+    pad_left = g.pads_begin[1];
+    return Status::ok();
+  }
+
+  // Pointers in tiles of `mr` pixels: entry ((pixel / mr) * taps + t) * mr + pixel % mr is
+  // the input under tap t of that output pixel, or `pad`; slots past the last pixel repeat it.
+  std::size_t indirection_size(std::int64_t mr) const {
+    return static_cast<std::size_t>(ceil_div(pixels(), mr) * mr * taps());
+  }
+  void build(const float* x, const float* pad, std::int64_t mr, const float** out) const {
+    const std::int64_t total = ceil_div(pixels(), mr) * mr;
+    for (std::int64_t slot = 0; slot < total; ++slot) {
+      const std::int64_t pixel = std::min(slot, pixels() - 1);
+      const std::int64_t n = pixel / (out_h * out_w);
+      const std::int64_t oy = pixel / out_w % out_h;
+      const std::int64_t ox = pixel % out_w;
+      for (std::int64_t ky = 0; ky < k_h; ++ky) {
+        const std::int64_t iy = oy * stride_h - pad_top + ky * dil_h;
+        for (std::int64_t kx = 0; kx < k_w; ++kx) {
+          const std::int64_t ix = ox * stride_w - pad_left + kx * dil_w;
+          const bool inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+          const std::int64_t t = ky * k_w + kx;
+          out[((slot / mr) * taps() + t) * mr + slot % mr] = inside ? x + ((n * in_h + iy) * in_w + ix) * channels : pad;
+        }
+      }
+    }
+  }
+};
+
+constexpr std::int64_t kMaxTileRows = 16;  // the largest mr of the micro-kernel tables
+
+// Splits `count` items into chunks for the pool: several per thread, so uneven finishes even out.
+std::int64_t chunk_for(std::int64_t count, const ThreadPool* threads) {
+  const int n = threads != nullptr ? threads->threads() : 1;
+  return n <= 1 ? count : std::max<std::int64_t>(1, ceil_div(count, 4 * n));
+}
+
+class F32ConvChannelsLastKernel final : public Kernel {
+ public:
+  explicit F32ConvChannelsLastKernel(const F32MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (!is_channels_last(node)) return unsupported("f32 channels-last conv: the node is channels-first");
+    if (!f32_conv_runs_channels_last(node, sig.inputs, sig.input_values)) {
+      return unsupported("f32 channels-last conv: needs float32, constant weights, group 1 or depthwise");
+    }
+    threads_ = sig.threads;
+    const Shape& x = sig.inputs[0].shape;
+    const Shape& w = sig.inputs[1].shape;
+    EDGEAI_RETURN_IF_ERROR(windows_.set(node, x, {w[2], w[3]}, true, false));
+    EDGEAI_ASSIGN_OR_RETURN(FusedActivation activation, fused_activation_of(node));
+    epilogue_ = epilogue_for(activation);
+    out_channels_ = w[0];
+    depthwise_ = node.attr_int("group", 1) != 1;
+    const float* weights = sig.input_values[1]->data<float>();
+    bias_.assign(static_cast<std::size_t>(out_channels_), 0.0f);
+    if (sig.inputs.size() > 2 && sig.inputs[2].dtype != DType::kUndefined) {
+      const float* b = sig.input_values[2]->data<float>();
+      std::copy(b, b + out_channels_, bias_.begin());
+    }
+    zeros_.assign(static_cast<std::size_t>(windows_.channels), 0.0f);
+    const std::int64_t taps = windows_.taps();
+    macs_ = windows_.pixels() * out_channels_ * taps * (depthwise_ ? 1 : windows_.channels);
+    if (depthwise_) {
+      // weights [C, 1, kH, kW] -> [tap][C].
+      packed_.assign(static_cast<std::size_t>(taps * out_channels_), 0.0f);
+      for (std::int64_t c = 0; c < out_channels_; ++c) {
+        for (std::int64_t t = 0; t < taps; ++t) packed_[static_cast<std::size_t>(t * out_channels_ + c)] = weights[c * taps + t];
+      }
+      indirection_.assign(windows_.indirection_size(1), nullptr);
+      return Status::ok();
+    }
+    // weights [M, C, kH, kW] -> panels of nr output channels (a last panel of at most one
+    // vector is a narrow one), rows (tap, channel).
+    const std::int64_t nr = uk_->nr, width = uk_->vector_width, c_in = windows_.channels;
+    k_ = taps * c_in;
+    for (std::int64_t col = 0; col < out_channels_; col += nr) {
+      const std::int64_t n = std::min(nr, out_channels_ - col);
+      const std::int64_t stride = n <= width && n < nr ? width : nr;
+      panels_.push_back(Panel{col, n, stride, static_cast<std::int64_t>(packed_.size())});
+      packed_.resize(packed_.size() + static_cast<std::size_t>(k_ * stride), 0.0f);
+      float* dst = packed_.data() + panels_.back().offset;
+      for (std::int64_t t = 0; t < taps; ++t) {
+        for (std::int64_t ci = 0; ci < c_in; ++ci) {
+          for (std::int64_t j = 0; j < n; ++j) dst[(t * c_in + ci) * stride + j] = weights[((col + j) * c_in + ci) * taps + t];
+        }
+      }
+    }
+    if (!windows_.is_pointwise()) indirection_.assign(windows_.indirection_size(uk_->mr), nullptr);
+    return Status::ok();
+  }
+
+  std::int64_t macs() const override { return macs_; }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const float* x = inputs[0].data_as<const float>();
+    float* y = outputs[0].data_as<float>();
+    if (!indirection_.empty() && built_for_ != x) {
+      windows_.build(x, zeros_.data(), depthwise_ ? 1 : uk_->mr, indirection_.data());
+      built_for_ = x;
+    }
+    if (depthwise_) {
+      run_depthwise(y);
+    } else {
+      run_gemm(x, y);
+    }
+    return Status::ok();
+  }
+
+ private:
+  struct Panel {
+    std::int64_t col, n, stride, offset;
+  };
+
+  void run_depthwise(float* y) {
+    const std::int64_t pixels = windows_.pixels();
+    const std::int64_t chunk = chunk_for(pixels, threads_);
+    parallel_for(threads_, static_cast<std::size_t>(ceil_div(pixels, chunk)), [&](std::size_t task, int) {
+      const std::int64_t begin = static_cast<std::int64_t>(task) * chunk;
+      F32ChannelsLastPixels d;
+      d.pixels = static_cast<int>(std::min(chunk, pixels - begin));
+      d.taps = static_cast<int>(windows_.taps());
+      d.channels = static_cast<int>(out_channels_);
+      d.in = indirection_.data() + begin * windows_.taps();
+      d.weights = packed_.data();
+      d.bias = bias_.data();
+      d.out = y + begin * out_channels_;
+      d.out_stride = out_channels_;
+      d.clamp = epilogue_.clamp;
+      d.lo = epilogue_.lo;
+      d.hi = epilogue_.hi;
+      uk_->depthwise_pixels(d);
+      if (epilogue_.post.kind != ActivationKind::kNone) {
+        apply_activation(*uk_, epilogue_.post, d.out, d.out, d.pixels * out_channels_);
+      }
+    });
+  }
+
+  // GotoBLAS order with the roles of the operands as channels-last gives them: a chunk of row
+  // tiles (its input pixels, A, kept in L2) meets one weight panel (B, in L1) after another.
+  void run_gemm(const float* x, float* y) {
+    const std::int64_t mr = uk_->mr;
+    const std::int64_t tiles = ceil_div(windows_.pixels(), mr);
+    const std::int64_t tile_bytes = mr * k_ * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t chunk =
+        std::min(chunk_for(tiles, threads_), std::max<std::int64_t>(1, kL2InputBlockBytes / tile_bytes));
+    const std::int64_t chunks = ceil_div(tiles, chunk);
+    const std::int64_t panels = static_cast<std::int64_t>(panels_.size());
+    // Too few chunks for the threads (a 7x7 layer): split the panels too.
+    const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    const std::int64_t panel_groups = std::min(panels, std::max<std::int64_t>(1, ceil_div(2 * threads, chunks)));
+    const std::int64_t panels_per_group = ceil_div(panels, panel_groups);
+    const bool pointwise = indirection_.empty();
+    const std::int64_t taps = windows_.taps();
+    parallel_for(threads_, static_cast<std::size_t>(chunks * panel_groups), [&](std::size_t task, int) {
+      const std::int64_t first_tile = static_cast<std::int64_t>(task) / panel_groups * chunk;
+      const std::int64_t last_tile = std::min(tiles, first_tile + chunk);
+      const std::int64_t first_panel = static_cast<std::int64_t>(task) % panel_groups * panels_per_group;
+      const std::int64_t last_panel = std::min(panels, first_panel + panels_per_group);
+      const float* rows[kMaxTileRows];
+      F32RowsGemmTile t;
+      t.taps = static_cast<int>(taps);
+      t.kc = static_cast<int>(windows_.channels);
+      t.ldc = out_channels_;
+      t.clamp = epilogue_.clamp;
+      t.lo = epilogue_.lo;
+      t.hi = epilogue_.hi;
+      for (std::int64_t q = first_panel; q < last_panel; ++q) {
+        const Panel& p = panels_[static_cast<std::size_t>(q)];
+        t.b = packed_.data() + p.offset;
+        t.n = static_cast<int>(p.n);
+        t.bias = bias_.data() + p.col;
+        for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
+          const std::int64_t row = tile * mr;
+          t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
+          if (pointwise) {
+            for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
+            t.a = rows;
+          } else {
+            t.a = indirection_.data() + tile * taps * mr;
+          }
+          t.c = y + row * out_channels_ + p.col;
+          if (p.stride == uk_->nr) {
+            uk_->gemm_rows(t);
+          } else {
+            uk_->gemm_rows_narrow(t);
+          }
+          if (epilogue_.post.kind != ActivationKind::kNone) {
+            for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
+          }
+        }
+      }
+    });
+  }
+
+  const F32MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  ChannelsLastWindows windows_;
+  F32Epilogue epilogue_;
+  bool depthwise_ = false;
+  std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0;
+  std::vector<float> packed_, bias_, zeros_;
+  std::vector<Panel> panels_;
+  std::vector<const float*> indirection_;
+  const float* built_for_ = nullptr;
+};
+
+class F32MaxPoolChannelsLastKernel final : public Kernel {
+ public:
+  explicit F32MaxPoolChannelsLastKernel(const F32MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (!is_channels_last(node)) return unsupported("f32 channels-last maxpool: the node is channels-first");
+    if (!f32_maxpool_runs_channels_last(node, sig.inputs, sig.input_values)) {
+      return unsupported("f32 channels-last maxpool: float32, 2-D, no Indices");
+    }
+    threads_ = sig.threads;
+    EDGEAI_RETURN_IF_ERROR(windows_.set(node, sig.inputs[0].shape, node.attr_ints("kernel_shape"), true,
+                                        node.attr_int("ceil_mode", 0) != 0));
+    lowest_.assign(static_cast<std::size_t>(windows_.channels), std::numeric_limits<float>::lowest());
+    indirection_.assign(windows_.indirection_size(1), nullptr);
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const float* x = inputs[0].data_as<const float>();
+    float* y = outputs[0].data_as<float>();
+    if (built_for_ != x) {
+      windows_.build(x, lowest_.data(), 1, indirection_.data());
+      built_for_ = x;
+    }
+    const std::int64_t pixels = windows_.pixels();
+    const std::int64_t chunk = chunk_for(pixels, threads_);
+    parallel_for(threads_, static_cast<std::size_t>(ceil_div(pixels, chunk)), [&](std::size_t task, int) {
+      const std::int64_t begin = static_cast<std::int64_t>(task) * chunk;
+      F32ChannelsLastPixels d;
+      d.pixels = static_cast<int>(std::min(chunk, pixels - begin));
+      d.taps = static_cast<int>(windows_.taps());
+      d.channels = static_cast<int>(windows_.channels);
+      d.in = indirection_.data() + begin * windows_.taps();
+      d.out = y + begin * windows_.channels;
+      d.out_stride = windows_.channels;
+      uk_->max_pixels(d);
+    });
+    return Status::ok();
+  }
+
+ private:
+  const F32MicroKernels* uk_;
+  ThreadPool* threads_ = nullptr;
+  ChannelsLastWindows windows_;
+  std::vector<float> lowest_;
+  std::vector<const float*> indirection_;
+  const float* built_for_ = nullptr;
+};
+
+// Sums each channel over the pixels in pixel order, as the reference does per plane, so the
+// result is bitwise the reference's.
+class F32GlobalAveragePoolChannelsLastKernel final : public Kernel {
+ public:
+  explicit F32GlobalAveragePoolChannelsLastKernel(const F32MicroKernels* uk) : uk_(uk) {}
+
+  Status prepare(const Node& node, const KernelSignature& sig) override {
+    if (!is_channels_last(node)) return unsupported("f32 channels-last global average pool: the node is channels-first");
+    if (!f32_global_average_pool_runs_channels_last(node, sig.inputs, sig.input_values)) {
+      return unsupported("f32 channels-last global average pool: float32, rank 4");
+    }
+    const Shape& x = sig.inputs[0].shape;
+    batch_ = x[0];
+    pixels_ = x[1] * x[2];
+    channels_ = x[3];
+    return Status::ok();
+  }
+
+  Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
+    const float* x = inputs[0].data_as<const float>();
+    float* y = outputs[0].data_as<float>();
+    const float count = static_cast<float>(pixels_);
+    for (std::int64_t n = 0; n < batch_; ++n) {
+      float* out = y + n * channels_;
+      std::fill(out, out + channels_, 0.0f);
+      F32BinaryCall add;
+      add.op = F32BinaryOp::kAdd;
+      add.a = out;
+      add.y = out;
+      add.n = channels_;
+      for (std::int64_t p = 0; p < pixels_; ++p) {
+        add.b = x + (n * pixels_ + p) * channels_;
+        uk_->binary(add);
+      }
+      F32BinaryCall divide;
+      divide.op = F32BinaryOp::kDiv;
+      divide.a = out;
+      divide.b = &count;
+      divide.b_step = 0;
+      divide.y = out;
+      divide.n = channels_;
+      uk_->binary(divide);
+    }
+    return Status::ok();
+  }
+
+ private:
+  const F32MicroKernels* uk_;
+  std::int64_t batch_ = 0, pixels_ = 0, channels_ = 0;
+};
+
+bool all_float32(const std::vector<ValueInfo>& inputs) {
+  for (const ValueInfo& v : inputs) {
+    if (v.dtype != DType::kUndefined && v.dtype != DType::kFloat32) return false;
+  }
+  return !inputs.empty() && inputs[0].dtype == DType::kFloat32;
+}
+
+}  // namespace
+
+bool f32_conv_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,
+                                 const std::vector<const Tensor*>& values) {
+  if (!all_float32(inputs) || inputs.size() < 2 || values.size() < 2 || values[1] == nullptr) return false;
+  if (inputs.size() > 2 && inputs[2].dtype != DType::kUndefined && (values.size() < 3 || values[2] == nullptr)) {
+    return false;
+  }
+  const Shape& x = inputs[0].shape;
+  const Shape& w = inputs[1].shape;
+  if (x.size() != 4 || w.size() != 4 || !is_static(x) || !is_static(w)) return false;
+  const std::int64_t channels = is_channels_last(node) ? x[3] : x[1];
+  const std::int64_t group = node.attr_int("group", 1);
+  const bool depthwise = group == channels && w[0] == channels && w[1] == 1;
+  return group == 1 || depthwise;
+}
+
+bool f32_maxpool_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,
+                                    const std::vector<const Tensor*>&) {
+  const bool indices = node.outputs.size() > 1 && !node.outputs[1].empty();
+  return !indices && !inputs.empty() && inputs[0].dtype == DType::kFloat32 && inputs[0].shape.size() == 4 &&
+         is_static(inputs[0].shape) && node.attr_ints("kernel_shape").size() == 2;
+}
+
+bool f32_global_average_pool_runs_channels_last(const Node&, const std::vector<ValueInfo>& inputs,
+                                                const std::vector<const Tensor*>&) {
+  return !inputs.empty() && inputs[0].dtype == DType::kFloat32 && inputs[0].shape.size() == 4 &&
+         is_static(inputs[0].shape);
+}
+
+std::unique_ptr<Kernel> make_f32_conv_channels_last_kernel(const F32MicroKernels* uk) {
+  return std::make_unique<F32ConvChannelsLastKernel>(uk);
+}
+std::unique_ptr<Kernel> make_f32_maxpool_channels_last_kernel(const F32MicroKernels* uk) {
+  return std::make_unique<F32MaxPoolChannelsLastKernel>(uk);
+}
+std::unique_ptr<Kernel> make_f32_global_average_pool_channels_last_kernel(const F32MicroKernels* uk) {
+  return std::make_unique<F32GlobalAveragePoolChannelsLastKernel>(uk);
+}
+
+}  // namespace edgeai

@@ -1,0 +1,180 @@
+// The layout pass (graph/passes/passes.hpp, plan_channels_last) and the session's use of it:
+// a graph with the layout-agnostic nodes the pass moves Transposes through (Relu, Add of two
+// branches, Mul by a per-channel constant and by an (N, C, 1, 1) squeeze-excite scale, Concat)
+// and layout-bound ones it must stop at (Reshape, a 3-D Conv). Under the reference kernels the
+// rewritten graph gives bitwise the original's outputs; the rewrite leaves only the Transposes
+// it must; the session with this CPU's channels-last kernels agrees with the channels-first
+// plan; EDGEAI_KERNELS=reference plans no channels-last node.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "graph/layout.hpp"
+#include "graph/passes/passes.hpp"
+#include "kernels/registry.hpp"
+#include "runtime/session.hpp"
+
+namespace edgeai {
+namespace {
+
+Node make_node(std::string op, std::vector<std::string> in, std::vector<std::string> out,
+               std::map<std::string, Attribute> attrs = {}) {
+  Node n;
+  n.name = out[0];
+  n.op_type = std::move(op);
+  n.inputs = std::move(in);
+  n.outputs = std::move(out);
+  n.attributes = std::move(attrs);
+  return n;
+}
+
+Tensor random_tensor(Shape shape, std::mt19937& rng) {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return Tensor::from_vector<float>(std::move(shape), v);
+}
+
+// x (1, 3, 13, 11) -> stem conv 3x3 s2 + Relu -> [depthwise 3x3 -> 1x1] + stem (residual Add)
+// -> MaxPool 2x2 -> Concat(1x1 conv, 3x3 conv) on channels -> Mul by a (C, 1, 1) constant ->
+// squeeze-excite (GAP -> 1x1 conv -> Sigmoid -> Mul) -> two outputs: GAP -> Flatten -> Gemm,
+// and Reshape to 5-D -> 3-D Conv (layout-bound: reads channels-first bytes).
+Graph layout_graph(std::mt19937& rng) {
+  Graph g;
+  g.name = "layout";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3, 13, 11}}};
+  g.outputs = {ValueInfo{"logits", DType::kFloat32, {}}, ValueInfo{"volume", DType::kFloat32, {}}};
+  g.constants["w_stem"] = random_tensor({8, 3, 3, 3}, rng);
+  g.constants["b_stem"] = random_tensor({8}, rng);
+  g.constants["w_dw"] = random_tensor({8, 1, 3, 3}, rng);
+  g.constants["w_pw"] = random_tensor({8, 8, 1, 1}, rng);
+  g.constants["w_a"] = random_tensor({5, 8, 1, 1}, rng);
+  g.constants["w_b"] = random_tensor({6, 8, 3, 3}, rng);
+  g.constants["scale"] = random_tensor({11, 1, 1}, rng);
+  g.constants["w_se"] = random_tensor({11, 11, 1, 1}, rng);
+  g.constants["w_fc"] = random_tensor({11, 4}, rng);
+  g.constants["flat5"] = Tensor::from_values<std::int64_t>({5}, {1, 11, 3, 3, 1});
+  g.constants["w_3d"] = random_tensor({2, 11, 2, 2, 1}, rng);
+  const auto ints = [](std::vector<std::int64_t> v) { return Attribute(std::move(v)); };
+  g.nodes = {
+      make_node("Conv", {"x", "w_stem", "b_stem"}, {"stem"}, {{"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}}),
+      make_node("Relu", {"stem"}, {"stem_relu"}),
+      make_node("Conv", {"stem_relu", "w_dw"}, {"dw"}, {{"group", std::int64_t{8}}, {"pads", ints({1, 1, 1, 1})}}),
+      make_node("Conv", {"dw", "w_pw"}, {"pw"}, {{"activation", std::string("Relu")}}),
+      make_node("Add", {"pw", "stem_relu"}, {"res"}),
+      make_node("MaxPool", {"res"}, {"pool"}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}}),
+      make_node("Conv", {"pool", "w_a"}, {"a"}),
+      make_node("Conv", {"pool", "w_b"}, {"b"}, {{"pads", ints({1, 1, 1, 1})}}),
+      make_node("Concat", {"a", "b"}, {"cat"}, {{"axis", std::int64_t{1}}}),
+      make_node("Mul", {"cat", "scale"}, {"scaled"}),
+      make_node("GlobalAveragePool", {"scaled"}, {"squeeze"}),
+      make_node("Conv", {"squeeze", "w_se"}, {"excite"}),
+      make_node("Sigmoid", {"excite"}, {"gate"}),
+      make_node("Mul", {"scaled", "gate"}, {"gated"}),
+      make_node("GlobalAveragePool", {"gated"}, {"pooled"}),
+      make_node("Flatten", {"pooled"}, {"flat"}),
+      make_node("MatMul", {"flat", "w_fc"}, {"logits"}),
+      make_node("Reshape", {"gated", "flat5"}, {"r5"}),
+      make_node("Conv", {"r5", "w_3d"}, {"volume"}),
+  };
+  return g;
+}
+
+int count(const Graph& g, std::string_view op) {
+  int n = 0;
+  for (const Node& node : g.nodes) n += node.op_type == op ? 1 : 0;
+  return n;
+}
+
+Result<std::vector<Tensor>> run(Graph graph, const Tensor& x, KernelSelection kernels, bool plan_layout,
+                                int* channels_last_nodes = nullptr) {
+  SessionOptions options;
+  options.kernels = kernels;
+  options.plan_layout = plan_layout;
+  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(std::move(graph), options));
+  if (channels_last_nodes != nullptr) *channels_last_nodes = session->plan_summary().channels_last_nodes;
+  return session->run_and_copy({x});
+}
+
+TEST(LayoutPass, SameOutputsBitForBitUnderTheReferenceKernels) {
+  std::mt19937 rng(5);
+  const Graph original = layout_graph(rng);
+  const Tensor x = random_tensor({1, 3, 13, 11}, rng);
+  Graph rewritten = original;
+  auto converted = plan_channels_last(rewritten, [](const Node&, const std::vector<ValueInfo>&) { return true; });
+  ASSERT_TRUE(converted.is_ok()) << converted.status().to_string();
+  // 6 2-D Convs, the MaxPool and 2 GlobalAveragePools; the 3-D Conv has no rank-4 X.
+  EXPECT_EQ(*converted, 9);
+  // Transposes left: x into the stem; the Reshape's channels-first bytes; the (1, 1, 1, C)
+  // pooled value before Flatten moves no bytes and became a Reshape. Everything between
+  // (Relu, Add, Concat, the constant and squeeze-excite Muls) stays channels-last.
+  EXPECT_EQ(count(rewritten, "Transpose"), 2) << "stem input and before the 5-D Reshape";
+  int channels_last = 0;
+  for (const Node& node : rewritten.nodes) {
+    channels_last += is_channels_last(node) ? 1 : 0;
+    if (node.op_type == "Concat") {
+      EXPECT_EQ(node.attr_int("axis", 1), 3);
+    }
+  }
+  EXPECT_EQ(channels_last, 9);
+
+  auto want = run(original, x, KernelSelection::kReference, false);
+  auto got = run(rewritten, x, KernelSelection::kReference, false);
+  ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_EQ(want->size(), 2u);
+  for (std::size_t k = 0; k < want->size(); ++k) {
+    const Tensor& w = (*want)[k];
+    const Tensor& r = (*got)[k];
+    ASSERT_EQ(r.shape(), w.shape());
+    for (std::int64_t i = 0; i < w.num_elements(); ++i) ASSERT_EQ(r.data<float>()[i], w.data<float>()[i]) << k << " " << i;
+  }
+}
+
+TEST(LayoutPass, NodesThePredicateDeclinesStayChannelsFirst) {
+  std::mt19937 rng(6);
+  Graph graph = layout_graph(rng);
+  const Graph original = graph;
+  auto converted = plan_channels_last(graph, [](const Node& node, const std::vector<ValueInfo>& inputs) {
+    EXPECT_EQ(inputs[0].shape.size(), 4u);  // asked with the channels-first types
+    return node.op_type == "MaxPool";
+  });
+  ASSERT_TRUE(converted.is_ok()) << converted.status().to_string();
+  EXPECT_EQ(*converted, 1);
+  // One island: into the MaxPool and back out (its two readers share the one Transpose back).
+  EXPECT_EQ(count(graph, "Transpose"), 2);
+  auto none = plan_channels_last(graph = original, [](const Node&, const std::vector<ValueInfo>&) { return false; });
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(graph.nodes.size(), original.nodes.size());
+}
+
+TEST(LayoutPass, SessionWithChannelsLastKernelsAgreesWithTheChannelsFirstPlan) {
+  std::mt19937 rng(7);
+  const Graph graph = layout_graph(rng);
+  const Tensor x = random_tensor({1, 3, 13, 11}, rng);
+  int planned = -1, reference_planned = -1;
+  auto first = run(graph, x, KernelSelection::kAuto, false);
+  auto last = run(graph, x, KernelSelection::kAuto, true, &planned);
+  auto reference = run(graph, x, KernelSelection::kReference, true, &reference_planned);
+  ASSERT_TRUE(first.is_ok() && last.is_ok() && reference.is_ok());
+  EXPECT_EQ(reference_planned, 0) << "the reference kernels keep the model's layout";
+  bool has_kernels = false;
+  for (const KernelImplementation* k : KernelRegistry::builtin().candidates("Conv", KernelSelection::kAuto)) {
+    has_kernels = has_kernels || k->runs_channels_last != nullptr;
+  }
+  EXPECT_EQ(planned, has_kernels ? 9 : 0);
+  for (std::size_t k = 0; k < first->size(); ++k) {
+    const Tensor& w = (*reference)[k];
+    for (std::int64_t i = 0; i < w.num_elements(); ++i) {
+      EXPECT_NEAR((*last)[k].data<float>()[i], w.data<float>()[i], 1e-4f) << k << " " << i;
+      EXPECT_NEAR((*first)[k].data<float>()[i], w.data<float>()[i], 1e-4f) << k << " " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgeai
