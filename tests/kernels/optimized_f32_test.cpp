@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -521,6 +522,57 @@ TEST(OptimizedF32Kernels, BinaryBroadcastPatternsMatchExactly) {
   add.op_type = "Add";
   for (const std::string& impl : optimized_implementations("Add")) {
     auto declined = run_node(add, {random_tensor({3, 1}, rng), random_tensor({1, 4}, rng)}, {}, impl);
+    EXPECT_EQ(declined.status().code(), StatusCode::kUnsupported) << impl;
+  }
+}
+
+}  // namespace
+}  // namespace edgeai
+
+namespace edgeai {
+namespace {
+
+TEST(OptimizedKernels, LayoutTransposeEqualsTheReferenceExactly) {
+  // (N, C, H, W) <-> (N, H, W, C) for float32 and uint8, few channels (the unrolled path) and
+  // many (the tiled one), sizes that are not multiples of the tile; other perms are declined.
+  std::mt19937 rng(47);
+  const std::vector<std::string> impls = edgeai::testing::optimized_implementations("Transpose");
+  ASSERT_FALSE(impls.empty());
+  for (const Shape& shape : {Shape{1, 3, 17, 19}, Shape{2, 4, 5, 70}, Shape{1, 45, 7, 9}, Shape{3, 33, 1, 35},
+                             Shape{1, 1, 2, 3}, Shape{2, 70, 3, 40}}) {
+    for (const std::vector<std::int64_t>& perm : {std::vector<std::int64_t>{0, 2, 3, 1}, std::vector<std::int64_t>{0, 3, 1, 2}}) {
+      Node node;
+      node.op_type = "Transpose";
+      node.name = "t";
+      node.attributes["perm"] = perm;
+      std::int64_t n = 1;
+      for (std::int64_t d : shape) n *= d;
+      std::vector<float> f(static_cast<std::size_t>(n));
+      std::vector<std::uint8_t> u(static_cast<std::size_t>(n));
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        f[i] = static_cast<float>(rng() % 100000) - 5000.0f;
+        u[i] = static_cast<std::uint8_t>(rng());
+      }
+      for (const Tensor& x : {Tensor::from_vector<float>(shape, f), Tensor::from_vector<std::uint8_t>(shape, u)}) {
+        auto want = edgeai::testing::run_node(node, {x});
+        ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+        for (const std::string& impl : impls) {
+          ThreadPool pool(3);
+          auto got = edgeai::testing::run_node(node, {x}, {}, impl, &pool);
+          ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+          ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+          EXPECT_EQ(std::memcmp((*got)[0].raw_data(), (*want)[0].raw_data(), (*want)[0].size_bytes()), 0)
+              << impl << " " << shape_to_string(shape) << " perm " << shape_to_string(perm);
+        }
+      }
+    }
+  }
+  Node other;
+  other.op_type = "Transpose";
+  other.attributes["perm"] = std::vector<std::int64_t>{0, 1, 3, 2};
+  for (const std::string& impl : impls) {
+    auto declined = edgeai::testing::run_node(other, {Tensor::from_vector<float>({1, 2, 3, 4}, std::vector<float>(24, 1.0f))},
+                                              {}, impl);
     EXPECT_EQ(declined.status().code(), StatusCode::kUnsupported) << impl;
   }
 }
