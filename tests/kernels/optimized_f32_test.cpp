@@ -202,6 +202,10 @@ TEST(OptimizedF32Kernels, ConvShapesOfMobileNetsAndResNets) {
       {1, 16, 8, 66, 24, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, true, 0},
       {1, 3, 70, 70, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, true, 1},
       {1, 64, 12, 56, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 1},
+      // Weights over 1 MiB (channels-last: panels outer) and 3x3 panels cut into blocks of
+      // input channels (accumulated in C; the activation after the last block only).
+      {1, 256, 5, 6, 200, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 3},
+      {1, 300, 4, 3, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, 2},
   };
   for (const ConvCase& k : cases) check_conv(k, rng);
 }

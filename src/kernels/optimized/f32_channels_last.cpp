@@ -30,6 +30,12 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 // The input rows of a chunk of row tiles stay in the L2 cache while the weight panels pass.
 constexpr std::int64_t kL2InputBlockBytes = 512 * 1024;
+// A block of one weight panel (every tap, a block of input channels) stays in the L2 cache
+// while the row tiles of a chunk meet it (3x3x512 weights are 590 KiB per panel).
+constexpr std::int64_t kL2WeightBlockBytes = 256 * 1024;
+// Weights this small stay in L2 whole: each row tile then meets every panel in turn, so its
+// input rows (and row pointers) are read once, not once per panel.
+constexpr std::int64_t kL2AllWeightsBytes = 1024 * 1024;
 
 // The sliding windows of a channels-last node over an (N, H, W, C) input.
 struct ChannelsLastWindows {
@@ -132,22 +138,30 @@ class F32ConvChannelsLastKernel final : public Kernel {
       return Status::ok();
     }
     // weights [M, C, kH, kW] -> panels of nr output channels (a last panel of at most one
-    // vector is a narrow one), rows (tap, channel).
+    // vector is a narrow one), each cut into blocks of input channels; a block holds, per tap,
+    // its channels' rows of `stride` floats, and the blocks of a panel follow each other, so
+    // the weights stream from memory in the order the tiles read them.
     const std::int64_t nr = uk_->nr, width = uk_->vector_width, c_in = windows_.channels;
     k_ = taps * c_in;
+    channel_block_ = std::clamp<std::int64_t>(kL2WeightBlockBytes / (taps * nr * static_cast<std::int64_t>(sizeof(float))),
+                                              1, c_in);
     for (std::int64_t col = 0; col < out_channels_; col += nr) {
       const std::int64_t n = std::min(nr, out_channels_ - col);
       const std::int64_t stride = n <= width && n < nr ? width : nr;
       panels_.push_back(Panel{col, n, stride, static_cast<std::int64_t>(packed_.size())});
       packed_.resize(packed_.size() + static_cast<std::size_t>(k_ * stride), 0.0f);
       float* dst = packed_.data() + panels_.back().offset;
-      for (std::int64_t t = 0; t < taps; ++t) {
-        for (std::int64_t ci = 0; ci < c_in; ++ci) {
-          for (std::int64_t j = 0; j < n; ++j) dst[(t * c_in + ci) * stride + j] = weights[((col + j) * c_in + ci) * taps + t];
+      for (std::int64_t c0 = 0; c0 < c_in; c0 += channel_block_) {
+        const std::int64_t kc = std::min(channel_block_, c_in - c0);
+        for (std::int64_t t = 0; t < taps; ++t) {
+          for (std::int64_t ci = c0; ci < c0 + kc; ++ci, dst += stride) {
+            for (std::int64_t j = 0; j < n; ++j) dst[j] = weights[((col + j) * c_in + ci) * taps + t];
+          }
         }
       }
     }
     if (!windows_.is_pointwise()) indirection_.assign(windows_.indirection_size(uk_->mr), nullptr);
+    tile_outer_ = static_cast<std::int64_t>(packed_.size() * sizeof(float)) <= kL2AllWeightsBytes;
     return Status::ok();
   }
 
@@ -198,7 +212,8 @@ class F32ConvChannelsLastKernel final : public Kernel {
   }
 
   // GotoBLAS order with the roles of the operands as channels-last gives them: a chunk of row
-  // tiles (its input pixels, A, kept in L2) meets one weight panel (B, in L1) after another.
+  // tiles (its input pixels, A, kept in L2) meets one block of a weight panel (B) after
+  // another; with weights that fit L2 whole, each tile meets every panel instead.
   void run_gemm(const float* x, float* y) {
     const std::int64_t mr = uk_->mr;
     const std::int64_t tiles = ceil_div(windows_.pixels(), mr);
@@ -221,16 +236,57 @@ class F32ConvChannelsLastKernel final : public Kernel {
       const float* rows[kMaxTileRows];
       F32RowsGemmTile t;
       t.taps = static_cast<int>(taps);
-      t.kc = static_cast<int>(windows_.channels);
       t.ldc = out_channels_;
-      t.clamp = epilogue_.clamp;
       t.lo = epilogue_.lo;
       t.hi = epilogue_.hi;
+      if (tile_outer_) {
+        for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
+          const std::int64_t row = tile * mr;
+          t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
+          if (pointwise) {
+            for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
+            t.a = rows;
+          } else {
+            t.a = indirection_.data() + tile * taps * mr;
+          }
+          for (std::int64_t q = first_panel; q < last_panel; ++q) {
+            const Panel& p = panels_[static_cast<std::size_t>(q)];
+            t.n = static_cast<int>(p.n);
+            t.bias = bias_.data() + p.col;
+            t.c = y + row * out_channels_ + p.col;
+            for (std::int64_t c0 = 0; c0 < windows_.channels; c0 += channel_block_) {
+              const bool last = c0 + channel_block_ >= windows_.channels;
+              t.kc = static_cast<int>(std::min(channel_block_, windows_.channels - c0));
+              t.a_offset = c0;
+              t.b = packed_.data() + p.offset + taps * c0 * p.stride;
+              t.b_tap_stride = t.kc * p.stride;
+              t.accumulate = c0 > 0;
+              t.clamp = last && epilogue_.clamp;
+              if (p.stride == uk_->nr) {
+                uk_->gemm_rows(t);
+              } else {
+                uk_->gemm_rows_narrow(t);
+              }
+              if (last && epilogue_.post.kind != ActivationKind::kNone) {
+                for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
+              }
+            }
+          }
+        }
+        return;
+      }
       for (std::int64_t q = first_panel; q < last_panel; ++q) {
         const Panel& p = panels_[static_cast<std::size_t>(q)];
-        t.b = packed_.data() + p.offset;
         t.n = static_cast<int>(p.n);
         t.bias = bias_.data() + p.col;
+        for (std::int64_t c0 = 0; c0 < windows_.channels; c0 += channel_block_) {
+        const bool last = c0 + channel_block_ >= windows_.channels;
+        t.kc = static_cast<int>(std::min(channel_block_, windows_.channels - c0));
+        t.a_offset = c0;
+        t.b = packed_.data() + p.offset + taps * c0 * p.stride;
+        t.b_tap_stride = t.kc * p.stride;
+        t.accumulate = c0 > 0;
+        t.clamp = last && epilogue_.clamp;
         for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
           const std::int64_t row = tile * mr;
           t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
@@ -246,9 +302,10 @@ class F32ConvChannelsLastKernel final : public Kernel {
           } else {
             uk_->gemm_rows_narrow(t);
           }
-          if (epilogue_.post.kind != ActivationKind::kNone) {
+          if (last && epilogue_.post.kind != ActivationKind::kNone) {
             for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
           }
+        }
         }
       }
     });
@@ -259,7 +316,8 @@ class F32ConvChannelsLastKernel final : public Kernel {
   ChannelsLastWindows windows_;
   F32Epilogue epilogue_;
   bool depthwise_ = false;
-  std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0;
+  bool tile_outer_ = false;
+  std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0, channel_block_ = 1;
   std::vector<float> packed_, bias_, zeros_;
   std::vector<Panel> panels_;
   std::vector<const float*> indirection_;

@@ -85,16 +85,21 @@ struct F32MaxRow {
 
 // Channels-last convolution as a GEMM that reads A through row pointers (XNNPACK's IGEMM
 // indirection): one MR x NR tile of
-//   c[i * ldc + j] = clamp(bias[j] + sum_t sum_p a[t * MR + i][p] * b[(t * kc + p) * NR + j])
-// for i < m <= MR, j < n <= NR (NR = the table's nr, or its vector width for the narrow tile).
-// Row pointer i of tap t is output pixel i's input pixel under that tap (kc contiguous
-// channels; a zero row for padding); pointers of rows past m repeat a valid row. `b` is one
-// packed panel of the weights, taps * kc rows of NR floats, columns past n zero.
+//   c[i * ldc + j] = clamp(start[i][j] + sum_t sum_p a[t * MR + i][a_offset + p] * b[t * b_tap_stride + p * NR + j])
+// for i < m <= MR, j < n <= NR, p < kc (NR = the table's nr, or its vector width for the
+// narrow tile), where start is c itself when `accumulate` (a later block of channels) and the
+// bias otherwise. Row pointer i of tap t is output pixel i's input pixel under that tap (its
+// channels contiguous; a zero row for padding); pointers of rows past m repeat a valid row.
+// `b` is a block of one packed panel of the weights: per tap kc rows of NR floats, columns
+// past n zero.
 struct F32RowsGemmTile {
   int taps = 1;
   int kc = 0;
   const float* const* a = nullptr;
+  std::ptrdiff_t a_offset = 0;
   const float* b = nullptr;
+  std::ptrdiff_t b_tap_stride = 0;
+  bool accumulate = false;
   float* c = nullptr;
   std::ptrdiff_t ldc = 0;
   int m = 0;

@@ -105,14 +105,20 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
   constexpr int W = S::kWidth;
   constexpr int NR = NV * W;
   V acc[MR][NV];
-  for (int j = 0; j < NV; ++j) {
-    const V b = t.bias != nullptr ? S::load_partial(t.bias + j * W, t.n - j * W) : S::zero();
-    for (int i = 0; i < MR; ++i) acc[i][j] = b;
+  if (t.accumulate) {
+    for (int i = 0; i < MR; ++i) {
+      for (int j = 0; j < NV; ++j) acc[i][j] = i < t.m ? S::load_partial(t.c + i * t.ldc + j * W, t.n - j * W) : S::zero();
+    }
+  } else {
+    for (int j = 0; j < NV; ++j) {
+      const V b = t.bias != nullptr ? S::load_partial(t.bias + j * W, t.n - j * W) : S::zero();
+      for (int i = 0; i < MR; ++i) acc[i][j] = b;
+    }
   }
-  const float* b = t.b;
   for (int tap = 0; tap < t.taps; ++tap) {
     const float* a[MR];
-    for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i];
+    for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i] + t.a_offset;
+    const float* b = t.b + tap * t.b_tap_stride;
     for (int p = 0; p < t.kc; ++p, b += NR) {
       V bv[NV];
       for (int j = 0; j < NV; ++j) {
