@@ -653,9 +653,29 @@ int split_unfusable_activations(Graph& graph) {
       activation.attributes["alpha"] = Attribute(act->alpha);
       activation.attributes["beta"] = Attribute(act->beta);
     }
+    const std::string out = node.outputs[0];
     node.outputs[0] = pre;
     for (const char* key : kActivationAttrs) node.attributes.erase(key);
     nodes.push_back(std::move(node));
+    if (act->kind == ActivationKind::kSilu) {
+      // x * Sigmoid(x): the Sigmoid node, then a Mul that writes the output.
+      activation.op_type = "Sigmoid";
+      std::string gate = out + "_sigmoid";
+      for (int i = 1; names.count(gate) != 0; ++i) gate = str_cat(out, "_sigmoid_", i);
+      names.insert(gate);
+      activation.outputs = {gate};
+      Node mul;
+      mul.op_type = "Mul";
+      mul.name = activation.name + "_Mul";
+      for (int i = 1; names.count(mul.name) != 0; ++i) mul.name = str_cat(activation.name, "_Mul_", i);
+      names.insert(mul.name);
+      mul.inputs = {pre, gate};
+      mul.outputs = {out};
+      nodes.push_back(std::move(activation));
+      nodes.push_back(std::move(mul));
+      ++split;
+      continue;
+    }
     nodes.push_back(std::move(activation));
     ++split;
   }

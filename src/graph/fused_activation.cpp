@@ -10,6 +10,7 @@ std::optional<ActivationKind> activation_kind_from_name(std::string_view name) {
   if (name == "HardSwish") return ActivationKind::kHardSwish;
   if (name == "Sigmoid") return ActivationKind::kSigmoid;
   if (name == "Tanh") return ActivationKind::kTanh;
+  if (name == "SiLU") return ActivationKind::kSilu;
   return std::nullopt;
 }
 
@@ -23,6 +24,7 @@ std::string_view activation_name(ActivationKind kind) {
     case ActivationKind::kHardSwish: return "HardSwish";
     case ActivationKind::kSigmoid: return "Sigmoid";
     case ActivationKind::kTanh: return "Tanh";
+    case ActivationKind::kSilu: return "SiLU";
   }
   return "";
 }

@@ -1,6 +1,8 @@
 // An activation fused into the producing node (Conv, Gemm, MatMul, Add, ...) by the
 // fuse-activation pass: the node carries attributes
 //   activation = "Relu" | "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh"
+//                | "SiLU" (x * Sigmoid(x): no ONNX operator of its own; the session fuses the
+//                  Sigmoid + Mul pair that exporters write, see fuse_silu in graph/passes)
 //   activation_alpha, activation_beta (floats; meaning as in the ONNX operator: Clip min/max,
 //   LeakyRelu alpha, HardSigmoid alpha/beta)
 // and kernels apply it in their epilogue. The formulas match the standalone reference
@@ -19,7 +21,7 @@
 
 namespace edgeai {
 
-enum class ActivationKind { kNone, kRelu, kClip, kLeakyRelu, kHardSigmoid, kHardSwish, kSigmoid, kTanh };
+enum class ActivationKind { kNone, kRelu, kClip, kLeakyRelu, kHardSigmoid, kHardSwish, kSigmoid, kTanh, kSilu };
 
 struct FusedActivation {
   ActivationKind kind = ActivationKind::kNone;
@@ -36,6 +38,7 @@ struct FusedActivation {
       case ActivationKind::kHardSwish: return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
       case ActivationKind::kSigmoid: return 1.0f / (1.0f + std::exp(-x));
       case ActivationKind::kTanh: return std::tanh(x);
+      case ActivationKind::kSilu: return x * (1.0f / (1.0f + std::exp(-x)));  // Mul(x, Sigmoid(x))
     }
     return x;
   }

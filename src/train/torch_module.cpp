@@ -161,6 +161,7 @@ torch::Tensor apply_activation(const FusedActivation& act, const torch::Tensor& 
     case ActivationKind::kHardSwish: return torch::hardswish(x);
     case ActivationKind::kSigmoid: return torch::sigmoid(x);
     case ActivationKind::kTanh: return torch::tanh(x);
+    case ActivationKind::kSilu: return x * torch::sigmoid(x);
   }
   return x;
 }

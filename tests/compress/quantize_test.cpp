@@ -54,6 +54,22 @@ TEST(SplitUnfusableActivations, KeepsReluAndClipSplitsTheRest) {
   EXPECT_EQ(before, after);
 }
 
+TEST(SplitUnfusableActivations, SiluBecomesSigmoidAndMul) {
+  // SiLU has no operator of its own: the split writes the Sigmoid and Mul exporters use.
+  Graph silu = small_cnn();
+  for (Node& node : silu.nodes) {
+    if (node.attr_string("activation", "") == "HardSwish") node.attributes["activation"] = std::string("SiLU");
+  }
+  Graph g = silu;
+  EXPECT_EQ(split_unfusable_activations(g), 1);
+  const auto ops = count_ops(g);
+  EXPECT_EQ(ops.at("Sigmoid"), 1);
+  EXPECT_EQ(ops.at("Mul"), 1);
+  EXPECT_EQ(ops.count("SiLU"), 0u);
+  const LabeledData data = random_data(g, 4, 11);
+  EXPECT_EQ(run_all(silu, data), run_all(g, data));
+}
+
 class QuantizeSmallCnn : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -26,6 +26,8 @@ OpSchemaRegistry test_registry() {
   r.add(OpSchema{"Add", 2, 2, 1, 1, conv_attrs, same_as_input0, {}});
   r.add(OpSchema{"MaxPool", 1, 1, 1, 1, {}, same_as_input0, {}});
   r.add(OpSchema{"Relu", 1, 1, 1, 1, {}, same_as_input0, {}});
+  r.add(OpSchema{"Sigmoid", 1, 1, 1, 1, {}, same_as_input0, {}});
+  r.add(OpSchema{"Mul", 2, 2, 1, 1, conv_attrs, same_as_input0, {}});
   r.add(OpSchema{"Clip", 1, 3, 1, 1, {}, same_as_input0, {}});
   r.add(OpSchema{"LeakyRelu", 1, 1, 1, 1, {{"alpha", AttrType::kFloat}}, same_as_input0, {}});
   r.add(OpSchema{"HardSigmoid", 1, 1, 1, 1, {{"alpha", AttrType::kFloat}, {"beta", AttrType::kFloat}}, same_as_input0, {}});
@@ -269,6 +271,55 @@ TEST(FuseActivations, ReluIntoConv) {
   Result<FusedActivation> act = fused_activation_of(g.nodes[0]);
   ASSERT_TRUE(act.is_ok());
   EXPECT_EQ(act->kind, ActivationKind::kRelu);
+}
+
+// conv -> c; Sigmoid(c) -> s; Mul -> y, with the Mul's operands in the given order.
+Graph conv_then_silu(std::vector<std::string> mul_inputs) {
+  Graph g = conv_then(make_node("sigmoid", "Sigmoid", {"c"}, {"s"}));
+  g.nodes.push_back(make_node("mul", "Mul", std::move(mul_inputs), {"y"}));
+  EXPECT_TRUE(infer_shapes_partially(g, test_registry()).is_ok());
+  return g;
+}
+
+TEST(FuseSilu, SigmoidTimesItsInputIntoConvEitherOperandOrder) {
+  for (const std::vector<std::string>& order : {std::vector<std::string>{"c", "s"}, std::vector<std::string>{"s", "c"}}) {
+    Graph g = conv_then_silu(order);
+    Result<int> fused = fuse_silu(g, test_registry());
+    ASSERT_TRUE(fused.is_ok()) << fused.status().to_string();
+    EXPECT_EQ(*fused, 1);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].outputs[0], "y");
+    Result<FusedActivation> act = fused_activation_of(g.nodes[0]);
+    ASSERT_TRUE(act.is_ok());
+    EXPECT_EQ(act->kind, ActivationKind::kSilu);
+    EXPECT_EQ(act->apply(2.0f), 2.0f * (1.0f / (1.0f + std::exp(-2.0f))));
+  }
+}
+
+TEST(FuseSilu, LeavesOtherPatternsAlone) {
+  // The Mul is of c and something else.
+  Graph other = conv_then_silu({"c", "x"});
+  other.nodes.back().inputs = {"s", "x"};
+  EXPECT_EQ(*fuse_silu(other, test_registry()), 0);
+  // The gate has a second reader.
+  Graph gate_read = conv_then_silu({"c", "s"});
+  gate_read.nodes.push_back(make_node("relu", "Relu", {"s"}, {"r"}));
+  gate_read.outputs.push_back(f32("r", {}));
+  EXPECT_EQ(*fuse_silu(gate_read, test_registry()), 0);
+  // c has a third reader.
+  Graph c_read = conv_then_silu({"c", "s"});
+  c_read.nodes.push_back(make_node("relu", "Relu", {"c"}, {"r"}));
+  c_read.outputs.push_back(f32("r", {}));
+  EXPECT_EQ(*fuse_silu(c_read, test_registry()), 0);
+  // c is a graph output.
+  Graph c_out = conv_then_silu({"c", "s"});
+  c_out.outputs.push_back(f32("c", {}));
+  EXPECT_EQ(*fuse_silu(c_out, test_registry()), 0);
+  // The producer carries an activation already.
+  Graph relu_conv = conv_then_silu({"c", "s"});
+  relu_conv.nodes[0].attributes["activation"] = std::string("Relu");
+  EXPECT_EQ(*fuse_silu(relu_conv, test_registry()), 0);
+  EXPECT_EQ(relu_conv.nodes.size(), 3u);
 }
 
 TEST(FuseActivations, ClipBoundsFromConstantsAndAbsentMaxIsInfinity) {

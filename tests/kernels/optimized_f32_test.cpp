@@ -116,7 +116,8 @@ void set_activation(Node& node, int which) {
       node.attributes["activation"] = std::string("LeakyRelu");
       node.attributes["activation_alpha"] = 0.1f;
       break;
-    default: node.attributes["activation"] = std::string("Sigmoid"); break;
+    case 5: node.attributes["activation"] = std::string("Sigmoid"); break;
+    default: node.attributes["activation"] = std::string("SiLU"); break;
   }
 }
 
@@ -243,7 +244,7 @@ TEST(OptimizedF32Kernels, ConvRandomShapes) {
       k.m = k.group * pick(1, 7);
     }
     k.bias = pick(0, 1) == 1;
-    k.activation = static_cast<int>(pick(0, 5));
+    k.activation = static_cast<int>(pick(0, 6));
     check_conv(k, rng);
   }
 }
@@ -321,7 +322,7 @@ TEST(OptimizedF32Kernels, GemmRandomShapes) {
     node.name = "gemm";
     node.attributes["transA"] = std::int64_t{trans_a};
     node.attributes["transB"] = std::int64_t{trans_b};
-    set_activation(node, static_cast<int>(pick(0, 5)));
+    set_activation(node, static_cast<int>(pick(0, 6)));
     std::vector<Tensor> inputs = {random_tensor(trans_a ? Shape{k, m} : Shape{m, k}, rng),
                                   random_tensor(trans_b ? Shape{n, k} : Shape{k, n}, rng)};
     if (bias == 1) inputs.push_back(random_tensor({n}, rng));

@@ -4,11 +4,13 @@
 // and layout-bound ones it must stop at (Reshape, a 3-D Conv). Under the reference kernels the
 // rewritten graph gives bitwise the original's outputs; the rewrite leaves only the Transposes
 // it must; the session with this CPU's channels-last kernels agrees with the channels-first
-// plan; EDGEAI_KERNELS=reference plans no channels-last node.
+// plan; EDGEAI_KERNELS=reference plans no channels-last node. Also the session's other load-time
+// rewrite, SiLU fusion: bitwise the unfused Sigmoid and Mul.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <span>
 
 #include "graph/layout.hpp"
 #include "graph/passes/passes.hpp"
@@ -172,6 +174,43 @@ TEST(LayoutPass, SessionWithChannelsLastKernelsAgreesWithTheChannelsFirstPlan) {
     for (std::int64_t i = 0; i < w.num_elements(); ++i) {
       EXPECT_NEAR((*last)[k].data<float>()[i], w.data<float>()[i], 1e-4f) << k << " " << i;
       EXPECT_NEAR((*first)[k].data<float>()[i], w.data<float>()[i], 1e-4f) << k << " " << i;
+    }
+  }
+}
+
+TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheSigmoidAndMul) {
+  std::mt19937 rng(8);
+  Graph fused;
+  fused.name = "silu";
+  fused.inputs = {ValueInfo{"x", DType::kFloat32, {1, 4, 6, 5}}};
+  fused.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  fused.constants["w"] = random_tensor({6, 4, 3, 3}, rng);
+  fused.nodes = {make_node("Conv", {"x", "w"}, {"c"}, {{"pads", Attribute(std::vector<std::int64_t>{1, 1, 1, 1})}}),
+                 make_node("Sigmoid", {"c"}, {"s"}), make_node("Mul", {"s", "c"}, {"y"})};
+  // The same graph with c also an output: nothing may be fused.
+  Graph unfused = fused;
+  unfused.outputs.push_back(ValueInfo{"c", DType::kFloat32, {}});
+  Tensor x = random_tensor({1, 4, 6, 5}, rng);
+  for (float& v : std::span<float>(x.data<float>(), static_cast<std::size_t>(x.num_elements()))) v *= 30.0f;
+  for (KernelSelection kernels : {KernelSelection::kReference, KernelSelection::kAuto}) {
+    SessionOptions options;
+    options.kernels = kernels;
+    auto one = Session::create(fused, options);
+    auto three = Session::create(unfused, options);
+    ASSERT_TRUE(one.is_ok() && three.is_ok());
+    int ops = 0;
+    for (const OperatorProfile& p : (*one)->profile()) ops += p.op_type == "Sigmoid" || p.op_type == "Mul" ? 1 : 0;
+    EXPECT_EQ(ops, 0) << "Sigmoid and Mul fused into the Conv";
+    auto want = (*three)->run_and_copy({x});
+    auto got = (*one)->run_and_copy({x});
+    ASSERT_TRUE(want.is_ok() && got.is_ok());
+    for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
+      const float w = (*want)[0].data<float>()[i], g = (*got)[0].data<float>()[i];
+      if (kernels == KernelSelection::kReference) {
+        ASSERT_EQ(g, w) << i;
+      } else {
+        ASSERT_NEAR(g, w, 1e-5f * (std::fabs(w) + 1.0f)) << i;
+      }
     }
   }
 }

@@ -124,4 +124,60 @@ Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry) {
   return fused_count;
 }
 
+Result<int> fuse_silu(Graph& graph, const OpSchemaRegistry& registry) {
+  EDGEAI_RETURN_IF_ERROR(graph.sort_topologically());
+  std::map<std::string, std::vector<std::size_t>> readers;
+  std::map<std::string, std::size_t> producer;
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    for (const std::string& in : graph.nodes[i].inputs) {
+      if (!in.empty()) readers[in].push_back(i);
+    }
+    for (const std::string& out : graph.nodes[i].outputs) {
+      if (!out.empty()) producer[out] = i;
+    }
+  }
+  std::vector<bool> removed(graph.nodes.size(), false);
+  int fused_count = 0;
+  for (std::size_t s = 0; s < graph.nodes.size(); ++s) {
+    const Node& sigmoid = graph.nodes[s];
+    if (sigmoid.op_type != "Sigmoid" || sigmoid.inputs.size() != 1 || sigmoid.outputs.size() != 1) continue;
+    const std::string& x = sigmoid.inputs[0];
+    const std::string& gate = sigmoid.outputs[0];
+    // x is read by this Sigmoid and one Mul, the gate by that Mul alone.
+    auto p = producer.find(x);
+    if (p == producer.end() || readers[x].size() != 2 || readers[gate].size() != 1) continue;
+    const std::size_t m = readers[gate][0];
+    const Node& mul = graph.nodes[m];
+    const bool pair = mul.inputs.size() == 2 && ((mul.inputs[0] == x && mul.inputs[1] == gate) ||
+                                                 (mul.inputs[0] == gate && mul.inputs[1] == x));
+    if (mul.op_type != "Mul" || !pair || mul.has_attr("activation") || mul.outputs.size() != 1) continue;
+    if (readers[x][0] != s && readers[x][1] != s) continue;
+    if (graph.is_graph_output(x) || graph.is_graph_output(gate)) continue;
+    Node& prod = graph.nodes[p->second];
+    if (prod.outputs.size() != 1 || prod.has_attr("activation") || !schema_accepts_activation(registry, prod.op_type)) {
+      continue;
+    }
+    if (std::optional<ValueInfo> info = graph.find_value_info(x);
+        !info || info->dtype != DType::kFloat32) {
+      continue;
+    }
+    prod.attributes["activation"] = Attribute(std::string(activation_name(ActivationKind::kSilu)));
+    graph.value_info.erase(x);
+    graph.value_info.erase(gate);
+    prod.outputs[0] = mul.outputs[0];
+    producer[mul.outputs[0]] = p->second;
+    removed[s] = removed[m] = true;
+    ++fused_count;
+  }
+  if (fused_count > 0) {
+    std::vector<Node> kept;
+    kept.reserve(graph.nodes.size());
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
+    }
+    graph.nodes = std::move(kept);
+  }
+  return fused_count;
+}
+
 }  // namespace edgeai

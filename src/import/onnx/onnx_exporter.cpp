@@ -419,6 +419,12 @@ Status QdqExporter::emit_activation(const Node& node, const FusedActivation& act
     case ActivationKind::kTanh:
       emit(name, fresh_node(node.name + "_" + name), {in}, {out});
       return Status::ok();
+    case ActivationKind::kSilu: {
+      const std::string gate = fresh_value(out + "_sigmoid");
+      emit("Sigmoid", fresh_node(node.name + "_Sigmoid"), {in}, {gate});
+      emit("Mul", fresh_node(node.name + "_SiLU"), {in, gate}, {out});
+      return Status::ok();
+    }
     case ActivationKind::kLeakyRelu: {
       onnx::NodeProto& n = emit(name, fresh_node(node.name + "_" + name), {in}, {out});
       fill_attribute_proto("alpha", Attribute(act.alpha), n.add_attribute());

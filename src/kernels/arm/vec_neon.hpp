@@ -39,6 +39,12 @@ struct F32x4 {
   static V min(V a, V b) { return vminnmq_f32(a, b); }
   static V sub(V a, V b) { return vsubq_f32(a, b); }
   static V div(V a, V b) { return vdivq_f32(a, b); }
+  // 1 / a from the 8-bit estimate and two Newton steps (vrecps: 2 - a * r).
+  static V reciprocal(V a) {
+    V r = vrecpeq_f32(a);
+    r = vmulq_f32(r, vrecpsq_f32(a, r));
+    return vmulq_f32(r, vrecpsq_f32(a, r));
+  }
   static V round(V a) { return vrndnq_f32(a); }
   static V scale_pow2(V p, V n) {
     const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23);

@@ -260,6 +260,15 @@ inline typename S::V exp_vec(typename S::V x) {
   return S::scale_pow2(p, n);
 }
 
+// 1 / (1 + exp(-x)) with the refined reciprocal estimate instead of a division. The sum is
+// capped at the largest float: where exp overflows (an infinite sum) the estimate of 1/inf
+// is 0 and its Newton step would be inf * 0.
+template <class S>
+inline typename S::V sigmoid_vec(typename S::V x) {
+  const typename S::V sum = S::add(S::set1(1.0f), exp_vec<S>(S::sub(S::zero(), x)));
+  return S::reciprocal(S::min(sum, S::set1(3.40282347e+38f)));
+}
+
 // The FusedActivation formulas on a vector (kind as in graph/fused_activation.hpp).
 template <class S>
 inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x) {
@@ -275,7 +284,9 @@ inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x)
     case 5:  // HardSwish: x * max(0, min(1, x / 6 + 0.5))
       return S::mul(x, S::max(zero, S::min(one, S::add(S::div(x, S::set1(6.0f)), S::set1(0.5f)))));
     case 6:  // Sigmoid: 1 / (1 + exp(-x))
-      return S::div(one, S::add(one, exp_vec<S>(S::sub(zero, x))));
+      return sigmoid_vec<S>(x);
+    case 8:  // SiLU: x * Sigmoid(x)
+      return S::mul(x, sigmoid_vec<S>(x));
     default: return x;
   }
 }

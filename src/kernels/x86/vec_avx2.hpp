@@ -35,6 +35,11 @@ struct F32x8 {
   static V min(V a, V b) { return _mm256_min_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  // 1 / a from the 12-bit estimate and one Newton step (about 2^-23 relative).
+  static V reciprocal(V a) {
+    const V r = _mm256_rcp_ps(a);
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(a, r, _mm256_set1_ps(2.0f)));
+  }
   static V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // p * 2^n for integer-valued n in [-126, 127] (the exponent field built directly).
   static V scale_pow2(V p, V n) {
