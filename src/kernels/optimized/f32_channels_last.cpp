@@ -218,12 +218,15 @@ class F32ConvChannelsLastKernel final : public Kernel {
     const std::int64_t mr = uk_->mr;
     const std::int64_t tiles = ceil_div(windows_.pixels(), mr);
     const std::int64_t tile_bytes = mr * k_ * static_cast<std::int64_t>(sizeof(float));
-    const std::int64_t chunk =
-        std::min(chunk_for(tiles, threads_), std::max<std::int64_t>(1, kL2InputBlockBytes / tile_bytes));
-    const std::int64_t chunks = ceil_div(tiles, chunk);
     const std::int64_t panels = static_cast<std::int64_t>(panels_.size());
-    // Too few chunks for the threads (a 7x7 layer): split the panels too.
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    // Weights that outgrow L2 stream from memory: split them (panels) between the threads
+    // first, so that each is read once, not once per thread; small weights split the tiles.
+    const bool split_weights = !tile_outer_ && threads > 1 && panels > 1;
+    const std::int64_t chunk = std::min(split_weights ? tiles : chunk_for(tiles, threads_),
+                                        std::max<std::int64_t>(1, kL2InputBlockBytes / tile_bytes));
+    const std::int64_t chunks = ceil_div(tiles, chunk);
+    // Too few chunks for the threads (a 7x7 layer): split the panels too.
     const std::int64_t panel_groups = std::min(panels, std::max<std::int64_t>(1, ceil_div(2 * threads, chunks)));
     const std::int64_t panels_per_group = ceil_div(panels, panel_groups);
     const bool pointwise = indirection_.empty();
