@@ -572,9 +572,32 @@ TEST(OptimizedKernels, LayoutTransposeEqualsTheReferenceExactly) {
       }
     }
   }
+  // The last two axes swapped (a channels-last channel shuffle): small matrices, many of them.
+  for (const auto& [shape, perm] : {std::pair{Shape{1, 5, 7, 2, 29}, std::vector<std::int64_t>{0, 1, 2, 4, 3}},
+                                    std::pair{Shape{3, 40, 37}, std::vector<std::int64_t>{0, 2, 1}},
+                                    std::pair{Shape{6, 5}, std::vector<std::int64_t>{1, 0}}}) {
+    Node node;
+    node.op_type = "Transpose";
+    node.name = "swap";
+    node.attributes["perm"] = perm;
+    std::int64_t n = 1;
+    for (std::int64_t d : shape) n *= d;
+    std::vector<float> f(static_cast<std::size_t>(n));
+    for (float& v : f) v = static_cast<float>(rng() % 1000);
+    const Tensor x = Tensor::from_vector<float>(shape, f);
+    auto want = edgeai::testing::run_node(node, {x});
+    ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+    for (const std::string& impl : impls) {
+      ThreadPool pool(3);
+      auto got = edgeai::testing::run_node(node, {x}, {}, impl, &pool);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      EXPECT_EQ(std::memcmp((*got)[0].raw_data(), (*want)[0].raw_data(), (*want)[0].size_bytes()), 0)
+          << impl << " " << shape_to_string(shape);
+    }
+  }
   Node other;
   other.op_type = "Transpose";
-  other.attributes["perm"] = std::vector<std::int64_t>{0, 1, 3, 2};
+  other.attributes["perm"] = std::vector<std::int64_t>{1, 0, 3, 2};
   for (const std::string& impl : impls) {
     auto declined = edgeai::testing::run_node(other, {Tensor::from_vector<float>({1, 2, 3, 4}, std::vector<float>(24, 1.0f))},
                                               {}, impl);

@@ -136,6 +136,57 @@ TEST(LayoutPass, SameOutputsBitForBitUnderTheReferenceKernels) {
   }
 }
 
+// ShuffleNet v2's unit: channel shuffle (Reshape, Transpose (0, 2, 1, 3, 4), Reshape) and a
+// channel split by two Slices (one with constant axes, one with default ones), then Concat.
+TEST(LayoutPass, ChannelShuffleAndSlicesStayChannelsLast) {
+  std::mt19937 rng(9);
+  Graph g;
+  g.name = "shuffle";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 3, 6, 7}}};
+  g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  g.constants["w0"] = random_tensor({8, 3, 1, 1}, rng);
+  g.constants["w1"] = random_tensor({4, 4, 3, 3}, rng);
+  g.constants["grouped"] = Tensor::from_values<std::int64_t>({5}, {1, 2, 4, 6, 7});
+  g.constants["merged"] = Tensor::from_values<std::int64_t>({4}, {1, 8, 6, 7});
+  g.constants["zero4"] = Tensor::from_values<std::int64_t>({4}, {0, 0, 0, 0});
+  g.constants["first_half"] = Tensor::from_values<std::int64_t>({4}, {1, 4, 6, 7});
+  g.constants["four"] = Tensor::from_values<std::int64_t>({1}, {4});
+  g.constants["eight"] = Tensor::from_values<std::int64_t>({1}, {8});
+  g.constants["axis1"] = Tensor::from_values<std::int64_t>({1}, {1});
+  const auto ints = [](std::vector<std::int64_t> v) { return Attribute(std::move(v)); };
+  g.nodes = {
+      make_node("Conv", {"x", "w0"}, {"c"}),
+      make_node("Reshape", {"c", "grouped"}, {"r5"}),
+      make_node("Transpose", {"r5"}, {"t5"}, {{"perm", ints({0, 2, 1, 3, 4})}}),
+      make_node("Reshape", {"t5", "merged"}, {"shuffled"}),
+      make_node("Slice", {"shuffled", "zero4", "first_half"}, {"left"}),
+      make_node("Slice", {"shuffled", "four", "eight", "axis1"}, {"right"}),
+      make_node("Conv", {"right", "w1"}, {"right_conv"}, {{"pads", ints({1, 1, 1, 1})}}),
+      make_node("Concat", {"left", "right_conv"}, {"y"}, {{"axis", std::int64_t{1}}}),
+  };
+  const Tensor x = random_tensor({1, 3, 6, 7}, rng);
+  Graph rewritten = g;
+  auto converted = plan_channels_last(rewritten, [](const Node&, const std::vector<ValueInfo>&) { return true; });
+  ASSERT_TRUE(converted.is_ok()) << converted.status().to_string();
+  EXPECT_EQ(*converted, 2);
+  // Into the first Conv, the shuffle's own (now a swap of the last two axes), and out at y.
+  EXPECT_EQ(count(rewritten, "Transpose"), 3);
+  for (const Node& node : rewritten.nodes) {
+    if (node.op_type == "Transpose" && node.attr_ints("perm").size() == 5) {
+      EXPECT_EQ(node.attr_ints("perm"), (std::vector<std::int64_t>{0, 1, 2, 4, 3}));
+    }
+  }
+  auto want = run(g, x, KernelSelection::kReference, false);
+  auto got = run(rewritten, x, KernelSelection::kReference, false);
+  auto fast = run(g, x, KernelSelection::kAuto, true);
+  ASSERT_TRUE(want.is_ok() && got.is_ok() && fast.is_ok()) << got.status().to_string();
+  ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+  for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
+    ASSERT_EQ((*got)[0].data<float>()[i], (*want)[0].data<float>()[i]) << i;
+    ASSERT_NEAR((*fast)[0].data<float>()[i], (*want)[0].data<float>()[i], 1e-4f) << i;
+  }
+}
+
 TEST(LayoutPass, NodesThePredicateDeclinesStayChannelsFirst) {
   std::mt19937 rng(6);
   Graph graph = layout_graph(rng);

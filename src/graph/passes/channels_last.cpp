@@ -6,8 +6,9 @@
 //    graph computes what it did.
 // 2. The Transposes back to channels-first then move down through nodes that do not care about
 //    the layout (unary elementwise ops, Add/Sub/Mul/Div whose other operand is a constant, a
-//    scalar, an (N, C, 1, 1) value or itself a transposed value, and Concat), and a Transpose
-//    meeting its inverse disappears. What stays are Transposes where a channels-first node
+//    scalar, an (N, C, 1, 1) value or itself a transposed value, Concat and Slice with their
+//    axes remapped, and ShuffleNet's channel shuffle, rewritten for channels-last), and a
+//    Transpose meeting its inverse disappears. What stays are Transposes where a channels-first node
 //    reads a channels-last value: at the graph's input and output, and before layout-bound
 //    nodes (Reshape, Flatten, ...). One of an (N, 1, 1, C) or (N, C, 1, 1) value moves no
 //    bytes and becomes a Reshape, which the runtime runs as a view.
@@ -202,6 +203,8 @@ class LayoutPlanner {
   bool sink_through(std::size_t i) {
     const Node& node = graph_.nodes[i];
     if (node.outputs.size() != 1 || node.outputs[0].empty() || node.inputs.empty()) return false;
+    if (node.op_type == "Slice") return sink_through_slice(i);
+    if (node.op_type == "Reshape") return sink_through_channel_shuffle(i);
     const bool unary = unary_ops().count(node.op_type) != 0;
     const bool binary = binary_ops().count(node.op_type) != 0;
     const bool concat = node.op_type == "Concat";
@@ -253,6 +256,100 @@ class LayoutPlanner {
     }
     transpose_output_back(i);
     return true;
+  }
+
+  // An int64 constant's values, or nullopt.
+  std::optional<std::vector<std::int64_t>> int64_values(const std::string& name) const {
+    const Tensor* t = graph_.find_constant(name);
+    if (t == nullptr || t->dtype() != DType::kInt64) return std::nullopt;
+    return std::vector<std::int64_t>(t->data<std::int64_t>(), t->data<std::int64_t>() + t->num_elements());
+  }
+
+  std::string add_int64_constant(const std::string& base, const std::vector<std::int64_t>& values) {
+    const std::string name = fresh(base);
+    graph_.constants.emplace(name, Tensor::from_vector<std::int64_t>({static_cast<std::int64_t>(values.size())}, values));
+    return name;
+  }
+
+  // Slice of a transposed value with constant axes: the same slice of the channels-last value
+  // along the corresponding axes.
+  bool sink_through_slice(std::size_t i) {
+    const Node& node = graph_.nodes[i];
+    if (!is_transposed_value(node.inputs[0]) || node.inputs.size() < 3) return false;
+    const std::optional<ValueInfo> out = info(node.outputs[0]);
+    if (!out.has_value() || out->shape.size() != 4) return false;
+    std::optional<std::vector<std::int64_t>> starts = int64_values(node.inputs[1]);
+    if (!starts.has_value()) return false;
+    std::vector<std::int64_t> axes(starts->size());
+    for (std::size_t k = 0; k < axes.size(); ++k) axes[k] = static_cast<std::int64_t>(k);
+    if (node.has_input(3)) {
+      std::optional<std::vector<std::int64_t>> given = int64_values(node.inputs[3]);
+      if (!given.has_value()) return false;
+      axes = *given;
+    }
+    static constexpr std::int64_t kAxisInChannelsLast[4] = {0, 3, 1, 2};
+    for (std::int64_t& a : axes) {
+      if (a < 0) a += 4;
+      if (a < 0 || a > 3) return false;
+      a = kAxisInChannelsLast[a];
+    }
+    const std::string source = producer(node.inputs[0])->inputs[0];
+    const std::string axes_name = add_int64_constant(node.outputs[0] + "/channels_last_axes", axes);
+    Node& n = graph_.nodes[i];
+    n.inputs[0] = source;
+    if (n.inputs.size() < 4) n.inputs.resize(4);
+    n.inputs[3] = axes_name;
+    transpose_output_back(i);
+    return true;
+  }
+
+  // ShuffleNet's channel shuffle, Reshape (N, C, H, W) -> (N, g, C/g, H, W), Transpose
+  // (0, 2, 1, 3, 4), Reshape back to (N, C, H, W), of a transposed value: the same shuffle of
+  // the channels-last value, (N, H, W, g, C/g) -> (N, H, W, C/g, g) -> (N, H, W, C).
+  bool sink_through_channel_shuffle(std::size_t i) {
+    const Node& split = graph_.nodes[i];
+    if (!is_transposed_value(split.inputs[0]) || split.inputs.size() != 2) return false;
+    const std::optional<ValueInfo> in = info(split.inputs[0]);
+    const std::optional<ValueInfo> grouped = info(split.outputs[0]);
+    if (!is_static_rank4(in) || !grouped.has_value() || !is_static(grouped->shape) || grouped->shape.size() != 5) {
+      return false;
+    }
+    const Shape& x = in->shape;
+    const Shape& g = grouped->shape;
+    if (g[0] != x[0] || g[1] * g[2] != x[1] || g[3] != x[2] || g[4] != x[3]) return false;
+    const std::vector<std::size_t> swap_readers = readers(split.outputs[0]);
+    if (swap_readers.size() != 1 || graph_.is_graph_output(split.outputs[0])) return false;
+    const std::size_t t = swap_readers[0];
+    if (!is_transpose(graph_.nodes[t], {0, 2, 1, 3, 4}) || graph_.is_graph_output(graph_.nodes[t].outputs[0])) return false;
+    const std::vector<std::size_t> merge_readers = readers(graph_.nodes[t].outputs[0]);
+    if (merge_readers.size() != 1) return false;
+    const std::size_t merge = merge_readers[0];
+    const std::optional<ValueInfo> merged = info(graph_.nodes[merge].outputs[0]);
+    if (graph_.nodes[merge].op_type != "Reshape" || !merged.has_value() || merged->shape != x) return false;
+
+    const std::string source = producer(split.inputs[0])->inputs[0];
+    const std::string grouped_shape =
+        add_int64_constant(split.outputs[0] + "/channels_last_shape", {x[0], x[2], x[3], g[1], g[2]});
+    const std::string merged_shape =
+        add_int64_constant(graph_.nodes[merge].outputs[0] + "/channels_last_shape", to_channels_last(x));
+    graph_.nodes[i].inputs = {source, grouped_shape};
+    graph_.nodes[t].attributes["perm"] = Attribute(std::vector<std::int64_t>{0, 1, 2, 4, 3});
+    graph_.nodes[merge].inputs[1] = merged_shape;
+    transpose_output_back(merge);
+    return true;
+  }
+
+  std::vector<std::size_t> readers(const std::string& value) const {
+    std::vector<std::size_t> out;
+    for (std::size_t k = 0; k < graph_.nodes.size(); ++k) {
+      for (const std::string& in : graph_.nodes[k].inputs) {
+        if (in == value) {
+          out.push_back(k);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   // Readers of Transpose(Transpose(x, to first), to last) read x (and the other way round).

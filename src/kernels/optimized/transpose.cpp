@@ -1,5 +1,6 @@
-// The Transposes the layout pass leaves at the borders of channels-last regions: (N, C, H, W)
-// <-> (N, H, W, C), a batch of 2-D transposes [A][B] -> [B][A], copied in square tiles so that
+// The Transposes the layout pass leaves at the borders of channels-last regions, (N, C, H, W)
+// <-> (N, H, W, C), and the channels-last channel shuffle (a swap of the last two axes): a
+// batch of 2-D transposes [A][B] -> [B][A], copied in square tiles so that
 // both the reads and the writes stay within a few cache lines per row (the reference walks
 // the output with strided reads). Portable (the compiler vectorises the tile loops); 1-, 2-,
 // 4- and 8-byte elements; tasks over tiles of B for the thread pool.
@@ -16,6 +17,7 @@ namespace {
 
 constexpr std::int64_t kTile = 32;
 constexpr std::int64_t kFewRowsChunk = 1024;  // columns per task when a is 4 or less
+constexpr std::int64_t kSmallBatchElements = 8192;  // elements per task of small matrices
 
 // Few rows (an RGB image going channels-last): all of them per output row, unrolled.
 template <class T, int A>
@@ -52,11 +54,25 @@ class LayoutTransposeKernel final : public Kernel {
     const Shape& in = sig.inputs[0].shape;
     const std::vector<std::int64_t> perm = node.attr_ints("perm");
     element_size_ = dtype_size(sig.inputs[0].dtype);
-    if (in.size() != 4 || (perm != kToChannelsLast && perm != kToChannelsFirst) ||
-        (element_size_ != 1 && element_size_ != 2 && element_size_ != 4 && element_size_ != 8)) {
-      return unsupported("layout transpose: (0, 2, 3, 1) or (0, 3, 1, 2) of a rank-4 tensor only");
+    if (element_size_ != 1 && element_size_ != 2 && element_size_ != 4 && element_size_ != 8) {
+      return unsupported("layout transpose: elements of 1, 2, 4 or 8 bytes");
     }
     threads_ = sig.threads;
+    const std::size_t rank = in.size();
+    // The last two axes swapped (a channel shuffle in channels-last form): [..][A][B] -> [..][B][A].
+    bool swap_last_two = rank >= 2 && perm.size() == rank && perm[rank - 2] == static_cast<std::int64_t>(rank - 1) &&
+                         perm[rank - 1] == static_cast<std::int64_t>(rank - 2);
+    for (std::size_t k = 0; swap_last_two && k + 2 < rank; ++k) swap_last_two = perm[k] == static_cast<std::int64_t>(k);
+    if (swap_last_two) {
+      batch_ = 1;
+      for (std::size_t k = 0; k + 2 < rank; ++k) batch_ *= in[k];
+      a_ = in[rank - 2];
+      b_ = in[rank - 1];
+      return Status::ok();
+    }
+    if (rank != 4 || (perm != kToChannelsLast && perm != kToChannelsFirst)) {
+      return unsupported("layout transpose: (0, 2, 3, 1), (0, 3, 1, 2) or a swap of the last two axes only");
+    }
     batch_ = in[0];
     // To channels-last: [C][H*W] -> [H*W][C]; back: [H*W][C] -> [C][H*W].
     a_ = perm == kToChannelsLast ? in[1] : in[1] * in[2];
@@ -69,12 +85,15 @@ class LayoutTransposeKernel final : public Kernel {
     auto* dst = static_cast<std::uint8_t*>(outputs[0].data);
     const std::int64_t chunk = a_ <= 4 ? kFewRowsChunk : kTile;
     const std::int64_t tiles = (b_ + chunk - 1) / chunk;
-    const std::int64_t tasks = batch_ * tiles;
+    // Small matrices (a shuffle's (g, C/g) per pixel) go several to a task.
+    const std::int64_t per_task = tiles == 1 ? std::max<std::int64_t>(1, kSmallBatchElements / std::max<std::int64_t>(1, a_ * b_)) : 1;
+    const std::int64_t groups = (batch_ + per_task - 1) / per_task;
     const std::int64_t plane = a_ * b_ * static_cast<std::int64_t>(element_size_);
-    parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t task, int) {
-      const std::int64_t n = static_cast<std::int64_t>(task) / tiles;
+    parallel_for(threads_, static_cast<std::size_t>(groups * tiles), [&](std::size_t task, int) {
+      const std::int64_t group = static_cast<std::int64_t>(task) / tiles;
       const std::int64_t b_begin = static_cast<std::int64_t>(task) % tiles * chunk;
       const std::int64_t b_end = std::min(b_, b_begin + chunk);
+      for (std::int64_t n = group * per_task; n < std::min(batch_, (group + 1) * per_task); ++n) {
       const std::uint8_t* s = src + n * plane;
       std::uint8_t* d = dst + n * plane;
       switch (element_size_) {
@@ -88,6 +107,7 @@ class LayoutTransposeKernel final : public Kernel {
         default:
           transpose_tiles(reinterpret_cast<const std::uint64_t*>(s), reinterpret_cast<std::uint64_t*>(d), a_, b_, b_begin, b_end);
           break;
+      }
       }
     });
     return Status::ok();
