@@ -657,9 +657,14 @@ int split_unfusable_activations(Graph& graph) {
     node.outputs[0] = pre;
     for (const char* key : kActivationAttrs) node.attributes.erase(key);
     nodes.push_back(std::move(node));
-    if (act->kind == ActivationKind::kSilu) {
-      // x * Sigmoid(x): the Sigmoid node, then a Mul that writes the output.
-      activation.op_type = "Sigmoid";
+    if (act->kind == ActivationKind::kSilu || act->kind == ActivationKind::kGatedHardSigmoid) {
+      // x * Sigmoid(x) or x * HardSigmoid(x): the gate's node, then a Mul that writes the output.
+      const bool hard = act->kind == ActivationKind::kGatedHardSigmoid;
+      activation.op_type = hard ? "HardSigmoid" : "Sigmoid";
+      if (hard) {
+        activation.attributes["alpha"] = Attribute(act->alpha);
+        activation.attributes["beta"] = Attribute(act->beta);
+      }
       std::string gate = out + "_sigmoid";
       for (int i = 1; names.count(gate) != 0; ++i) gate = str_cat(out, "_sigmoid_", i);
       names.insert(gate);

@@ -11,6 +11,7 @@ std::optional<ActivationKind> activation_kind_from_name(std::string_view name) {
   if (name == "Sigmoid") return ActivationKind::kSigmoid;
   if (name == "Tanh") return ActivationKind::kTanh;
   if (name == "SiLU") return ActivationKind::kSilu;
+  if (name == "GatedHardSigmoid") return ActivationKind::kGatedHardSigmoid;
   return std::nullopt;
 }
 
@@ -25,6 +26,7 @@ std::string_view activation_name(ActivationKind kind) {
     case ActivationKind::kSigmoid: return "Sigmoid";
     case ActivationKind::kTanh: return "Tanh";
     case ActivationKind::kSilu: return "SiLU";
+    case ActivationKind::kGatedHardSigmoid: return "GatedHardSigmoid";
   }
   return "";
 }

@@ -1,8 +1,10 @@
 // An activation fused into the producing node (Conv, Gemm, MatMul, Add, ...) by the
 // fuse-activation pass: the node carries attributes
 //   activation = "Relu" | "Clip" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "Tanh"
-//                | "SiLU" (x * Sigmoid(x): no ONNX operator of its own; the session fuses the
-//                  Sigmoid + Mul pair that exporters write, see fuse_silu in graph/passes)
+//                | "SiLU" (x * Sigmoid(x)) | "GatedHardSigmoid" (x * HardSigmoid(x), alpha/beta as
+//                  HardSigmoid's; opset-13 exports of Hardswish): no ONNX operators of their own; the
+//                  session fuses the activation + Mul pairs that exporters write, see
+//                  fuse_gated_activations in graph/passes)
 //   activation_alpha, activation_beta (floats; meaning as in the ONNX operator: Clip min/max,
 //   LeakyRelu alpha, HardSigmoid alpha/beta)
 // and kernels apply it in their epilogue. The formulas match the standalone reference
@@ -21,7 +23,8 @@
 
 namespace edgeai {
 
-enum class ActivationKind { kNone, kRelu, kClip, kLeakyRelu, kHardSigmoid, kHardSwish, kSigmoid, kTanh, kSilu };
+enum class ActivationKind { kNone, kRelu, kClip, kLeakyRelu, kHardSigmoid, kHardSwish, kSigmoid, kTanh, kSilu,
+                            kGatedHardSigmoid };
 
 struct FusedActivation {
   ActivationKind kind = ActivationKind::kNone;
@@ -39,6 +42,8 @@ struct FusedActivation {
       case ActivationKind::kSigmoid: return 1.0f / (1.0f + std::exp(-x));
       case ActivationKind::kTanh: return std::tanh(x);
       case ActivationKind::kSilu: return x * (1.0f / (1.0f + std::exp(-x)));  // Mul(x, Sigmoid(x))
+      case ActivationKind::kGatedHardSigmoid:  // Mul(x, HardSigmoid(x))
+        return x * std::max(0.0f, std::min(1.0f, alpha * x + beta));
     }
     return x;
   }

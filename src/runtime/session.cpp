@@ -102,8 +102,10 @@ Result<std::unique_ptr<Session>> Session::create(Graph graph, SessionOptions opt
   // Nodes that only read constants run once, here: weight decoders of compressed bundles
   // (DequantizeInt4, Cast from float16) and anything an exporter left unfolded.
   EDGEAI_RETURN_IF_ERROR(fold_constants(graph, evaluate_node).with_context("computing constant nodes at load"));
-  // x * Sigmoid(x) as one epilogue (exact; saves a pass over the tensor and its memory).
-  if (Result<int> fused = fuse_silu(graph); !fused.is_ok()) return fused.status().with_context("fusing SiLU");
+  // x * Sigmoid(x) and x * HardSigmoid(x) as one epilogue (exact; saves two passes over the tensor).
+  if (Result<int> fused = fuse_gated_activations(graph); !fused.is_ok()) {
+    return fused.status().with_context("fusing gated activations");
+  }
   int channels_last_nodes = 0;
   if (options.plan_layout && selection == KernelSelection::kAuto) {
     Result<int> planned = plan_channels_last(graph, channels_last_predicate(graph, selection));

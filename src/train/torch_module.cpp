@@ -162,6 +162,7 @@ torch::Tensor apply_activation(const FusedActivation& act, const torch::Tensor& 
     case ActivationKind::kSigmoid: return torch::sigmoid(x);
     case ActivationKind::kTanh: return torch::tanh(x);
     case ActivationKind::kSilu: return x * torch::sigmoid(x);
+    case ActivationKind::kGatedHardSigmoid: return x * torch::clamp(x * act.alpha + act.beta, 0.0, 1.0);
   }
   return x;
 }

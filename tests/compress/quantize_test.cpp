@@ -68,6 +68,24 @@ TEST(SplitUnfusableActivations, SiluBecomesSigmoidAndMul) {
   EXPECT_EQ(ops.count("SiLU"), 0u);
   const LabeledData data = random_data(g, 4, 11);
   EXPECT_EQ(run_all(silu, data), run_all(g, data));
+  // x * HardSigmoid(x) keeps its alpha and beta.
+  Graph hard = small_cnn();
+  for (Node& node : hard.nodes) {
+    if (node.attr_string("activation", "") != "HardSwish") continue;
+    node.attributes["activation"] = std::string("GatedHardSigmoid");
+    node.attributes["activation_alpha"] = 0.25f;
+    node.attributes["activation_beta"] = 0.375f;
+  }
+  Graph split = hard;
+  EXPECT_EQ(split_unfusable_activations(split), 1);
+  for (const Node& node : split.nodes) {
+    if (node.op_type == "HardSigmoid") {
+      EXPECT_EQ(node.attr_float("alpha", 0.0f), 0.25f);
+      EXPECT_EQ(node.attr_float("beta", 0.0f), 0.375f);
+    }
+  }
+  EXPECT_EQ(count_ops(split).at("HardSigmoid"), 1);
+  EXPECT_EQ(run_all(hard, data), run_all(split, data));
 }
 
 class QuantizeSmallCnn : public ::testing::Test {

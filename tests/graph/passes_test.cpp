@@ -284,7 +284,7 @@ Graph conv_then_silu(std::vector<std::string> mul_inputs) {
 TEST(FuseSilu, SigmoidTimesItsInputIntoConvEitherOperandOrder) {
   for (const std::vector<std::string>& order : {std::vector<std::string>{"c", "s"}, std::vector<std::string>{"s", "c"}}) {
     Graph g = conv_then_silu(order);
-    Result<int> fused = fuse_silu(g, test_registry());
+    Result<int> fused = fuse_gated_activations(g, test_registry());
     ASSERT_TRUE(fused.is_ok()) << fused.status().to_string();
     EXPECT_EQ(*fused, 1);
     ASSERT_EQ(g.nodes.size(), 1u);
@@ -296,29 +296,43 @@ TEST(FuseSilu, SigmoidTimesItsInputIntoConvEitherOperandOrder) {
   }
 }
 
+TEST(FuseSilu, HardSigmoidTimesItsInputCarriesAlphaAndBeta) {
+  Graph g = conv_then(make_node("gate", "HardSigmoid", {"c"}, {"s"}, {{"alpha", 1.0f / 6.0f}}));
+  g.nodes.push_back(make_node("mul", "Mul", {"s", "c"}, {"y"}));
+  ASSERT_TRUE(infer_shapes_partially(g, test_registry()).is_ok());
+  ASSERT_EQ(*fuse_gated_activations(g, test_registry()), 1);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  Result<FusedActivation> act = fused_activation_of(g.nodes[0]);
+  ASSERT_TRUE(act.is_ok());
+  EXPECT_EQ(act->kind, ActivationKind::kGatedHardSigmoid);
+  EXPECT_EQ(act->alpha, 1.0f / 6.0f);
+  EXPECT_EQ(act->beta, 0.5f);  // HardSigmoid's default
+  EXPECT_EQ(act->apply(3.0f), 3.0f * std::max(0.0f, std::min(1.0f, (1.0f / 6.0f) * 3.0f + 0.5f)));
+}
+
 TEST(FuseSilu, LeavesOtherPatternsAlone) {
   // The Mul is of c and something else.
   Graph other = conv_then_silu({"c", "x"});
   other.nodes.back().inputs = {"s", "x"};
-  EXPECT_EQ(*fuse_silu(other, test_registry()), 0);
+  EXPECT_EQ(*fuse_gated_activations(other, test_registry()), 0);
   // The gate has a second reader.
   Graph gate_read = conv_then_silu({"c", "s"});
   gate_read.nodes.push_back(make_node("relu", "Relu", {"s"}, {"r"}));
   gate_read.outputs.push_back(f32("r", {}));
-  EXPECT_EQ(*fuse_silu(gate_read, test_registry()), 0);
+  EXPECT_EQ(*fuse_gated_activations(gate_read, test_registry()), 0);
   // c has a third reader.
   Graph c_read = conv_then_silu({"c", "s"});
   c_read.nodes.push_back(make_node("relu", "Relu", {"c"}, {"r"}));
   c_read.outputs.push_back(f32("r", {}));
-  EXPECT_EQ(*fuse_silu(c_read, test_registry()), 0);
+  EXPECT_EQ(*fuse_gated_activations(c_read, test_registry()), 0);
   // c is a graph output.
   Graph c_out = conv_then_silu({"c", "s"});
   c_out.outputs.push_back(f32("c", {}));
-  EXPECT_EQ(*fuse_silu(c_out, test_registry()), 0);
+  EXPECT_EQ(*fuse_gated_activations(c_out, test_registry()), 0);
   // The producer carries an activation already.
   Graph relu_conv = conv_then_silu({"c", "s"});
   relu_conv.nodes[0].attributes["activation"] = std::string("Relu");
-  EXPECT_EQ(*fuse_silu(relu_conv, test_registry()), 0);
+  EXPECT_EQ(*fuse_gated_activations(relu_conv, test_registry()), 0);
   EXPECT_EQ(relu_conv.nodes.size(), 3u);
 }
 

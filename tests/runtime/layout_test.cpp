@@ -229,7 +229,9 @@ TEST(LayoutPass, SessionWithChannelsLastKernelsAgreesWithTheChannelsFirstPlan) {
   }
 }
 
-TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheSigmoidAndMul) {
+TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheGateAndMul) {
+  for (const char* gate : {"Sigmoid", "HardSigmoid"}) {
+  SCOPED_TRACE(gate);
   std::mt19937 rng(8);
   Graph fused;
   fused.name = "silu";
@@ -237,7 +239,8 @@ TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheSigmoidAndMul) {
   fused.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
   fused.constants["w"] = random_tensor({6, 4, 3, 3}, rng);
   fused.nodes = {make_node("Conv", {"x", "w"}, {"c"}, {{"pads", Attribute(std::vector<std::int64_t>{1, 1, 1, 1})}}),
-                 make_node("Sigmoid", {"c"}, {"s"}), make_node("Mul", {"s", "c"}, {"y"})};
+                 make_node(gate, {"c"}, {"s"}), make_node("Mul", {"s", "c"}, {"y"})};
+  if (std::string(gate) == "HardSigmoid") fused.nodes[1].attributes["alpha"] = Attribute(1.0f / 6.0f);
   // The same graph with c also an output: nothing may be fused.
   Graph unfused = fused;
   unfused.outputs.push_back(ValueInfo{"c", DType::kFloat32, {}});
@@ -250,8 +253,8 @@ TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheSigmoidAndMul) {
     auto three = Session::create(unfused, options);
     ASSERT_TRUE(one.is_ok() && three.is_ok());
     int ops = 0;
-    for (const OperatorProfile& p : (*one)->profile()) ops += p.op_type == "Sigmoid" || p.op_type == "Mul" ? 1 : 0;
-    EXPECT_EQ(ops, 0) << "Sigmoid and Mul fused into the Conv";
+    for (const OperatorProfile& p : (*one)->profile()) ops += p.op_type == gate || p.op_type == "Mul" ? 1 : 0;
+    EXPECT_EQ(ops, 0) << "the gate and Mul fused into the Conv";
     auto want = (*three)->run_and_copy({x});
     auto got = (*one)->run_and_copy({x});
     ASSERT_TRUE(want.is_ok() && got.is_ok());
@@ -263,6 +266,7 @@ TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheSigmoidAndMul) {
         ASSERT_NEAR(g, w, 1e-5f * (std::fabs(w) + 1.0f)) << i;
       }
     }
+  }
   }
 }
 

@@ -124,7 +124,7 @@ Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry) {
   return fused_count;
 }
 
-Result<int> fuse_silu(Graph& graph, const OpSchemaRegistry& registry) {
+Result<int> fuse_gated_activations(Graph& graph, const OpSchemaRegistry& registry) {
   EDGEAI_RETURN_IF_ERROR(graph.sort_topologically());
   std::map<std::string, std::vector<std::size_t>> readers;
   std::map<std::string, std::size_t> producer;
@@ -140,7 +140,8 @@ Result<int> fuse_silu(Graph& graph, const OpSchemaRegistry& registry) {
   int fused_count = 0;
   for (std::size_t s = 0; s < graph.nodes.size(); ++s) {
     const Node& sigmoid = graph.nodes[s];
-    if (sigmoid.op_type != "Sigmoid" || sigmoid.inputs.size() != 1 || sigmoid.outputs.size() != 1) continue;
+    const bool hard = sigmoid.op_type == "HardSigmoid";
+    if ((sigmoid.op_type != "Sigmoid" && !hard) || sigmoid.inputs.size() != 1 || sigmoid.outputs.size() != 1) continue;
     const std::string& x = sigmoid.inputs[0];
     const std::string& gate = sigmoid.outputs[0];
     // x is read by this Sigmoid and one Mul, the gate by that Mul alone.
@@ -161,7 +162,14 @@ Result<int> fuse_silu(Graph& graph, const OpSchemaRegistry& registry) {
         !info || info->dtype != DType::kFloat32) {
       continue;
     }
-    prod.attributes["activation"] = Attribute(std::string(activation_name(ActivationKind::kSilu)));
+    if (hard) {
+      // HardSigmoid's defaults as in the ONNX operator (and fused_form above).
+      prod.attributes["activation"] = Attribute(std::string(activation_name(ActivationKind::kGatedHardSigmoid)));
+      prod.attributes["activation_alpha"] = Attribute(sigmoid.attr_float("alpha", 0.2f));
+      prod.attributes["activation_beta"] = Attribute(sigmoid.attr_float("beta", 0.5f));
+    } else {
+      prod.attributes["activation"] = Attribute(std::string(activation_name(ActivationKind::kSilu)));
+    }
     graph.value_info.erase(x);
     graph.value_info.erase(gate);
     prod.outputs[0] = mul.outputs[0];

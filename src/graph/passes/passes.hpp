@@ -55,12 +55,13 @@ Result<int> fold_batchnorm(Graph& graph);
 // this one consumer and is not a graph output. Returns the count fused.
 Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry = OpSchemaRegistry::builtin());
 
-// Fuses x * Sigmoid(x) (SiLU, as exporters write it: a Sigmoid and a Mul reading the same float32
-// value x) into the node producing x, as activation "SiLU", when that node accepts a fused
-// activation, carries none, and x and the gate have no other readers. Exact: the fused formula
-// is the two nodes' arithmetic. The session runs it at load (bundles keep the two nodes, which
-// the int8 path quantises as they are). Returns the count fused.
-Result<int> fuse_silu(Graph& graph, const OpSchemaRegistry& registry = OpSchemaRegistry::builtin());
+// Fuses x * Sigmoid(x) (SiLU) and x * HardSigmoid(x) (Hardswish as opset-13 exporters write it),
+// each a gate node and a Mul reading the same float32 value x, into the node producing x, as
+// activation "SiLU" or "GatedHardSigmoid" (with the HardSigmoid's alpha and beta), when that node
+// accepts a fused activation, carries none, and x and the gate have no other readers. Exact: the
+// fused formula is the two nodes' arithmetic. The session runs it at load (bundles keep the two
+// nodes, which the int8 path quantises as they are). Returns the count fused.
+Result<int> fuse_gated_activations(Graph& graph, const OpSchemaRegistry& registry = OpSchemaRegistry::builtin());
 
 // Which nodes the layout pass makes channels-last: called for each Conv, MaxPool and
 // GlobalAveragePool on a rank-4 X with the node and its inputs' types (an unknown or absent

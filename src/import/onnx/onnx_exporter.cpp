@@ -425,6 +425,14 @@ Status QdqExporter::emit_activation(const Node& node, const FusedActivation& act
       emit("Mul", fresh_node(node.name + "_SiLU"), {in, gate}, {out});
       return Status::ok();
     }
+    case ActivationKind::kGatedHardSigmoid: {
+      const std::string gate = fresh_value(out + "_hardsigmoid");
+      onnx::NodeProto& n = emit("HardSigmoid", fresh_node(node.name + "_HardSigmoid"), {in}, {gate});
+      fill_attribute_proto("alpha", Attribute(act.alpha), n.add_attribute());
+      fill_attribute_proto("beta", Attribute(act.beta), n.add_attribute());
+      emit("Mul", fresh_node(node.name + "_GatedHardSigmoid"), {in, gate}, {out});
+      return Status::ok();
+    }
     case ActivationKind::kLeakyRelu: {
       onnx::NodeProto& n = emit(name, fresh_node(node.name + "_" + name), {in}, {out});
       fill_attribute_proto("alpha", Attribute(act.alpha), n.add_attribute());

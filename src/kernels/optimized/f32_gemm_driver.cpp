@@ -131,7 +131,8 @@ std::size_t f32_gemm_scratch_floats(const F32MicroKernels& uk, const F32GemmTili
 static_assert(static_cast<int>(ActivationKind::kRelu) == 1 && static_cast<int>(ActivationKind::kClip) == 2 &&
               static_cast<int>(ActivationKind::kLeakyRelu) == 3 && static_cast<int>(ActivationKind::kHardSigmoid) == 4 &&
               static_cast<int>(ActivationKind::kHardSwish) == 5 && static_cast<int>(ActivationKind::kSigmoid) == 6 &&
-              static_cast<int>(ActivationKind::kTanh) == 7 && static_cast<int>(ActivationKind::kSilu) == 8);
+              static_cast<int>(ActivationKind::kTanh) == 7 && static_cast<int>(ActivationKind::kSilu) == 8 &&
+              static_cast<int>(ActivationKind::kGatedHardSigmoid) == 9);
 
 void apply_activation(const F32MicroKernels& uk, const FusedActivation& activation, const float* x, float* y,
                       std::int64_t n) {

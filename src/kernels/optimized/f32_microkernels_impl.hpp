@@ -287,6 +287,8 @@ inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x)
       return sigmoid_vec<S>(x);
     case 8:  // SiLU: x * Sigmoid(x)
       return S::mul(x, sigmoid_vec<S>(x));
+    case 9:  // GatedHardSigmoid: x * HardSigmoid(x)
+      return S::mul(x, S::max(zero, S::min(one, S::add(S::mul(S::set1(c.alpha), x), S::set1(c.beta)))));
     default: return x;
   }
 }
