@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 
 import numpy as np
@@ -40,6 +41,31 @@ def split_list(name, sep=","):
 
 
 def result(name):
+    """The step's JSON result, or None. A step run in rounds (NAME, NAME.r2, ...) gives the first
+    round's object with median_ms (and p90_ms) replaced by the median over the rounds, and
+    rounds_ms listing each round's median."""
+    first = result_of_round(name)
+    if first is None:
+        return None
+    rounds = [first]
+    for r in range(2, 100):
+        if not os.path.exists(os.path.join(RAW, "%s.r%d.out" % (name, r))):
+            break
+        obj = result_of_round("%s.r%d" % (name, r))
+        if obj is not None:
+            rounds.append(obj)
+    if len(rounds) == 1:
+        return first
+    merged = dict(first)
+    for key in ("median_ms", "p90_ms"):
+        values = [o[key] for o in rounds if isinstance(o.get(key), (int, float))]
+        if values:
+            merged[key] = statistics.median(values)
+    merged["rounds_ms"] = [o.get("median_ms") for o in rounds]
+    return merged
+
+
+def result_of_round(name):
     """The last JSON object on the step's stdout, or None."""
     path = os.path.join(RAW, name + ".out")
     if not os.path.exists(path):
@@ -152,8 +178,10 @@ def main(out_md):
             ENV.get("EDGEAI_RUNS"), ENV.get("EDGEAI_WARMUP"), ENV.get("ORT_RUNS"), ENV.get("ORT_WARMUP"),
             ENV.get("EDGEAI_INT8_RUNS"), ENV.get("EDGEAI_INT8_WARMUP"), ENV.get("USECASE_RUNS"),
             ENV.get("USECASE_INT8_RUNS"), ENV.get("USECASE_WARMUP")))
-    add("  edgeai and ORT alternate per model and thread count in the same session. Latencies are milliseconds per"
-        " inference, batch 1; medians; edgeai's p90 is interpolated, ORT's nearest-rank.")
+    add("  edgeai and ORT alternate per model and thread count in the same session, %s round(s) each for the"
+        " torchvision models (fp32 and int8); a row's median and p90 are the medians over its rounds (the rounds keep"
+        " a slow spell of the shared machine from landing on one engine only). Latencies are milliseconds per"
+        " inference, batch 1; medians; edgeai's p90 is interpolated, ORT's nearest-rank." % ENV.get("ROUNDS", "1"))
     add("- Other work on the machine: %s cores busy on average in the 3 s before the run (/proc/stat). The machine"
         " is a shared virtual machine: with other work running, the 2-thread rows suffer first (a thread waits for a"
         " busy core)." % ENV.get("BENCH_OTHER_CORES", "n/a"))

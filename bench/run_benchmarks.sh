@@ -29,6 +29,8 @@
 # Environment (defaults in brackets):
 #   MODELS              comma-separated torchvision models, or none [all six]
 #   THREADS             thread counts, fp32                         ["1 2"]
+#   ROUNDS              alternations of edgeai and ORT per (model, threads), torchvision
+#                       fp32 and int8; the report takes the median of the rounds' medians [3]
 #   ORT_RUNS            timed ORT runs                              [20]
 #   ORT_WARMUP          ORT warm-up runs                            [3]
 #   EDGEAI_RUNS         timed edgeai fp32 runs                      [20]
@@ -64,6 +66,7 @@ cd "$ROOT"
 ALL_MODELS="mobilenet_v2,resnet18,squeezenet1_1,shufflenet_v2_x1_0,mobilenet_v3_small,efficientnet_b0"
 MODELS="${MODELS:-$ALL_MODELS}"
 THREADS="${THREADS:-1 2}"
+ROUNDS="${ROUNDS:-3}"
 ORT_RUNS="${ORT_RUNS:-20}"
 ORT_WARMUP="${ORT_WARMUP:-3}"
 EDGEAI_RUNS="${EDGEAI_RUNS:-20}"
@@ -210,20 +213,26 @@ for m in "${model_list[@]}"; do
     note "$m.import" "no edgeai binary at $EDGEAI"
   fi
   for t in $THREADS; do
-    if [ "$import_ok" = 1 ]; then
-      log "$m: edgeai fp32 bench, $t thread(s), $EDGEAI_RUNS runs"
-      step "$m.fp32.t$t.edgeai" "$EDGEAI_TIMEOUT" "$EDGEAI" bench "$eai" --threads "$t" --runs "$EDGEAI_RUNS" \
-        --warmup "$EDGEAI_WARMUP" --json || true
-    else
-      note "$m.fp32.t$t.edgeai" "edgeai import of $m failed or did not run (see $m.import.err)"
-    fi
-    if [ "$have_ort" = 1 ]; then
-      log "$m: ORT fp32, $t thread(s), $ORT_RUNS runs"
-      step "$m.fp32.t$t.ort" 900 node bench/ort_bench.js --model "$onnx" --threads "$t" --runs "$ORT_RUNS" \
-        --warmup "$ORT_WARMUP" --input "$MODEL_DIR/$m.input.npy" --expect "$MODEL_DIR/$m.output.npy" || true
-    else
-      note "$m.fp32.t$t.ort" "node or onnxruntime-node missing"
-    fi
+    # Rounds alternate the two engines so that a slow spell of the shared machine hits both;
+    # round r > 1 writes NAME.rR (the report takes the median over the rounds).
+    for r in $(seq "$ROUNDS"); do
+      sfx=""
+      [ "$r" -gt 1 ] && sfx=".r$r"
+      if [ "$import_ok" = 1 ]; then
+        log "$m: edgeai fp32 bench, $t thread(s), $EDGEAI_RUNS runs, round $r"
+        step "$m.fp32.t$t.edgeai$sfx" "$EDGEAI_TIMEOUT" "$EDGEAI" bench "$eai" --threads "$t" \
+          --runs "$EDGEAI_RUNS" --warmup "$EDGEAI_WARMUP" --json || true
+      else
+        note "$m.fp32.t$t.edgeai$sfx" "edgeai import of $m failed or did not run (see $m.import.err)"
+      fi
+      if [ "$have_ort" = 1 ]; then
+        log "$m: ORT fp32, $t thread(s), $ORT_RUNS runs, round $r"
+        step "$m.fp32.t$t.ort$sfx" 900 node bench/ort_bench.js --model "$onnx" --threads "$t" --runs "$ORT_RUNS" \
+          --warmup "$ORT_WARMUP" --input "$MODEL_DIR/$m.input.npy" --expect "$MODEL_DIR/$m.output.npy" || true
+      else
+        note "$m.fp32.t$t.ort$sfx" "node or onnxruntime-node missing"
+      fi
+    done
   done
 done
 
@@ -249,12 +258,15 @@ for m in "${int8_list[@]}"; do
     note "$m.compress" "no edgeai binary or no fp32 bundle $eai"
   fi
   for t in $INT8_THREADS; do
+    for r in $(seq "$ROUNDS"); do
+    sfx=""
+    [ "$r" -gt 1 ] && sfx=".r$r"
     if [ "$q_ok" = 1 ]; then
-      log "$m: edgeai int8 bench, $t thread(s), $EDGEAI_INT8_RUNS runs"
-      step "$m.int8.t$t.edgeai" "$EDGEAI_TIMEOUT" "$EDGEAI" bench "$q" --threads "$t" --runs "$EDGEAI_INT8_RUNS" \
-        --warmup "$EDGEAI_INT8_WARMUP" --json || true
+      log "$m: edgeai int8 bench, $t thread(s), $EDGEAI_INT8_RUNS runs, round $r"
+      step "$m.int8.t$t.edgeai$sfx" "$EDGEAI_TIMEOUT" "$EDGEAI" bench "$q" --threads "$t" \
+        --runs "$EDGEAI_INT8_RUNS" --warmup "$EDGEAI_INT8_WARMUP" --json || true
     else
-      note "$m.int8.t$t.edgeai" "no int8 bundle (see $m.compress.err)"
+      note "$m.int8.t$t.edgeai$sfx" "no int8 bundle (see $m.compress.err)"
     fi
     for form in s8 u8; do
       onnx_q="$INT8_DIR/$m.int8.onnx"
@@ -262,12 +274,13 @@ for m in "${int8_list[@]}"; do
       if [ "$have_ort" = 1 ] && [ -s "$onnx_q" ]; then
         expect=()
         [ -s "$RAW/$m.int8.edgeai.npy" ] && expect=(--expect "$RAW/$m.int8.edgeai.npy")
-        log "$m: ORT int8 QDQ ($form activations), $t thread(s), $ORT_RUNS runs"
-        step "$m.int8.t$t.ort.$form" 900 node bench/ort_bench.js --model "$onnx_q" --threads "$t" \
+        log "$m: ORT int8 QDQ ($form activations), $t thread(s), $ORT_RUNS runs, round $r"
+        step "$m.int8.t$t.ort.$form$sfx" 900 node bench/ort_bench.js --model "$onnx_q" --threads "$t" \
           --runs "$ORT_RUNS" --warmup "$ORT_WARMUP" --input "$MODEL_DIR/$m.input.npy" "${expect[@]}" || true
       else
-        note "$m.int8.t$t.ort.$form" "no ORT or no QDQ export $onnx_q (see $m.export*.err)"
+        note "$m.int8.t$t.ort.$form$sfx" "no ORT or no QDQ export $onnx_q (see $m.export*.err)"
       fi
+    done
     done
   done
 done
@@ -382,7 +395,7 @@ simd="$(for f in sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni avx_v
   has_flag "$f" && printf '%s ' "$f"; done)"
 
 log "writing $OUT_MD"
-export MODELS THREADS INT8_MODELS INT8_THREADS USECASES ORT_VERSION ORT_RUNS ORT_WARMUP EDGEAI_RUNS EDGEAI_WARMUP \
+export ROUNDS MODELS THREADS INT8_MODELS INT8_THREADS USECASES ORT_VERSION ORT_RUNS ORT_WARMUP EDGEAI_RUNS EDGEAI_WARMUP \
   EDGEAI_INT8_RUNS EDGEAI_INT8_WARMUP CALIB_SAMPLES USECASE_RUNS USECASE_INT8_RUNS USECASE_WARMUP \
   USECASE_CALIB_SAMPLES TILE_IMAGES TILE_INT8_IMAGES MODEL_DIR RAW
 export BENCH_COMMIT="$commit" BENCH_CPU="$cpu" BENCH_CORES="$cores" BENCH_SIMD="$simd" BENCH_ELAPSED="$elapsed" \

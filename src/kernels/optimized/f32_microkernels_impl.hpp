@@ -269,13 +269,14 @@ inline typename S::V sigmoid_vec(typename S::V x) {
   return S::reciprocal(S::min(sum, S::set1(3.40282347e+38f)));
 }
 
-// The FusedActivation formulas on a vector (kind as in graph/fused_activation.hpp).
-template <class S>
+// The FusedActivation formulas on a vector (kind as in graph/fused_activation.hpp; kKind < 0:
+// read it from the call).
+template <class S, int kKind = -1>
 inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x) {
   using V = typename S::V;
   const V zero = S::zero();
   const V one = S::set1(1.0f);
-  switch (c.kind) {
+  switch (kKind >= 0 ? kKind : c.kind) {
     case 1: return S::max(x, zero);                                       // Relu
     case 2: return S::min(S::max(x, S::set1(c.alpha)), S::set1(c.beta));  // Clip
     case 3: return S::select_nonnegative(x, x, S::mul(S::set1(c.alpha), x));  // LeakyRelu
@@ -293,14 +294,30 @@ inline typename S::V activation_vec(const F32ActivationCall& c, typename S::V x)
   }
 }
 
-template <class S>
-void f32_activation(const F32ActivationCall& c) {
+template <class S, int kKind>
+void f32_activation_of_kind(const F32ActivationCall& c) {
   constexpr int W = S::kWidth;
   std::ptrdiff_t i = 0;
-  for (; i + W <= c.n; i += W) S::store(c.y + i, activation_vec<S>(c, S::load(c.x + i)));
+  for (; i + W <= c.n; i += W) S::store(c.y + i, activation_vec<S, kKind>(c, S::load(c.x + i)));
   if (i < c.n) {
     const int rest = static_cast<int>(c.n - i);
-    S::store_partial(c.y + i, activation_vec<S>(c, S::load_partial(c.x + i, rest)), rest);
+    S::store_partial(c.y + i, activation_vec<S, kKind>(c, S::load_partial(c.x + i, rest)), rest);
+  }
+}
+
+template <class S>
+void f32_activation(const F32ActivationCall& c) {
+  // One loop per kind, so that the kind is not tested per vector.
+  switch (c.kind) {
+    case 1: return f32_activation_of_kind<S, 1>(c);
+    case 2: return f32_activation_of_kind<S, 2>(c);
+    case 3: return f32_activation_of_kind<S, 3>(c);
+    case 4: return f32_activation_of_kind<S, 4>(c);
+    case 5: return f32_activation_of_kind<S, 5>(c);
+    case 6: return f32_activation_of_kind<S, 6>(c);
+    case 8: return f32_activation_of_kind<S, 8>(c);
+    case 9: return f32_activation_of_kind<S, 9>(c);
+    default: return f32_activation_of_kind<S, 0>(c);
   }
 }
 
