@@ -320,7 +320,10 @@ TEST(OptimizedF32Kernels, GemmRandomShapes) {
   std::mt19937 rng(11);
   auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
   for (int i = 0; i < 80; ++i) {
-    const std::int64_t m = pick(1, 20), k = i % 8 == 0 ? pick(257, 600) : pick(1, 120), n = pick(1, 70);
+    // Every fourth case has one row (a batch-1 classifier: the dot-product path), some of them
+    // with many output columns (split over the threads).
+    const std::int64_t m = i % 4 == 0 ? 1 : pick(1, 20), k = i % 8 == 0 ? pick(257, 600) : pick(1, 120);
+    const std::int64_t n = i % 16 == 0 ? pick(200, 1100) : pick(1, 70);
     const bool trans_a = pick(0, 1) == 1, trans_b = pick(0, 1) == 1;
     const int bias = static_cast<int>(pick(0, 2));  // none, [N], [1, N]
     Node node;

@@ -28,10 +28,14 @@ class F32DenseKernel : public Kernel {
  public:
   explicit F32DenseKernel(const F32MicroKernels* uk) : uk_(uk) {}
 
-  std::size_t scratch_bytes() const override { return packed_a_floats(*uk_, m_, k_) * sizeof(float); }
+  std::size_t scratch_bytes() const override { return gemv_ ? 0 : packed_a_floats(*uk_, m_, k_) * sizeof(float); }
   std::int64_t macs() const override { return m_ * n_ * k_; }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* scratch) override {
+    if (gemv_) {
+      run_gemv(inputs[0].data_as<const float>(), outputs[0].data_as<float>());
+      return Status::ok();
+    }
     auto* packed = static_cast<float*>(scratch);
     const float* a = inputs[0].data_as<const float>();
     pack_a_panels(*uk_, a, trans_a_ ? 1 : k_, trans_a_ ? m_ : 1, m_, k_, packed);
@@ -52,13 +56,46 @@ class F32DenseKernel : public Kernel {
     (void)node;
     threads_ = sig.threads;
     epilogue_ = epilogue_for(activation);
+    activation_ = activation;
+    gemv_ = m_ == 1 && uk_->dot_rows != nullptr;
+    if (gemv_) {
+      // One row of A (batch 1): B as rows of K, each read once, in order, by dot products.
+      b_ = AlignedBuffer(static_cast<std::size_t>(n_ * k_) * sizeof(float));
+      auto* rows = static_cast<float*>(b_.data());
+      for (std::int64_t j = 0; j < n_; ++j) {
+        for (std::int64_t p = 0; p < k_; ++p) rows[j * k_ + p] = b[p * row_stride + j * col_stride];
+      }
+      return;
+    }
     b_ = AlignedBuffer(packed_b_floats(*uk_, k_, n_) * sizeof(float));
     pack_b_panels(*uk_, b, row_stride, col_stride, k_, n_, static_cast<float*>(b_.data()));
     tiling_ = plan_f32_gemm(*uk_, m_, n_, k_, threads_ != nullptr ? threads_->threads() : 1);
   }
 
+  // Rows of B in chunks of a multiple of 4 (the micro-kernel's pass) over the threads.
+  void run_gemv(const float* x, float* y) {
+    const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    const std::int64_t chunk = threads <= 1 ? n_ : std::max<std::int64_t>(4, (n_ / (4 * threads) + 3) / 4 * 4);
+    const std::int64_t tasks = (n_ + chunk - 1) / chunk;
+    parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t task, int) {
+      const std::int64_t first = static_cast<std::int64_t>(task) * chunk;
+      F32DotRows d;
+      d.x = x;
+      d.w = static_cast<const float*>(b_.data()) + first * k_;
+      d.ldw = k_;
+      d.k = static_cast<int>(k_);
+      d.rows = static_cast<int>(std::min(chunk, n_ - first));
+      d.bias = bias_.empty() ? nullptr : bias_.data() + first;
+      d.y = y + first;
+      uk_->dot_rows(d);
+      apply_activation(*uk_, activation_, d.y, d.y, d.rows);
+    });
+  }
+
   const F32MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
+  FusedActivation activation_;
+  bool gemv_ = false;
   F32Epilogue epilogue_;
   F32GemmTiling tiling_;
   AlignedBuffer b_;

@@ -129,6 +129,18 @@ struct F32ChannelsLastPixels {
   float hi = 0.0f;
 };
 
+// y[r] = bias[r] + sum_p x[p] * w[r * ldw + p] for r < rows: a batch-1 dense layer reading
+// each weight row once, in order (bias null: 0). Summed in vector-width partial sums.
+struct F32DotRows {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  std::ptrdiff_t ldw = 0;
+  int k = 0;
+  int rows = 0;
+  const float* bias = nullptr;
+  float* y = nullptr;
+};
+
 struct F32MicroKernels {
   const char* isa = "";  // "avx512f", "avx2", "neon"
   int mr = 1;            // rows of a GEMM tile (the packing of A)
@@ -153,6 +165,7 @@ struct F32MicroKernels {
   void (*gemm_rows_narrow)(const F32RowsGemmTile& tile) = nullptr;
   void (*depthwise_pixels)(const F32ChannelsLastPixels& call) = nullptr;
   void (*max_pixels)(const F32ChannelsLastPixels& call) = nullptr;
+  void (*dot_rows)(const F32DotRows& call) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

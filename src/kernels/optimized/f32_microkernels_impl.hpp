@@ -394,6 +394,61 @@ void f32_pack_b_rows(const float* src, std::ptrdiff_t ld, int rows, int n, float
   }
 }
 
+// The lanes of v added up.
+template <class S>
+inline float lane_sum(typename S::V v) {
+  constexpr int W = S::kWidth;
+  float lanes[W];
+  S::store(lanes, v);
+  float total = 0.0f;
+  for (int k = 0; k < W; ++k) total += lanes[k];
+  return total;
+}
+
+// Four weight rows per pass (four streams the prefetchers follow), x from L1.
+template <class S>
+void f32_dot_rows(const F32DotRows& c) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  int r = 0;
+  for (; r + 4 <= c.rows; r += 4) {
+    const float* w0 = c.w + r * c.ldw;
+    const float* w1 = w0 + c.ldw;
+    const float* w2 = w1 + c.ldw;
+    const float* w3 = w2 + c.ldw;
+    V a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();
+    int p = 0;
+    for (; p + W <= c.k; p += W) {
+      const V x = S::load(c.x + p);
+      a0 = S::fma(S::load(w0 + p), x, a0);
+      a1 = S::fma(S::load(w1 + p), x, a1);
+      a2 = S::fma(S::load(w2 + p), x, a2);
+      a3 = S::fma(S::load(w3 + p), x, a3);
+    }
+    if (p < c.k) {
+      const int n = c.k - p;
+      const V x = S::load_partial(c.x + p, n);
+      a0 = S::fma(S::load_partial(w0 + p, n), x, a0);
+      a1 = S::fma(S::load_partial(w1 + p, n), x, a1);
+      a2 = S::fma(S::load_partial(w2 + p, n), x, a2);
+      a3 = S::fma(S::load_partial(w3 + p, n), x, a3);
+    }
+    const float* b = c.bias != nullptr ? c.bias + r : nullptr;
+    c.y[r] = lane_sum<S>(a0) + (b != nullptr ? b[0] : 0.0f);
+    c.y[r + 1] = lane_sum<S>(a1) + (b != nullptr ? b[1] : 0.0f);
+    c.y[r + 2] = lane_sum<S>(a2) + (b != nullptr ? b[2] : 0.0f);
+    c.y[r + 3] = lane_sum<S>(a3) + (b != nullptr ? b[3] : 0.0f);
+  }
+  for (; r < c.rows; ++r) {
+    const float* w = c.w + r * c.ldw;
+    V a = S::zero();
+    int p = 0;
+    for (; p + W <= c.k; p += W) a = S::fma(S::load(w + p), S::load(c.x + p), a);
+    if (p < c.k) a = S::fma(S::load_partial(w + p, c.k - p), S::load_partial(c.x + p, c.k - p), a);
+    c.y[r] = lane_sum<S>(a) + (c.bias != nullptr ? c.bias[r] : 0.0f);
+  }
+}
+
 template <class S>
 float f32_sum(const float* x, std::ptrdiff_t n) {
   using V = typename S::V;

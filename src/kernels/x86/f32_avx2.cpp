@@ -23,7 +23,8 @@ const F32MicroKernels* f32_microkernels_avx2() {
                                      &f32_gemm_rows_tile<x86::F32x8, 6, 2>,
                                      &f32_gemm_rows_tile<x86::F32x8, 6, 1>,
                                      &f32_depthwise_pixels<x86::F32x8>,
-                                     &f32_max_pixels<x86::F32x8>};
+                                     &f32_max_pixels<x86::F32x8>,
+                                     &f32_dot_rows<x86::F32x8>};
   return &table;
 }
 
