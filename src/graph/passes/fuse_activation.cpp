@@ -63,6 +63,16 @@ std::optional<FusedActivation> fused_form(const Graph& graph, const Node& act) {
   return fused;
 }
 
+// Drops the nodes marked in `removed` (indices into graph.nodes), keeping the others' order.
+void erase_nodes(Graph& graph, const std::vector<bool>& removed) {
+  std::vector<Node> kept;
+  kept.reserve(graph.nodes.size());
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
+  }
+  graph.nodes = std::move(kept);
+}
+
 }  // namespace
 
 Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry) {
@@ -113,14 +123,7 @@ Result<int> fuse_activations(Graph& graph, const OpSchemaRegistry& registry) {
     ++fused_count;
   }
 
-  if (fused_count > 0) {
-    std::vector<Node> kept;
-    kept.reserve(graph.nodes.size());
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
-    }
-    graph.nodes = std::move(kept);
-  }
+  erase_nodes(graph, removed);
   return fused_count;
 }
 
@@ -177,14 +180,7 @@ Result<int> fuse_gated_activations(Graph& graph, const OpSchemaRegistry& registr
     removed[s] = removed[m] = true;
     ++fused_count;
   }
-  if (fused_count > 0) {
-    std::vector<Node> kept;
-    kept.reserve(graph.nodes.size());
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
-    }
-    graph.nodes = std::move(kept);
-  }
+  erase_nodes(graph, removed);
   return fused_count;
 }
 

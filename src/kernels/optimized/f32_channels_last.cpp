@@ -102,6 +102,54 @@ std::int64_t chunk_for(std::int64_t count, const ThreadPool* threads) {
   return n <= 1 ? count : std::max<std::int64_t>(1, ceil_div(count, 4 * n));
 }
 
+// A kernel's indirection buffer: the windows' pointers into its current input, padding taps
+// pointing at a row of `pad_value`. Rebuilt when the input's address changes (once per plan
+// for values in the arena, per run for a graph input); sized at prepare, so run allocates nothing.
+class WindowPointers {
+ public:
+  void prepare(const ChannelsLastWindows& windows, std::int64_t mr, float pad_value) {
+    windows_ = windows;
+    mr_ = mr;
+    pad_.assign(static_cast<std::size_t>(windows.channels), pad_value);
+    pointers_.assign(windows.indirection_size(mr), nullptr);
+    built_for_ = nullptr;
+  }
+  const float* const* for_input(const float* x) {
+    if (built_for_ != x) {
+      windows_.build(x, pad_.data(), mr_, pointers_.data());
+      built_for_ = x;
+    }
+    return pointers_.data();
+  }
+  bool prepared() const { return !pointers_.empty(); }
+
+ private:
+  ChannelsLastWindows windows_;
+  std::int64_t mr_ = 1;
+  std::vector<float> pad_;
+  std::vector<const float*> pointers_;
+  const float* built_for_ = nullptr;
+};
+
+// Runs `micro_kernel` over chunks of output pixels on the pool: `call` with pixels, in and out
+// set for each chunk (pointers in tiles of one pixel).
+template <class Fn>
+void for_pixel_chunks(ThreadPool* threads, const ChannelsLastWindows& windows, const float* const* pointers,
+                      float* y, std::int64_t out_channels, const F32ChannelsLastPixels& call, Fn micro_kernel) {
+  const std::int64_t pixels = windows.pixels();
+  const std::int64_t chunk = chunk_for(pixels, threads);
+  parallel_for(threads, static_cast<std::size_t>(ceil_div(pixels, chunk)), [&](std::size_t task, int) {
+    const std::int64_t begin = static_cast<std::int64_t>(task) * chunk;
+    F32ChannelsLastPixels d = call;
+    d.pixels = static_cast<int>(std::min(chunk, pixels - begin));
+    d.taps = static_cast<int>(windows.taps());
+    d.in = pointers + begin * windows.taps();
+    d.out = y + begin * out_channels;
+    d.out_stride = out_channels;
+    micro_kernel(d);
+  });
+}
+
 class F32ConvChannelsLastKernel final : public Kernel {
  public:
   explicit F32ConvChannelsLastKernel(const F32MicroKernels* uk) : uk_(uk) {}
@@ -125,7 +173,6 @@ class F32ConvChannelsLastKernel final : public Kernel {
       const float* b = sig.input_values[2]->data<float>();
       std::copy(b, b + out_channels_, bias_.begin());
     }
-    zeros_.assign(static_cast<std::size_t>(windows_.channels), 0.0f);
     const std::int64_t taps = windows_.taps();
     macs_ = windows_.pixels() * out_channels_ * taps * (depthwise_ ? 1 : windows_.channels);
     if (depthwise_) {
@@ -134,7 +181,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
       for (std::int64_t c = 0; c < out_channels_; ++c) {
         for (std::int64_t t = 0; t < taps; ++t) packed_[static_cast<std::size_t>(t * out_channels_ + c)] = weights[c * taps + t];
       }
-      indirection_.assign(windows_.indirection_size(1), nullptr);
+      pointers_.prepare(windows_, 1, 0.0f);
       return Status::ok();
     }
     // weights [M, C, kH, kW] -> panels of nr output channels (a last panel of at most one
@@ -160,7 +207,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
         }
       }
     }
-    if (!windows_.is_pointwise()) indirection_.assign(windows_.indirection_size(uk_->mr), nullptr);
+    if (!windows_.is_pointwise()) pointers_.prepare(windows_, uk_->mr, 0.0f);
     tile_outer_ = static_cast<std::int64_t>(packed_.size() * sizeof(float)) <= kL2AllWeightsBytes;
     return Status::ok();
   }
@@ -170,14 +217,11 @@ class F32ConvChannelsLastKernel final : public Kernel {
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
-    if (!indirection_.empty() && built_for_ != x) {
-      windows_.build(x, zeros_.data(), depthwise_ ? 1 : uk_->mr, indirection_.data());
-      built_for_ = x;
-    }
+    const float* const* pointers = pointers_.prepared() ? pointers_.for_input(x) : nullptr;
     if (depthwise_) {
-      run_depthwise(y);
+      run_depthwise(pointers, y);
     } else {
-      run_gemm(x, y);
+      run_gemm(x, pointers, y);
     }
     return Status::ok();
   }
@@ -187,23 +231,15 @@ class F32ConvChannelsLastKernel final : public Kernel {
     std::int64_t col, n, stride, offset;
   };
 
-  void run_depthwise(float* y) {
-    const std::int64_t pixels = windows_.pixels();
-    const std::int64_t chunk = chunk_for(pixels, threads_);
-    parallel_for(threads_, static_cast<std::size_t>(ceil_div(pixels, chunk)), [&](std::size_t task, int) {
-      const std::int64_t begin = static_cast<std::int64_t>(task) * chunk;
-      F32ChannelsLastPixels d;
-      d.pixels = static_cast<int>(std::min(chunk, pixels - begin));
-      d.taps = static_cast<int>(windows_.taps());
-      d.channels = static_cast<int>(out_channels_);
-      d.in = indirection_.data() + begin * windows_.taps();
-      d.weights = packed_.data();
-      d.bias = bias_.data();
-      d.out = y + begin * out_channels_;
-      d.out_stride = out_channels_;
-      d.clamp = epilogue_.clamp;
-      d.lo = epilogue_.lo;
-      d.hi = epilogue_.hi;
+  void run_depthwise(const float* const* pointers, float* y) {
+    F32ChannelsLastPixels call;
+    call.channels = static_cast<int>(out_channels_);
+    call.weights = packed_.data();
+    call.bias = bias_.data();
+    call.clamp = epilogue_.clamp;
+    call.lo = epilogue_.lo;
+    call.hi = epilogue_.hi;
+    for_pixel_chunks(threads_, windows_, pointers, y, out_channels_, call, [&](const F32ChannelsLastPixels& d) {
       uk_->depthwise_pixels(d);
       if (epilogue_.post.kind != ActivationKind::kNone) {
         apply_activation(*uk_, epilogue_.post, d.out, d.out, d.pixels * out_channels_);
@@ -214,7 +250,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
   // GotoBLAS order with the roles of the operands as channels-last gives them: a chunk of row
   // tiles (its input pixels, A, kept in L2) meets one block of a weight panel (B) after
   // another; with weights that fit L2 whole, each tile meets every panel instead.
-  void run_gemm(const float* x, float* y) {
+  void run_gemm(const float* x, const float* const* pointers, float* y) {
     const std::int64_t mr = uk_->mr;
     const std::int64_t tiles = ceil_div(windows_.pixels(), mr);
     const std::int64_t tile_bytes = mr * k_ * static_cast<std::int64_t>(sizeof(float));
@@ -229,7 +265,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
     // Too few chunks for the threads (a 7x7 layer): split the panels too.
     const std::int64_t panel_groups = std::min(panels, std::max<std::int64_t>(1, ceil_div(2 * threads, chunks)));
     const std::int64_t panels_per_group = ceil_div(panels, panel_groups);
-    const bool pointwise = indirection_.empty();
+    const bool pointwise = pointers == nullptr;
     const std::int64_t taps = windows_.taps();
     parallel_for(threads_, static_cast<std::size_t>(chunks * panel_groups), [&](std::size_t task, int) {
       const std::int64_t first_tile = static_cast<std::int64_t>(task) / panel_groups * chunk;
@@ -250,7 +286,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
             for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
             t.a = rows;
           } else {
-            t.a = indirection_.data() + tile * taps * mr;
+            t.a = pointers + tile * taps * mr;
           }
           for (std::int64_t q = first_panel; q < last_panel; ++q) {
             const Panel& p = panels_[static_cast<std::size_t>(q)];
@@ -297,7 +333,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
             for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
             t.a = rows;
           } else {
-            t.a = indirection_.data() + tile * taps * mr;
+            t.a = pointers + tile * taps * mr;
           }
           t.c = y + row * out_channels_ + p.col;
           if (p.stride == uk_->nr) {
@@ -321,10 +357,9 @@ class F32ConvChannelsLastKernel final : public Kernel {
   bool depthwise_ = false;
   bool tile_outer_ = false;
   std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0, channel_block_ = 1;
-  std::vector<float> packed_, bias_, zeros_;
+  std::vector<float> packed_, bias_;
   std::vector<Panel> panels_;
-  std::vector<const float*> indirection_;
-  const float* built_for_ = nullptr;
+  WindowPointers pointers_;  // not prepared for a 1x1 stride-1 convolution: its rows are its input
 };
 
 class F32MaxPoolChannelsLastKernel final : public Kernel {
@@ -339,31 +374,16 @@ class F32MaxPoolChannelsLastKernel final : public Kernel {
     threads_ = sig.threads;
     EDGEAI_RETURN_IF_ERROR(windows_.set(node, sig.inputs[0].shape, node.attr_ints("kernel_shape"), true,
                                         node.attr_int("ceil_mode", 0) != 0));
-    lowest_.assign(static_cast<std::size_t>(windows_.channels), std::numeric_limits<float>::lowest());
-    indirection_.assign(windows_.indirection_size(1), nullptr);
+    pointers_.prepare(windows_, 1, std::numeric_limits<float>::lowest());
     return Status::ok();
   }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
-    const float* x = inputs[0].data_as<const float>();
-    float* y = outputs[0].data_as<float>();
-    if (built_for_ != x) {
-      windows_.build(x, lowest_.data(), 1, indirection_.data());
-      built_for_ = x;
-    }
-    const std::int64_t pixels = windows_.pixels();
-    const std::int64_t chunk = chunk_for(pixels, threads_);
-    parallel_for(threads_, static_cast<std::size_t>(ceil_div(pixels, chunk)), [&](std::size_t task, int) {
-      const std::int64_t begin = static_cast<std::int64_t>(task) * chunk;
-      F32ChannelsLastPixels d;
-      d.pixels = static_cast<int>(std::min(chunk, pixels - begin));
-      d.taps = static_cast<int>(windows_.taps());
-      d.channels = static_cast<int>(windows_.channels);
-      d.in = indirection_.data() + begin * windows_.taps();
-      d.out = y + begin * windows_.channels;
-      d.out_stride = windows_.channels;
-      uk_->max_pixels(d);
-    });
+    F32ChannelsLastPixels call;
+    call.channels = static_cast<int>(windows_.channels);
+    for_pixel_chunks(threads_, windows_, pointers_.for_input(inputs[0].data_as<const float>()),
+                     outputs[0].data_as<float>(), windows_.channels, call,
+                     [&](const F32ChannelsLastPixels& d) { uk_->max_pixels(d); });
     return Status::ok();
   }
 
@@ -371,9 +391,7 @@ class F32MaxPoolChannelsLastKernel final : public Kernel {
   const F32MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
   ChannelsLastWindows windows_;
-  std::vector<float> lowest_;
-  std::vector<const float*> indirection_;
-  const float* built_for_ = nullptr;
+  WindowPointers pointers_;
 };
 
 // Sums each channel over the pixels in pixel order, as the reference does per plane, so the
