@@ -203,10 +203,11 @@ int run_bench(const BenchArgs& args) {
   if (args.json) {
     std::printf(
         "{\"model\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
-        "\"peak_rss_mb\":%.2f,\"arena_mb\":%.3f,\"macs\":%lld,\"gmac_per_s\":%.3f,\"kernels\":\"%s\"",
+        "\"peak_rss_mb\":%.2f,\"arena_mb\":%.3f,\"macs\":%lld,\"gmac_per_s\":%.3f,\"kernels\":\"%s\","
+        "\"channels_last_nodes\":%d",
         name.c_str(), args.threads, runs, median, p90, min, peak_rss_mb(),
         static_cast<double>(plan.arena_bytes) / (1024.0 * 1024.0), static_cast<long long>(plan.total_macs), gmacs,
-        kernels_summary(*session).c_str());
+        kernels_summary(*session).c_str(), plan.channels_last_nodes);
     if (!image_files.empty()) {
       std::printf(
           ",\"images\":%zu,\"decode_median_ms\":%.4f,\"preprocess_median_ms\":%.4f,\"e2e_median_ms\":%.4f,"
@@ -219,6 +220,8 @@ int run_bench(const BenchArgs& args) {
   }
   std::printf("model      %s\n", name.c_str());
   std::printf("kernels    %s (CPU: %s)\n", kernels_summary(*session).c_str(), cpu_features().describe().c_str());
+  std::printf("layout     %d node(s) run channels-last (NHWC; the model's own layout elsewhere)\n",
+              plan.channels_last_nodes);
   std::printf("threads    %d\nruns       %d (after %d warm-up)\n", args.threads, runs, args.warmup);
   if (!image_files.empty()) {
     std::printf("images     %zu, each run: read + decode, preprocess (%s), inference\n", image_files.size(),

@@ -121,6 +121,8 @@ TEST_F(CliTest, ThreadsAndKernelChoice) {
   Outcome bench = edgeai("bench " + relu.string() + " --runs 2 --json");
   ASSERT_EQ(bench.exit_code, 0) << bench.err;
   EXPECT_NE(bench.out.find("\"kernels\":\""), std::string::npos) << bench.out;
+  // No convolution or pooling: nothing for the layout pass.
+  EXPECT_NE(bench.out.find("\"channels_last_nodes\":0"), std::string::npos) << bench.out;
   const bool has_optimised = KernelRegistry::builtin().candidates("Relu", KernelSelection::kAuto).size() > 1;
   if (has_optimised) {
     EXPECT_NE(bench.out.find("f32_relu__"), std::string::npos) << bench.out;
