@@ -431,7 +431,8 @@ TEST(OptimizedF32Kernels, MaxPoolEqualsTheReferenceExactly) {
 
 TEST(OptimizedF32Kernels, GlobalAveragePool) {
   std::mt19937 rng(43);
-  for (const Shape& shape : {Shape{1, 7, 7, 7}, Shape{2, 33, 14, 15}, Shape{1, 5, 1, 1}, Shape{1, 3, 112, 112}}) {
+  for (const Shape& shape : {Shape{1, 7, 7, 7}, Shape{2, 33, 14, 15}, Shape{1, 5, 1, 1}, Shape{1, 3, 112, 112},
+                             Shape{2, 200, 7, 7}}) {
     Node node;
     node.op_type = "GlobalAveragePool";
     node.name = "gap";
@@ -444,7 +445,8 @@ TEST(OptimizedF32Kernels, GlobalAveragePool) {
     auto want = run_node(as_channels_last(node), {x_last});
     ASSERT_TRUE(want.is_ok()) << want.status().to_string();
     for (const std::string& impl : optimized_implementations("GlobalAveragePool", true)) {
-      auto got = run_node(as_channels_last(node), {x_last}, {}, impl);
+      ThreadPool pool(3);  // channel ranges split over the threads
+      auto got = run_node(as_channels_last(node), {x_last}, {}, impl, &pool);
       ASSERT_TRUE(got.is_ok()) << got.status().to_string();
       ASSERT_EQ((*got)[0].shape(), (Shape{shape[0], 1, 1, shape[1]}));
       for (std::int64_t e = 0; e < (*want)[0].num_elements(); ++e) {

@@ -409,6 +409,10 @@ class F32GlobalAveragePoolChannelsLastKernel final : public Kernel {
     batch_ = x[0];
     pixels_ = x[1] * x[2];
     channels_ = x[3];
+    threads_ = sig.threads;
+    // Tasks over channel ranges (whole vectors) for the threads; one range with one thread.
+    const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    chunk_ = threads <= 1 ? channels_ : std::max<std::int64_t>(kMinChannelsPerTask, (channels_ / (2 * threads) + 15) / 16 * 16);
     return Status::ok();
   }
 
@@ -416,16 +420,20 @@ class F32GlobalAveragePoolChannelsLastKernel final : public Kernel {
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
     const float count = static_cast<float>(pixels_);
-    for (std::int64_t n = 0; n < batch_; ++n) {
-      float* out = y + n * channels_;
-      std::fill(out, out + channels_, 0.0f);
+    const std::int64_t chunks = ceil_div(channels_, chunk_);
+    parallel_for(threads_, static_cast<std::size_t>(batch_ * chunks), [&](std::size_t task, int) {
+      const std::int64_t n = static_cast<std::int64_t>(task) / chunks;
+      const std::int64_t c0 = static_cast<std::int64_t>(task) % chunks * chunk_;
+      float* out = y + n * channels_ + c0;
+      const std::int64_t width = std::min(chunk_, channels_ - c0);
+      std::fill(out, out + width, 0.0f);
       F32BinaryCall add;
       add.op = F32BinaryOp::kAdd;
       add.a = out;
       add.y = out;
-      add.n = channels_;
+      add.n = width;
       for (std::int64_t p = 0; p < pixels_; ++p) {
-        add.b = x + (n * pixels_ + p) * channels_;
+        add.b = x + (n * pixels_ + p) * channels_ + c0;
         uk_->binary(add);
       }
       F32BinaryCall divide;
@@ -434,15 +442,17 @@ class F32GlobalAveragePoolChannelsLastKernel final : public Kernel {
       divide.b = &count;
       divide.b_step = 0;
       divide.y = out;
-      divide.n = channels_;
+      divide.n = width;
       uk_->binary(divide);
-    }
+    });
     return Status::ok();
   }
 
  private:
+  static constexpr std::int64_t kMinChannelsPerTask = 64;
   const F32MicroKernels* uk_;
-  std::int64_t batch_ = 0, pixels_ = 0, channels_ = 0;
+  ThreadPool* threads_ = nullptr;
+  std::int64_t batch_ = 0, pixels_ = 0, channels_ = 0, chunk_ = 1;
 };
 
 bool all_float32(const std::vector<ValueInfo>& inputs) {
