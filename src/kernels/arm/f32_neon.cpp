@@ -24,7 +24,8 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      &f32_gemm_rows_tile<arm::F32x4, 8, 1>,
                                      &f32_depthwise_pixels<arm::F32x4>,
                                      &f32_max_pixels<arm::F32x4>,
-                                     &f32_dot_rows<arm::F32x4>};
+                                     &f32_dot_rows<arm::F32x4>,
+                                     &f32_column_sums<arm::F32x4>};
   return &table;
 }
 

@@ -426,16 +426,7 @@ class F32GlobalAveragePoolChannelsLastKernel final : public Kernel {
       const std::int64_t c0 = static_cast<std::int64_t>(task) % chunks * chunk_;
       float* out = y + n * channels_ + c0;
       const std::int64_t width = std::min(chunk_, channels_ - c0);
-      std::fill(out, out + width, 0.0f);
-      F32BinaryCall add;
-      add.op = F32BinaryOp::kAdd;
-      add.a = out;
-      add.y = out;
-      add.n = width;
-      for (std::int64_t p = 0; p < pixels_; ++p) {
-        add.b = x + (n * pixels_ + p) * channels_ + c0;
-        uk_->binary(add);
-      }
+      uk_->column_sums(x + n * pixels_ * channels_ + c0, pixels_, channels_, static_cast<int>(width), out);
       F32BinaryCall divide;
       divide.op = F32BinaryOp::kDiv;
       divide.a = out;

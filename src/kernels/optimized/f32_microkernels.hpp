@@ -166,6 +166,9 @@ struct F32MicroKernels {
   void (*depthwise_pixels)(const F32ChannelsLastPixels& call) = nullptr;
   void (*max_pixels)(const F32ChannelsLastPixels& call) = nullptr;
   void (*dot_rows)(const F32DotRows& call) = nullptr;
+  // out[c] = sum over p < pixels, in order, of x[p * stride + c], for c < channels (global
+  // average pooling of a channels-last map: the reference's order, so the same sums).
+  void (*column_sums)(const float* x, std::ptrdiff_t pixels, std::ptrdiff_t stride, int channels, float* out) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

@@ -405,6 +405,35 @@ inline float lane_sum(typename S::V v) {
   return total;
 }
 
+// Four vectors of channels per pass over the pixels, the sums in registers.
+template <class S>
+void f32_column_sums(const float* x, std::ptrdiff_t pixels, std::ptrdiff_t stride, int channels, float* out) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  int c = 0;
+  for (; c + 4 * W <= channels; c += 4 * W) {
+    V a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();
+    const float* p = x + c;
+    for (std::ptrdiff_t i = 0; i < pixels; ++i, p += stride) {
+      a0 = S::add(a0, S::load(p));
+      a1 = S::add(a1, S::load(p + W));
+      a2 = S::add(a2, S::load(p + 2 * W));
+      a3 = S::add(a3, S::load(p + 3 * W));
+    }
+    S::store(out + c, a0);
+    S::store(out + c + W, a1);
+    S::store(out + c + 2 * W, a2);
+    S::store(out + c + 3 * W, a3);
+  }
+  for (; c < channels; c += W) {
+    const int n = channels - c;
+    V a = S::zero();
+    const float* p = x + c;
+    for (std::ptrdiff_t i = 0; i < pixels; ++i, p += stride) a = S::add(a, S::load_partial(p, n));
+    S::store_partial(out + c, a, n);
+  }
+}
+
 // Four weight rows per pass (four streams the prefetchers follow), x from L1.
 template <class S>
 void f32_dot_rows(const F32DotRows& c) {
