@@ -119,6 +119,8 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
     const float* a[MR];
     for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i] + t.a_offset;
     const float* b = t.b + tap * t.b_tap_stride;
+    // Unrolled: the loop's own instructions take issue slots from the broadcasts and FMAs.
+#pragma GCC unroll 4
     for (int p = 0; p < t.kc; ++p, b += NR) {
       V bv[NV];
       for (int j = 0; j < NV; ++j) {
