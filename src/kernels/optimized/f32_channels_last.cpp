@@ -36,6 +36,9 @@ constexpr std::int64_t kL2WeightBlockBytes = 256 * 1024;
 // Weights this small stay in L2 whole: each row tile then meets every panel in turn, so its
 // input rows (and row pointers) are read once, not once per panel.
 constexpr std::int64_t kL2AllWeightsBytes = 1024 * 1024;
+// Below this many input channels, a tap is too short a run of K for the micro-kernel's
+// per-tap setup: kernel rows serve as the taps where they can.
+constexpr std::int64_t kRowTapsBelowChannels = 16;
 
 // The sliding windows of a channels-last node over an (N, H, W, C) input.
 struct ChannelsLastWindows {
@@ -67,6 +70,32 @@ struct ChannelsLastWindows {
     pad_top = g.pads_begin[0];
     pad_left = g.pads_begin[1];
     return Status::ok();
+  }
+
+  // Kernel rows as taps: along x at dilation 1, the k_w taps of one kernel row read k_w * C
+  // contiguous floats of an input row. For each tile of `mr` pixels, usable[tile] says whether
+  // every window of the tile lies inside the input along x; then entry (tile * k_h + ky) * mr + i
+  // is the start of kernel row ky of pixel i's window, or `pad_row` (k_w * C zeros) above or
+  // below the input.
+  void build_rows(const float* x, const float* pad_row, std::int64_t mr, const float** out,
+                  std::uint8_t* usable) const {
+    const std::int64_t tiles = ceil_div(pixels(), mr);
+    for (std::int64_t tile = 0; tile < tiles; ++tile) {
+      bool inside = true;
+      for (std::int64_t i = 0; i < mr; ++i) {
+        const std::int64_t pixel = std::min(tile * mr + i, pixels() - 1);
+        const std::int64_t n = pixel / (out_h * out_w);
+        const std::int64_t oy = pixel / out_w % out_h;
+        const std::int64_t ix = pixel % out_w * stride_w - pad_left;
+        inside = inside && ix >= 0 && ix + k_w <= in_w;
+        for (std::int64_t ky = 0; ky < k_h; ++ky) {
+          const std::int64_t iy = oy * stride_h - pad_top + ky * dil_h;
+          const bool row_inside = iy >= 0 && iy < in_h && ix >= 0 && ix + k_w <= in_w;
+          out[(tile * k_h + ky) * mr + i] = row_inside ? x + ((n * in_h + iy) * in_w + ix) * channels : pad_row;
+        }
+      }
+      usable[tile] = inside ? 1 : 0;
+    }
   }
 
   // Pointers in tiles of `mr` pixels: entry ((pixel / mr) * taps + t) * mr + pixel % mr is
@@ -107,27 +136,40 @@ std::int64_t chunk_for(std::int64_t count, const ThreadPool* threads) {
 // for values in the arena, per run for a graph input); sized at prepare, so run allocates nothing.
 class WindowPointers {
  public:
-  void prepare(const ChannelsLastWindows& windows, std::int64_t mr, float pad_value) {
+  // `by_rows`: also the kernel-row pointers of ChannelsLastWindows::build_rows (zero padding).
+  void prepare(const ChannelsLastWindows& windows, std::int64_t mr, float pad_value, bool by_rows = false) {
     windows_ = windows;
     mr_ = mr;
-    pad_.assign(static_cast<std::size_t>(windows.channels), pad_value);
+    pad_.assign(static_cast<std::size_t>(by_rows ? windows.k_w * windows.channels : windows.channels), pad_value);
     pointers_.assign(windows.indirection_size(mr), nullptr);
+    const std::int64_t tiles = ceil_div(windows.pixels(), mr);
+    row_pointers_.assign(by_rows ? static_cast<std::size_t>(tiles * windows.k_h * mr) : 0, nullptr);
+    rows_usable_.assign(by_rows ? static_cast<std::size_t>(tiles) : 0, 0);
     built_for_ = nullptr;
   }
   const float* const* for_input(const float* x) {
     if (built_for_ != x) {
       windows_.build(x, pad_.data(), mr_, pointers_.data());
+      if (!row_pointers_.empty()) windows_.build_rows(x, pad_.data(), mr_, row_pointers_.data(), rows_usable_.data());
       built_for_ = x;
     }
     return pointers_.data();
   }
   bool prepared() const { return !pointers_.empty(); }
+  // Kernel-row pointers of `tile` (after for_input), or null where its windows leave the input along x.
+  const float* const* rows_of(std::int64_t tile) const {
+    return !rows_usable_.empty() && rows_usable_[static_cast<std::size_t>(tile)] != 0
+               ? row_pointers_.data() + tile * windows_.k_h * mr_
+               : nullptr;
+  }
 
  private:
   ChannelsLastWindows windows_;
   std::int64_t mr_ = 1;
   std::vector<float> pad_;
   std::vector<const float*> pointers_;
+  std::vector<const float*> row_pointers_;
+  std::vector<std::uint8_t> rows_usable_;
   const float* built_for_ = nullptr;
 };
 
@@ -207,8 +249,13 @@ class F32ConvChannelsLastKernel final : public Kernel {
         }
       }
     }
-    if (!windows_.is_pointwise()) pointers_.prepare(windows_, uk_->mr, 0.0f);
     tile_outer_ = static_cast<std::int64_t>(packed_.size() * sizeof(float)) <= kL2AllWeightsBytes;
+    // Few channels per tap (a stem on RGB): kernel rows of k_w * C contiguous floats as the
+    // taps wherever a tile's windows lie inside the input along x (one block of channels; the
+    // weights' rows (ky, kx, c) of one ky are then consecutive).
+    by_rows_ = !windows_.is_pointwise() && tile_outer_ && c_in < kRowTapsBelowChannels && windows_.k_w > 1 &&
+               windows_.dil_w == 1 && channel_block_ == c_in;
+    if (!windows_.is_pointwise()) pointers_.prepare(windows_, uk_->mr, 0.0f, by_rows_);
     return Status::ok();
   }
 
@@ -282,11 +329,12 @@ class F32ConvChannelsLastKernel final : public Kernel {
         for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
           const std::int64_t row = tile * mr;
           t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
+          const float* const* kernel_rows = by_rows_ ? pointers_.rows_of(tile) : nullptr;
           if (pointwise) {
             for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
             t.a = rows;
           } else {
-            t.a = pointers + tile * taps * mr;
+            t.a = kernel_rows != nullptr ? kernel_rows : pointers + tile * taps * mr;
           }
           for (std::int64_t q = first_panel; q < last_panel; ++q) {
             const Panel& p = panels_[static_cast<std::size_t>(q)];
@@ -299,6 +347,12 @@ class F32ConvChannelsLastKernel final : public Kernel {
               t.a_offset = c0;
               t.b = packed_.data() + p.offset + taps * c0 * p.stride;
               t.b_tap_stride = t.kc * p.stride;
+              t.taps = static_cast<int>(taps);
+              if (kernel_rows != nullptr) {  // one block: kernel row ky's weights follow each other
+                t.taps = static_cast<int>(windows_.k_h);
+                t.kc = static_cast<int>(windows_.k_w * windows_.channels);
+                t.b_tap_stride = t.kc * p.stride;
+              }
               t.accumulate = c0 > 0;
               t.clamp = last && epilogue_.clamp;
               if (p.stride == uk_->nr) {
@@ -356,6 +410,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
   F32Epilogue epilogue_;
   bool depthwise_ = false;
   bool tile_outer_ = false;
+  bool by_rows_ = false;
   std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0, channel_block_ = 1;
   std::vector<float> packed_, bias_;
   std::vector<Panel> panels_;
