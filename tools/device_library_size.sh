@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the device runtime library (libedgeai_device.so: session, kernels, bundle reader,
-# graph, core) the way a device build would: MinSizeRel, with the optimised kernels still at
-# -O3 (src/kernels/CMakeLists.txt), then strips it and prints its size.
+# graph, core) the way a device build would: MinSizeRel, with the hot kernel code still at -O3
+# (src/kernels/CMakeLists.txt), then strips it and prints its size.
 #
 #   tools/device_library_size.sh            # prints: bytes path
 #   BUILD_DIR=build-device tools/device_library_size.sh
