@@ -321,48 +321,58 @@ class F32ConvChannelsLastKernel final : public Kernel {
       const std::int64_t last_panel = std::min(panels, first_panel + panels_per_group);
       const float* rows[kMaxTileRows];
       F32RowsGemmTile t;
-      t.taps = static_cast<int>(taps);
       t.ldc = out_channels_;
       t.lo = epilogue_.lo;
       t.hi = epilogue_.hi;
+      // The tile's pixels: t.m and its rows (returns the kernel-row pointers when it uses them).
+      auto set_tile = [&](std::int64_t tile) -> const float* const* {
+        const std::int64_t row = tile * mr;
+        t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
+        if (pointwise) {
+          for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
+          t.a = rows;
+          return nullptr;
+        }
+        const float* const* kernel_rows = by_rows_ ? pointers_.rows_of(tile) : nullptr;
+        t.a = kernel_rows != nullptr ? kernel_rows : pointers + tile * taps * mr;
+        return kernel_rows;
+      };
+      // The block of input channels from c0 of panel p; returns whether it is the last.
+      auto set_block = [&](const Panel& p, std::int64_t c0, bool kernel_rows) {
+        const bool last = c0 + channel_block_ >= windows_.channels;
+        t.taps = static_cast<int>(taps);
+        t.kc = static_cast<int>(std::min(channel_block_, windows_.channels - c0));
+        t.a_offset = c0;
+        t.b = packed_.data() + p.offset + taps * c0 * p.stride;
+        if (kernel_rows) {  // one block: kernel row ky's weights follow each other
+          t.taps = static_cast<int>(windows_.k_h);
+          t.kc = static_cast<int>(windows_.k_w * windows_.channels);
+        }
+        t.b_tap_stride = t.kc * p.stride;
+        t.accumulate = c0 > 0;
+        t.clamp = last && epilogue_.clamp;
+        return last;
+      };
+      auto compute = [&](const Panel& p, std::int64_t tile, bool last) {
+        t.n = static_cast<int>(p.n);
+        t.bias = bias_.data() + p.col;
+        t.c = y + tile * mr * out_channels_ + p.col;
+        if (p.stride == uk_->nr) {
+          uk_->gemm_rows(t);
+        } else {
+          uk_->gemm_rows_narrow(t);
+        }
+        if (last && epilogue_.post.kind != ActivationKind::kNone) {
+          for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
+        }
+      };
       if (tile_outer_) {
         for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
-          const std::int64_t row = tile * mr;
-          t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
-          const float* const* kernel_rows = by_rows_ ? pointers_.rows_of(tile) : nullptr;
-          if (pointwise) {
-            for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
-            t.a = rows;
-          } else {
-            t.a = kernel_rows != nullptr ? kernel_rows : pointers + tile * taps * mr;
-          }
+          const bool kernel_rows = set_tile(tile) != nullptr;
           for (std::int64_t q = first_panel; q < last_panel; ++q) {
             const Panel& p = panels_[static_cast<std::size_t>(q)];
-            t.n = static_cast<int>(p.n);
-            t.bias = bias_.data() + p.col;
-            t.c = y + row * out_channels_ + p.col;
             for (std::int64_t c0 = 0; c0 < windows_.channels; c0 += channel_block_) {
-              const bool last = c0 + channel_block_ >= windows_.channels;
-              t.kc = static_cast<int>(std::min(channel_block_, windows_.channels - c0));
-              t.a_offset = c0;
-              t.b = packed_.data() + p.offset + taps * c0 * p.stride;
-              t.b_tap_stride = t.kc * p.stride;
-              t.taps = static_cast<int>(taps);
-              if (kernel_rows != nullptr) {  // one block: kernel row ky's weights follow each other
-                t.taps = static_cast<int>(windows_.k_h);
-                t.kc = static_cast<int>(windows_.k_w * windows_.channels);
-                t.b_tap_stride = t.kc * p.stride;
-              }
-              t.accumulate = c0 > 0;
-              t.clamp = last && epilogue_.clamp;
-              if (p.stride == uk_->nr) {
-                uk_->gemm_rows(t);
-              } else {
-                uk_->gemm_rows_narrow(t);
-              }
-              if (last && epilogue_.post.kind != ActivationKind::kNone) {
-                for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
-              }
+              compute(p, tile, set_block(p, c0, kernel_rows));
             }
           }
         }
@@ -370,35 +380,12 @@ class F32ConvChannelsLastKernel final : public Kernel {
       }
       for (std::int64_t q = first_panel; q < last_panel; ++q) {
         const Panel& p = panels_[static_cast<std::size_t>(q)];
-        t.n = static_cast<int>(p.n);
-        t.bias = bias_.data() + p.col;
         for (std::int64_t c0 = 0; c0 < windows_.channels; c0 += channel_block_) {
-        const bool last = c0 + channel_block_ >= windows_.channels;
-        t.kc = static_cast<int>(std::min(channel_block_, windows_.channels - c0));
-        t.a_offset = c0;
-        t.b = packed_.data() + p.offset + taps * c0 * p.stride;
-        t.b_tap_stride = t.kc * p.stride;
-        t.accumulate = c0 > 0;
-        t.clamp = last && epilogue_.clamp;
-        for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
-          const std::int64_t row = tile * mr;
-          t.m = static_cast<int>(std::min(mr, windows_.pixels() - row));
-          if (pointwise) {
-            for (std::int64_t i = 0; i < mr; ++i) rows[i] = x + std::min(row + i, windows_.pixels() - 1) * windows_.channels;
-            t.a = rows;
-          } else {
-            t.a = pointers + tile * taps * mr;
+          const bool last = set_block(p, c0, false);  // kernel rows only in tile order (few-channel stems)
+          for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
+            set_tile(tile);
+            compute(p, tile, last);
           }
-          t.c = y + row * out_channels_ + p.col;
-          if (p.stride == uk_->nr) {
-            uk_->gemm_rows(t);
-          } else {
-            uk_->gemm_rows_narrow(t);
-          }
-          if (last && epilogue_.post.kind != ActivationKind::kNone) {
-            for (int i = 0; i < t.m; ++i) apply_activation(*uk_, epilogue_.post, t.c + i * t.ldc, t.c + i * t.ldc, t.n);
-          }
-        }
         }
       }
     });
