@@ -213,6 +213,28 @@ TEST(NnShapeInference, PoolErrorsNameNode) {
   EXPECT_EQ(ceil.status().message(), "MaxPool 'n1': ceil_mode must be 0 or 1, got 2");
 }
 
+TEST(NnShapeInference, ChannelsLastNodesAndTheirErrors) {
+  // channels_last = 1: X and Y are (N, H, W, C); the weights stay (M, C, kH, kW).
+  auto conv = conv_shape({1, 9, 11, 3}, {8, 3, 3, 3},
+                         {{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"channels_last", std::int64_t{1}}});
+  ASSERT_TRUE(conv.is_ok()) << conv.status().to_string();
+  EXPECT_EQ(*conv, (Shape{1, 5, 6, 8}));
+  auto pool = pool_shape("MaxPool", {2, 8, 6, 5}, {{"kernel_shape", Ints{2, 2}}, {"channels_last", std::int64_t{1}}});
+  ASSERT_TRUE(pool.is_ok()) << pool.status().to_string();
+  EXPECT_EQ(*pool, (Shape{2, 7, 5, 5}));
+  auto global = pool_shape("GlobalAveragePool", {1, 7, 7, 32}, {{"channels_last", std::int64_t{1}}});
+  ASSERT_TRUE(global.is_ok()) << global.status().to_string();
+  EXPECT_EQ(*global, (Shape{1, 1, 1, 32}));
+  // Only 0 or 1, and a rank that has spatial axes.
+  auto bad = conv_shape({1, 9, 11, 3}, {8, 3, 3, 3}, {{"channels_last", std::int64_t{2}}});
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().message(), "Conv 'n1': channels_last must be 0 or 1, got 2");
+  auto flat = pool_shape("GlobalAveragePool", {1, 8}, {{"channels_last", std::int64_t{1}}});
+  ASSERT_FALSE(flat.is_ok());
+  EXPECT_NE(flat.status().message().find("a channels-last X must be (N, spatial..., C)"), std::string::npos)
+      << flat.status().to_string();
+}
+
 TEST(NnShapeInference, MaxPoolIndicesOutputIsInt64) {
   OneNodeGraph g("MaxPool", {ValueInfo{"x", DType::kFloat32, {1, 2, 6, 6}}}, {}, {"x"},
                  {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}, {"y", "indices"});
