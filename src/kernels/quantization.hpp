@@ -1,9 +1,10 @@
 // The integer arithmetic of edgeai's quantised models, in one place: how a float becomes an
-// int8/uint8 value, and how an int32 accumulator is rescaled to the output's scale with a
-// fixed-point multiplier and a shift. The int8 kernels, the compressor (weights, bias, lookup
-// tables) and quantisation-aware training all use these functions, so they agree bit for bit.
-// docs/formats/quantization.md explains the rules with worked numbers. Header-only; depends
-// on nothing but the standard library.
+// int8/uint8 value, and how an int32 accumulator is rescaled to the output's scale: with a
+// float32 scale (integer products) or a fixed-point multiplier and a shift (elementwise ops).
+// The int8 kernels, the compressor (weights, bias, lookup tables) and quantisation-aware
+// training all use these functions, so they agree bit for bit. docs/formats/quantization.md
+// explains the rules with worked numbers. Header-only; depends on nothing but the standard
+// library.
 #pragma once
 
 #include <algorithm>
@@ -95,6 +96,36 @@ inline std::int32_t requantize(std::int64_t acc, FixedPointMultiplier m, std::in
                                std::int32_t qmax) {
   const std::int64_t scaled = multiply_by_fixed_point(acc, m) + zero_point;
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(scaled, qmin, qmax));
+}
+
+// The float32 requantisation of an integer product's accumulator (QLinearConv, QLinearMatMul,
+// QGemm), as ONNX defines those operators and as XNNPACK's and ONNX Runtime's int8 kernels
+// compute it: y = clamp(zero_point + round_half_to_even(float(acc) * scale), lo, hi), with
+// scale = x_scale * w_scale / y_scale rounded once to float32. Every step is one IEEE float32
+// operation (the int32 -> float conversion, one multiplication, min/max with integer bounds,
+// rounding to nearest even), so a vector kernel on any ISA gets the same bits.
+//
+// The scale from the real ratio (computed in double from the float32 scales): false when it
+// is negative, not finite or above kMaxRealMultiplier; a ratio below float32's normal range
+// (2^-126, where some CPUs flush to zero) becomes 0, so every result is the zero point.
+inline bool make_requantization_scale(double real, float* out) {
+  if (!(real >= 0.0) || !(real <= kMaxRealMultiplier)) return false;
+  const float scale = static_cast<float>(real);
+  *out = scale < std::numeric_limits<float>::min() ? 0.0f : scale;
+  return true;
+}
+
+// clamp(zero_point + round_half_to_even(float(acc) * scale), lo, hi); [lo, hi] lies inside the
+// output type's range (the type's limits intersected with a fused Relu/Clip). The clamp runs
+// on the float product against lo - zero_point and hi - zero_point (exact in float32), so
+// large products never reach the integer conversion.
+inline std::int32_t requantize_accumulator(std::int32_t acc, float scale, std::int32_t zero_point, std::int32_t lo,
+                                           std::int32_t hi) {
+  const float product = static_cast<float>(acc) * scale;
+  const float low = static_cast<float>(lo - zero_point), high = static_cast<float>(hi - zero_point);
+  const float clamped = std::min(std::max(product, low), high);
+  // std::nearbyint rounds half to even in the default rounding mode, which we never change.
+  return static_cast<std::int32_t>(std::nearbyint(clamped)) + zero_point;
 }
 
 template <typename T>

@@ -4,7 +4,7 @@
 // QLinearAveragePool, QLinearGlobalAveragePool, QLinearLookup), plus the data-movement ops on
 // int8/uint8. Expected integers are hand-worked (re-derived with numpy: float64 math, then
 // numpy.rint, which rounds half to even) or computed here in float64 and rounded with
-// std::nearbyint, a different path from the kernels' fixed-point multipliers.
+// std::nearbyint, a different path from the kernels' float32 scales and fixed-point multipliers.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -145,6 +145,35 @@ TEST(QuantizationArithmetic, RoundingShiftRightTiesToEvenAndNegatives) {
   EXPECT_EQ(rounding_shift_right(1, 2), 0);    // 0.25
   EXPECT_EQ(rounding_shift_right(-1, 2), 0);   // -0.25
   EXPECT_EQ(rounding_shift_right(-9, 0), -9);
+}
+
+TEST(QuantizationArithmetic, AccumulatorRequantizationIsFloat32TiesToEvenAndClamps) {
+  float scale = -1.0f;
+  ASSERT_TRUE(quant::make_requantization_scale(0.5, &scale));
+  EXPECT_EQ(scale, 0.5f);
+  EXPECT_EQ(quant::requantize_accumulator(5, scale, 0, -128, 127), 2);    // 2.5 -> 2
+  EXPECT_EQ(quant::requantize_accumulator(7, scale, 0, -128, 127), 4);    // 3.5 -> 4
+  EXPECT_EQ(quant::requantize_accumulator(-5, scale, 3, -128, 127), 1);   // -2.5 -> -2, + 3
+  EXPECT_EQ(quant::requantize_accumulator(1000, scale, 0, -128, 127), 127);
+  EXPECT_EQ(quant::requantize_accumulator(-1000, scale, 0, 0, 255), 0);
+  EXPECT_EQ(quant::requantize_accumulator(600, scale, -100, 0, 255), 200);
+  // A fused Relu's bound and the type's other bound, and products far beyond int32.
+  EXPECT_EQ(quant::requantize_accumulator(-40, scale, 10, 10, 127), 10);
+  ASSERT_TRUE(quant::make_requantization_scale(quant::kMaxRealMultiplier, &scale));
+  EXPECT_EQ(quant::requantize_accumulator(std::numeric_limits<std::int32_t>::max(), scale, 5, -32768, 32767), 32767);
+  EXPECT_EQ(quant::requantize_accumulator(std::numeric_limits<std::int32_t>::min(), scale, -5, -32768, 32767), -32768);
+  // Scales: 0 and ratios below float32's normal range give 0; negative, NaN and too large fail.
+  ASSERT_TRUE(quant::make_requantization_scale(1e-40, &scale));
+  EXPECT_EQ(scale, 0.0f);
+  EXPECT_EQ(quant::requantize_accumulator(123456, scale, 7, -128, 127), 7);
+  ASSERT_TRUE(quant::make_requantization_scale(0.0, &scale));
+  EXPECT_EQ(scale, 0.0f);
+  EXPECT_FALSE(quant::make_requantization_scale(-0.5, &scale));
+  EXPECT_FALSE(quant::make_requantization_scale(std::nan(""), &scale));
+  EXPECT_FALSE(quant::make_requantization_scale(2.0 * quant::kMaxRealMultiplier, &scale));
+  // The scale is the ratio rounded once to float32, not a product of float32 roundings.
+  ASSERT_TRUE(quant::make_requantization_scale(1.0 / 3.0, &scale));
+  EXPECT_EQ(scale, static_cast<float>(1.0 / 3.0));
 }
 
 TEST(QuantizationArithmetic, RequantizeRoundsOnceAndSaturates) {
@@ -438,8 +467,10 @@ TEST(QLinearConvKernel, RandomShapesAgreeWithFloatComputation) {
           const double real = static_cast<double>(acc) * static_cast<double>(x_scale) *
                               static_cast<double>(w_scales[static_cast<std::size_t>(oc)]) /
                               static_cast<double>(y_scale);
+          // The kernels round three times in float32 (the scale, the product and, past 2^24, the
+          // accumulator): results may differ from float64 only this close to a half-integer.
           const double distance_to_tie = std::fabs(std::fabs(real - std::floor(real)) - 0.5);
-          if (distance_to_tie < 1e-8 * std::max(1.0, std::fabs(real))) {
+          if (distance_to_tie < 3e-7 * std::max(1.0, std::fabs(real))) {
             ++near_ties;
             continue;
           }
@@ -454,7 +485,7 @@ TEST(QLinearConvKernel, RandomShapesAgreeWithFloatComputation) {
   }
   EXPECT_GT(compared, 2000);
   EXPECT_LT(saturated, compared / 4);  // mostly values inside the range, not clamped ones
-  EXPECT_EQ(near_ties, 0);
+  EXPECT_LT(near_ties, compared / 1000);
 }
 
 // int16 activations (int8 weights): random 1-D and 2-D convolutions against float64 math.
@@ -508,7 +539,8 @@ TEST(QLinearConvKernel, Int16ActivationsAgreeWithFloatComputation) {
           }
           largest_acc = std::max(largest_acc, std::abs(acc));
           const double real = static_cast<double>(acc) * x_scale * w_scales[static_cast<std::size_t>(oc)] / y_scale;
-          if (std::fabs(std::fabs(real - std::floor(real)) - 0.5) < 1e-6) continue;  // too close to a tie
+          // Too close to a tie for float32's three roundings (see the test above).
+          if (std::fabs(std::fabs(real - std::floor(real)) - 0.5) < 3e-7 * std::max(1.0, std::fabs(real))) continue;
           const int expected = static_cast<int>(std::clamp(std::nearbyint(real), -32768.0, 32767.0));
           ASSERT_EQ(got[index], expected) << "trial " << trial << " element " << index << " acc " << acc;
           ++compared;
@@ -833,15 +865,19 @@ TEST(QuantizationDocs, WorkedExamples) {
   // 1. quantize(1.25, scale 0.5, zero point -3) = round(2.5) - 3 = 2 - 3 = -1.
   EXPECT_EQ(quant::quantize_value(1.25f, 0.5f, -3, -128, 127), -1);
 
-  // 2. x_scale 0.02, w_scale 0.005, y_scale 0.1: the real multiplier from the float32 scales is
-  //    0.000999999940395 = 0.511999969482 * 2^-9 -> multiplier round(0.511999969482 * 2^31) =
-  //    1099511562, shift 31 + 9 = 40; acc 12345 -> round(12.3449993) = 12, + y_zp 5 = 17.
+  // 2. x_scale 0.02, w_scale 0.005, y_scale 0.1: the ratio from the float32 scales is
+  //    0.000999999940395, float32 S = 0.00099999993108; acc 12345 -> float32(12345 * S) =
+  //    12.3449993 -> 12, + y_zp 5 = 17. S = float32(0.001): 4500 -> 4.5 exactly -> 4 (even),
+  //    6500 -> 6.50000048 -> 7.
   const double real = static_cast<double>(0.02f) * static_cast<double>(0.005f) / static_cast<double>(0.1f);
-  quant::FixedPointMultiplier m;
-  ASSERT_TRUE(quant::make_fixed_point_multiplier(real, &m));
-  EXPECT_EQ(m.multiplier, 1099511562);
-  EXPECT_EQ(m.shift, 40);
-  EXPECT_EQ(quant::requantize(12345, m, 5, -128, 127), 17);
+  float scale = 0.0f;
+  ASSERT_TRUE(quant::make_requantization_scale(real, &scale));
+  EXPECT_EQ(scale, static_cast<float>(0.000999999940395));
+  EXPECT_NEAR(static_cast<double>(scale), 0.00099999993108, 1e-14);
+  EXPECT_NEAR(static_cast<double>(12345.0f * scale), 12.3449993, 1e-7);
+  EXPECT_EQ(quant::requantize_accumulator(12345, scale, 5, -128, 127), 17);
+  EXPECT_EQ(quant::requantize_accumulator(4500, 0.001f, 0, -128, 127), 4);
+  EXPECT_EQ(quant::requantize_accumulator(6500, 0.001f, 0, -128, 127), 7);
 
   // 3. QLinearAdd with A_scale 0.5, B_scale 0.2, C_scale 0.4 (float32): rA = 1.24999998 (the
   //    larger: multiplier 1342177260, shift 30), rB = 0.5 at the same shift: 536870912.

@@ -17,13 +17,9 @@ namespace {
 
 constexpr int kNR = 8;
 
-inline std::uint8_t requantize_one(std::int32_t acc, std::int32_t multiplier, std::int32_t shift,
-                                   const QS8Requantization& r) {
-  quant::FixedPointMultiplier m;
-  m.multiplier = multiplier;
-  m.shift = shift;
-  const std::int32_t q = quant::requantize(acc, m, r.zero_point, r.lo, r.hi);
-  return static_cast<std::uint8_t>(q);
+inline std::uint8_t requantize_one(std::int32_t acc, float scale, std::int32_t zero_point, std::int32_t lo,
+                                   std::int32_t hi) {
+  return static_cast<std::uint8_t>(quant::requantize_accumulator(acc, scale, zero_point, lo, hi));
 }
 
 // Stores rows of int32 accumulators (bias not yet added) through the requantisation.
@@ -32,7 +28,8 @@ void store_tile(const QS8GemmTile& t, const std::int32_t (&acc)[MR][kNR]) {
   for (int i = 0; i < MR && i < t.m; ++i) {
     std::uint8_t* c = t.c + i * t.ldc;
     for (int j = 0; j < t.n; ++j) {
-      c[j] = requantize_one(acc[i][j] + t.requant.bias[i], t.requant.multiplier[i], t.requant.shift[i], t.requant);
+      c[j] = requantize_one(acc[i][j] + t.requant.bias[i], t.requant.scale[i], t.requant.zero_point, t.requant.lo,
+                            t.requant.hi);
     }
   }
 }
@@ -104,10 +101,6 @@ void pack_quads(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::
 }
 
 void qs8_depthwise_row(const QS8DepthwiseRow& r) {
-  QS8Requantization rq;
-  rq.zero_point = r.zero_point;
-  rq.lo = r.lo;
-  rq.hi = r.hi;
   for (int x = 0; x < r.width; x += 4) {
     int32x4_t acc = vdupq_n_s32(r.bias);
     for (int t = 0; t < r.taps; ++t) {
@@ -115,7 +108,7 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
     }
     std::int32_t lanes[4];
     vst1q_s32(lanes, acc);
-    for (int k = 0; k < 4 && x + k < r.width; ++k) r.out[x + k] = requantize_one(lanes[k], r.multiplier, r.shift, rq);
+    for (int k = 0; k < 4 && x + k < r.width; ++k) r.out[x + k] = requantize_one(lanes[k], r.scale, r.zero_point, r.lo, r.hi);
   }
 }
 

@@ -91,17 +91,15 @@ class QS8ConvKernel final : public Kernel {
     const float x_scale = scale_at(c[kXScale], 0), y_scale = scale_at(c[kYScale], 0);
     if (!(x_scale > 0.0f) || !(y_scale > 0.0f)) return unsupported("qs8 conv: scales");
     const std::int64_t m = out_channels_;
-    multiplier_.resize(static_cast<std::size_t>(m));
-    shift_.resize(static_cast<std::size_t>(m));
+    scale_.resize(static_cast<std::size_t>(m));
     for (std::int64_t i = 0; i < m; ++i) {
       if (zero_point_at(view(kWZero), i) != 0) return unsupported("qs8 conv: weight zero points other than 0");
       const float w_scale = scale_at(c[kWScale], i);
       if (!(w_scale > 0.0f)) return unsupported("qs8 conv: scales");
-      quant::FixedPointMultiplier fp;
       const double real = static_cast<double>(x_scale) * static_cast<double>(w_scale) / static_cast<double>(y_scale);
-      if (!quant::make_fixed_point_multiplier(real, &fp)) return unsupported("qs8 conv: multiplier out of range");
-      multiplier_[static_cast<std::size_t>(i)] = fp.multiplier;
-      shift_[static_cast<std::size_t>(i)] = fp.shift;
+      if (!quant::make_requantization_scale(real, &scale_[static_cast<std::size_t>(i)])) {
+        return unsupported("qs8 conv: requantisation scale out of range");
+      }
     }
     const std::int32_t qmin = y_dtype == DType::kInt8 ? -128 : 0, qmax = y_dtype == DType::kInt8 ? 127 : 255;
     const QuantizedClamp clamp = quantized_clamp(activation, y_scale, y_zero_point, qmin, qmax);
@@ -269,8 +267,7 @@ class QS8ConvKernel final : public Kernel {
           tile.m = static_cast<int>(std::min(mr, out_channels_ - row));
           tile.a = static_cast<const std::int8_t*>(packed_.data()) + p * k4_ * mr * 4;
           tile.requant.bias = bias_.data() + row;
-          tile.requant.multiplier = multiplier_.data() + row;
-          tile.requant.shift = shift_.data() + row;
+          tile.requant.scale = scale_.data() + row;
           tile.c = y + row * n_ + out_col;
           uk_->gemm(tile);
         }
@@ -326,17 +323,46 @@ class QS8ConvKernel final : public Kernel {
       bias_[static_cast<std::size_t>(c)] = bias != nullptr ? bias[c] : 0;
     }
     weights_.assign(weights, weights + channels_ * taps);
+    // Taps in pairs where the ISA has it: dilation 1, horizontal stride 1 or 2; the plane is
+    // then not split into stride phases (the micro-kernel reads every other element).
+    pairs_ = uk_->depthwise_pairs_row != nullptr && geometry_.dilations[0] == 1 && geometry_.dilations[1] == 1 &&
+             (geometry_.strides[1] == 1 || geometry_.strides[1] == 2);
+    // Stride 1: the padded plane is one long row (no slack between rows) and each output row
+    // continues where the previous padded row ends, so one call covers the plane; the
+    // results land at pitch row_stride and are compacted after.
+    flat_ = pairs_ && geometry_.strides[0] == 1 && geometry_.strides[1] == 1;
+    if (pairs_) {
+      const std::int64_t pairs = ceil_div(k_w_, 2);
+      weight_pairs_.assign(static_cast<std::size_t>(channels_ * k_h_ * pairs), 0);
+      for (std::int64_t c = 0; c < channels_; ++c) {
+        for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+          for (std::int64_t p = 0; p < pairs; ++p) {
+            const auto w_at = [&](std::int64_t kx) -> std::uint32_t {
+              const std::int8_t v = kx < k_w_ ? weights[(c * k_h_ + ky) * k_w_ + kx] : 0;
+              return static_cast<std::uint16_t>(static_cast<std::int16_t>(v));
+            };
+            weight_pairs_[static_cast<std::size_t>((c * k_h_ + ky) * pairs + p)] =
+                static_cast<std::int32_t>(w_at(2 * p) | (w_at(2 * p + 1) << 16));
+          }
+        }
+      }
+    }
     plane_.set(in_h_, in_w_, geometry_.pads_begin[0], geometry_.pads_begin[1],
                in_h_ + geometry_.pads_begin[0] + geometry_.pads_end[0],
-               in_w_ + geometry_.pads_begin[1] + geometry_.pads_end[1], geometry_.strides[0], geometry_.strides[1],
-               geometry_.dilations[0], geometry_.dilations[1], 16);
+               in_w_ + geometry_.pads_begin[1] + geometry_.pads_end[1], geometry_.strides[0],
+               pairs_ ? 1 : geometry_.strides[1], geometry_.dilations[0], geometry_.dilations[1],
+               flat_ ? 0 : pairs_ ? kDepthwisePairsSlack + 64 : 16);
     tap_offsets_.resize(static_cast<std::size_t>(taps));
     for (std::int64_t ky = 0; ky < k_h_; ++ky) {
       for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
     }
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(channels_, threads));
-    scratch_bytes_ = plane_.plane_floats * sizeof(std::int16_t) * static_cast<std::size_t>(tasks_);
+    // Per task: the int16 plane plus the overread past its last row, and the flat results.
+    plane_elements_ = plane_.plane_floats + (pairs_ ? kDepthwisePairsSlack + 64 : 0);
+    flat_out_bytes_ = flat_ ? static_cast<std::size_t>(out_h_ * plane_.row_stride + 63) / 64 * 64 : 0;
+    task_bytes_ = (plane_elements_ * sizeof(std::int16_t) + 63) / 64 * 64 + flat_out_bytes_;
+    scratch_bytes_ = task_bytes_ * static_cast<std::size_t>(tasks_);
     return Status::ok();
   }
 
@@ -346,8 +372,16 @@ class QS8ConvKernel final : public Kernel {
     const bool is_signed = x_signed_;
     const std::int32_t zx = x_zero_point_;
     parallel_for(threads_, static_cast<std::size_t>(tasks_), [&](std::size_t task, int) {
-      auto* padded = reinterpret_cast<std::int16_t*>(scratch) + task * plane_.plane_floats;
-      std::memset(padded, 0, plane_.plane_floats * sizeof(std::int16_t));  // x - zx = 0 in the padding
+      std::uint8_t* task_scratch = scratch + task * task_bytes_;
+      auto* padded = reinterpret_cast<std::int16_t*>(task_scratch);
+      std::memset(padded, 0, plane_elements_ * sizeof(std::int16_t));  // x - zx = 0 in the padding
+      QS8WidenRows widen;
+      widen.rows = static_cast<int>(in_h_);
+      widen.width = static_cast<int>(in_w_);
+      widen.is_signed = is_signed;
+      widen.zero_point = zx;
+      widen.dst = padded + plane_.pad_t * plane_.row_stride + plane_.pad_l;
+      widen.dst_stride = plane_.row_stride;
       const std::int16_t* rows[kMaxDepthwiseTaps];
       QS8DepthwiseRow r;
       r.width = static_cast<int>(out_w_);
@@ -359,17 +393,23 @@ class QS8ConvKernel final : public Kernel {
       const std::int64_t end = std::min(channels_, (static_cast<std::int64_t>(task) + 1) * per_task);
       for (std::int64_t c = static_cast<std::int64_t>(task) * per_task; c < end; ++c) {
         const std::uint8_t* src = x + c * in_h_ * in_w_;
-        if (is_signed) {
+        if (uk_->widen_rows != nullptr && plane_.stride_w == 1) {
+          widen.src = src;
+          uk_->widen_rows(widen);
+        } else if (is_signed) {
           copy_plane_as(src, padded, [zx](std::uint8_t v) {
             return static_cast<std::int16_t>(static_cast<std::int8_t>(v) - zx);
           });
         } else {
           copy_plane_as(src, padded, [zx](std::uint8_t v) { return static_cast<std::int16_t>(v - zx); });
         }
+        if (pairs_) {
+          run_depthwise_pairs(c, padded, y + c * out_h_ * out_w_, task_scratch + task_bytes_ - flat_out_bytes_);
+          continue;
+        }
         r.weights = weights_.data() + c * taps;
         r.bias = bias_[static_cast<std::size_t>(c)];
-        r.multiplier = multiplier_[static_cast<std::size_t>(c)];
-        r.shift = shift_[static_cast<std::size_t>(c)];
+        r.scale = scale_[static_cast<std::size_t>(c)];
         for (std::int64_t oy = 0; oy < out_h_; ++oy) {
           const std::int16_t* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
           for (std::int64_t t = 0; t < taps; ++t) rows[t] = row_base + tap_offsets_[static_cast<std::size_t>(t)];
@@ -380,6 +420,41 @@ class QS8ConvKernel final : public Kernel {
     });
   }
 
+  // One channel's output plane from its padded int16 plane, kernel rows of tap pairs.
+  void run_depthwise_pairs(std::int64_t c, const std::int16_t* padded, std::uint8_t* out,
+                           std::uint8_t* flat_out) const {
+    const std::int16_t* rows[kMaxDepthwiseTaps];
+    QS8DepthwisePairsRow r;
+    r.width = static_cast<int>(out_w_);
+    r.stride = static_cast<int>(geometry_.strides[1]);
+    r.kernel_h = static_cast<int>(k_h_);
+    r.pairs = static_cast<int>(ceil_div(k_w_, 2));
+    r.rows = rows;
+    r.weight_pairs = weight_pairs_.data() + c * k_h_ * r.pairs;
+    r.bias = bias_[static_cast<std::size_t>(c)];
+    r.scale = scale_[static_cast<std::size_t>(c)];
+    r.zero_point = requant_.zero_point;
+    r.lo = requant_.lo;
+    r.hi = requant_.hi;
+    if (flat_) {
+      const std::int64_t pitch = plane_.row_stride;
+      r.width = static_cast<int>((out_h_ - 1) * pitch + out_w_);
+      for (std::int64_t ky = 0; ky < k_h_; ++ky) rows[ky] = padded + ky * pitch;
+      r.out = flat_out;
+      uk_->depthwise_pairs_row(r);
+      for (std::int64_t oy = 0; oy < out_h_; ++oy) {
+        std::memcpy(out + oy * out_w_, flat_out + oy * pitch, static_cast<std::size_t>(out_w_));
+      }
+      return;
+    }
+    for (std::int64_t oy = 0; oy < out_h_; ++oy) {
+      const std::int16_t* row_base = padded + oy * plane_.stride_h * plane_.row_stride;
+      for (std::int64_t ky = 0; ky < k_h_; ++ky) rows[ky] = row_base + ky * plane_.row_stride;
+      r.out = out + oy * out_w_;
+      uk_->depthwise_pairs_row(r);
+    }
+  }
+
   enum class Mode { kPointwise, kPadded, kIm2col };
   const QS8MicroKernels* uk_;
   ThreadPool* threads_ = nullptr;
@@ -388,6 +463,8 @@ class QS8ConvKernel final : public Kernel {
   bool x_signed_ = true;
   std::int64_t pack_offset_ = 0;  // packed value - x
   bool depthwise_ = false;
+  bool pairs_ = false;  // depthwise through depthwise_pairs_row
+  bool flat_ = false;   // ... over the whole plane at once (stride 1)
   Mode mode_ = Mode::kPointwise;
   std::int64_t batch_ = 0, channels_ = 0, in_h_ = 0, in_w_ = 0, out_channels_ = 0;
   std::int64_t k_h_ = 1, k_w_ = 1, out_h_ = 0, out_w_ = 0, macs_ = 0;
@@ -395,12 +472,15 @@ class QS8ConvKernel final : public Kernel {
   std::int64_t cols_per_task_ = 0, rows_per_task_ = 0, tasks_ = 1;
   std::int32_t x_zero_point_ = 0;
   QS8Requantization requant_;
-  std::vector<std::int32_t> bias_, multiplier_, shift_;
+  std::vector<std::int32_t> bias_;
+  std::vector<float> scale_;
   std::vector<std::int8_t> weights_;
+  std::vector<std::int32_t> weight_pairs_;  // [C][kh][ceil(kw / 2)], see QS8DepthwisePairsRow
   std::vector<std::ptrdiff_t> tap_offsets_;
   AlignedBuffer packed_;
   PaddedPlane plane_;  // element counts (bytes for the GEMM, int16 for depthwise)
   std::size_t source_bytes_ = 0, panel_bytes_ = 0, scratch_bytes_ = 0;
+  std::size_t plane_elements_ = 0, flat_out_bytes_ = 0, task_bytes_ = 0;  // depthwise scratch per task
 };
 
 }  // namespace

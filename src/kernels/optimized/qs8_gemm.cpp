@@ -70,8 +70,7 @@ class QS8GemmKernel final : public Kernel {
     auto* w = static_cast<std::int8_t*>(weights_.data());
     const auto* bw = c[kB].data_as<const std::int8_t>();
     bias_.resize(static_cast<std::size_t>(n_));
-    multiplier_.resize(static_cast<std::size_t>(n_));
-    shift_.resize(static_cast<std::size_t>(n_));
+    scale_.resize(static_cast<std::size_t>(n_));
     for (std::int64_t j = 0; j < n_; ++j) {
       if (zero_point_at(view(kBZero), j) != 0) return unsupported("qs8 gemm: weight zero points other than 0");
       std::int64_t sum = 0;
@@ -87,11 +86,10 @@ class QS8GemmKernel final : public Kernel {
       bias_[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(folded);
       const float b_scale = scale_at(c[kBScale], j);
       if (!(b_scale > 0.0f)) return unsupported("qs8 gemm: scales");
-      quant::FixedPointMultiplier fp;
       const double real = static_cast<double>(a_scale) * static_cast<double>(b_scale) / static_cast<double>(y_scale);
-      if (!quant::make_fixed_point_multiplier(real, &fp)) return unsupported("qs8 gemm: multiplier out of range");
-      multiplier_[static_cast<std::size_t>(j)] = fp.multiplier;
-      shift_[static_cast<std::size_t>(j)] = fp.shift;
+      if (!quant::make_requantization_scale(real, &scale_[static_cast<std::size_t>(j)])) {
+        return unsupported("qs8 gemm: requantisation scale out of range");
+      }
     }
     const std::int32_t qmin = y_dtype == DType::kInt8 ? -128 : 0, qmax = y_dtype == DType::kInt8 ? 127 : 255;
     const QuantizedClamp clamp = quantized_clamp(activation, y_scale, y_zero, qmin, qmax);
@@ -125,8 +123,7 @@ class QS8GemmKernel final : public Kernel {
       call.n = std::min(chunk, n_ - j0);
       call.requant = requant_;
       call.requant.bias = bias_.data() + j0;
-      call.requant.multiplier = multiplier_.data() + j0;
-      call.requant.shift = shift_.data() + j0;
+      call.requant.scale = scale_.data() + j0;
       call.y = y + i * n_ + j0;
       uk_->gemv(call);
     });
@@ -140,7 +137,8 @@ class QS8GemmKernel final : public Kernel {
   std::uint8_t flip_ = 0;
   std::int64_t m_ = 0, n_ = 0, k_ = 0, k_padded_ = 0;
   AlignedBuffer weights_;
-  std::vector<std::int32_t> bias_, multiplier_, shift_;
+  std::vector<std::int32_t> bias_;
+  std::vector<float> scale_;
   QS8Requantization requant_;
 };
 

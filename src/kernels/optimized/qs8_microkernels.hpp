@@ -3,9 +3,10 @@
 // panels of MR rows in quads of K ([k/4][MR][4] bytes); B, the activations, packed per column
 // tile as [k/4][NR][4] bytes, unsigned for x86 VNNI (u8 x s8) and signed for Arm's sdot
 // (s8 x s8): activations of the other signedness are offset by 128 while packing, and the
-// bias absorbs the offset and the zero point. The epilogue is the requantisation of
-// kernels/quantization.hpp, bit for bit: y = clamp(rshift_rne((acc + bias) * multiplier,
-// shift) + zero_point, lo, hi), with rshift_rne rounding half to even.
+// bias absorbs the offset and the zero point. The epilogue of the GEMM, GEMV and depthwise
+// kernels is quant::requantize_accumulator, bit for bit: y = zero_point + round_half_to_even(
+// clamp(float(acc + bias) * scale, lo - zero_point, hi - zero_point)), each step one float32
+// operation. The elementwise kernels keep the fixed-point form of kernels/quantization.hpp.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +16,8 @@ namespace edgeai {
 
 // The per-output-channel requantisation of rows [row, row + m).
 struct QS8Requantization {
-  const std::int32_t* bias = nullptr;        // [m]: B - (128 or 0 + x_zero_point) * sum(w)
-  const std::int32_t* multiplier = nullptr;  // [m]: quant::FixedPointMultiplier::multiplier
-  const std::int32_t* shift = nullptr;       // [m]: its shift, 0..62
+  const std::int32_t* bias = nullptr;  // [m]: B - (128 or 0 + x_zero_point) * sum(w)
+  const float* scale = nullptr;        // [m]: quant::make_requantization_scale of x_scale * w_scale / y_scale
   std::int32_t zero_point = 0;
   std::int32_t lo = 0, hi = 0;               // the output clamp (type range and fused Relu/Clip)
 };
@@ -40,8 +40,42 @@ struct QS8DepthwiseRow {
   int taps = 0;
   const std::int16_t* const* rows = nullptr;
   const std::int8_t* weights = nullptr;
-  std::int32_t bias = 0, multiplier = 0, shift = 0, zero_point = 0, lo = 0, hi = 0;
+  std::int32_t bias = 0;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0, lo = 0, hi = 0;
   std::uint8_t* out = nullptr;
+};
+
+// The same with dilation 1 and horizontal stride 1 or 2, the taps of a kernel row taken in
+// pairs (vpdpwssd-style: two int16 products summed into one int32 lane):
+//   out[j] = requant(bias + sum over ky < kernel_h, kx < kernel_w of w[ky][kx] * rows[ky][stride * j + kx])
+// with weight_pairs[ky * pairs + p] = w[ky][2p] | w[ky][2p + 1] << 16 (int16 halves, the
+// second 0 past kernel_w), pairs = ceil(kernel_w / 2). rows[ky] (int16 x - x_zero_point,
+// padding 0) may be read up to kDepthwisePairsSlack elements past stride * width + kernel_w.
+inline constexpr int kDepthwisePairsSlack = 64;
+struct QS8DepthwisePairsRow {
+  int width = 0;
+  int stride = 1;
+  int kernel_h = 0;
+  int pairs = 0;
+  const std::int16_t* const* rows = nullptr;
+  const std::int32_t* weight_pairs = nullptr;
+  std::int32_t bias = 0;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0, lo = 0, hi = 0;
+  std::uint8_t* out = nullptr;
+};
+
+// Rows of bytes widened to int16 x - x_zero_point (the depthwise planes):
+// dst[r * dst_stride + j] = x[r * width + j] - zero_point for r < rows, j < width, x read as
+// int8 when `is_signed`, else uint8.
+struct QS8WidenRows {
+  const std::uint8_t* src = nullptr;
+  int rows = 0, width = 0;
+  bool is_signed = true;
+  std::int32_t zero_point = 0;
+  std::int16_t* dst = nullptr;
+  std::ptrdiff_t dst_stride = 0;
 };
 
 // QuantizeLinear per tensor: y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point)
@@ -141,6 +175,8 @@ struct QS8MicroKernels {
   void (*dequantize)(const QS8DequantizeCall& call) = nullptr;  // may be null
   void (*rescale)(const QS8RescaleCall& call) = nullptr;        // may be null
   void (*max_row)(const QS8MaxRow& row) = nullptr;              // may be null
+  void (*depthwise_pairs_row)(const QS8DepthwisePairsRow& row) = nullptr;  // may be null (depthwise_row runs)
+  void (*widen_rows)(const QS8WidenRows& call) = nullptr;                   // may be null
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

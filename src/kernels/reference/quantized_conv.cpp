@@ -137,7 +137,7 @@ class IntegerConvKernel final : public Kernel {
       return internal_error(node_, ": ConvInteger's output must be int32, got ", dtype_name(y_dtype_));
     }
     w_zero_points_.assign(static_cast<std::size_t>(m), 0);
-    multipliers_.assign(requantizes_ ? static_cast<std::size_t>(m) : 0, {});
+    scales_.assign(requantizes_ ? static_cast<std::size_t>(m) : 0, 0.0f);
     params_ready_ = are_constants(sig, {in_.x_zero_point, in_.w_zero_point}) &&
                     (!requantizes_ || are_constants(sig, {in_.x_scale, in_.w_scale, in_.y_scale, in_.y_zero_point}));
     if (params_ready_) EDGEAI_RETURN_IF_ERROR(load_params(constant_input_views(sig)));
@@ -166,9 +166,8 @@ class IntegerConvKernel final : public Kernel {
           using TY = decltype(y_tag);
           TY* y = outputs[0].data_as<TY>();
           integer_conv(p, x, w, [&](std::int64_t m, std::int64_t i, std::int32_t acc) {
-            const std::int32_t q = quant::requantize(acc, multipliers_[static_cast<std::size_t>(m)], y_zero_point_,
-                                                     quant::qmin_of<TY>(), quant::qmax_of<TY>());
-            y[i] = static_cast<TY>(clamp_.apply(q));
+            y[i] = static_cast<TY>(quant::requantize_accumulator(acc, scales_[static_cast<std::size_t>(m)],
+                                                                 y_zero_point_, clamp_.lo, clamp_.hi));
           });
         });
       });
@@ -188,7 +187,7 @@ class IntegerConvKernel final : public Kernel {
     return Status::ok();
   }
 
-  // Zero points, and for QLinearConv the per-channel multipliers x_scale * w_scale[m] / y_scale
+  // Zero points, and for QLinearConv the per-channel scales x_scale * w_scale[m] / y_scale
   // (computed in double from the float scales) and the output clamp.
   Status load_params(std::span<const TensorView> in) {
     const auto view = [&](std::size_t i) { return optional_input(in, i); };
@@ -203,11 +202,12 @@ class IntegerConvKernel final : public Kernel {
     EDGEAI_RETURN_IF_ERROR(check_scale_value(node_, "x_scale", x_scale));
     EDGEAI_RETURN_IF_ERROR(check_scale_value(node_, "y_scale", y_scale));
     y_zero_point_ = zero_point_at(view(in_.y_zero_point), 0);
-    for (std::size_t m = 0; m < multipliers_.size(); ++m) {
+    for (std::size_t m = 0; m < scales_.size(); ++m) {
       const float w_scale = scale_at(in[in_.w_scale], static_cast<std::int64_t>(m));
       EDGEAI_RETURN_IF_ERROR(check_scale_value(node_, "w_scale", w_scale));
       const double real = static_cast<double>(x_scale) * static_cast<double>(w_scale) / static_cast<double>(y_scale);
-      EDGEAI_RETURN_IF_ERROR(make_multiplier(node_, real, &multipliers_[m], "x_scale * w_scale[", m, "] / y_scale"));
+      EDGEAI_RETURN_IF_ERROR(
+          make_requantization_scale(node_, real, &scales_[m], "x_scale * w_scale[", m, "] / y_scale"));
     }
     visit_activation(y_dtype_, [&](auto tag) {
       using TY = decltype(tag);
@@ -225,7 +225,7 @@ class IntegerConvKernel final : public Kernel {
   bool has_bias_ = false;
   bool params_ready_ = false;
   std::vector<std::int32_t> w_zero_points_;
-  std::vector<quant::FixedPointMultiplier> multipliers_;
+  std::vector<float> scales_;  // x_scale * w_scale[m] / y_scale in float32
   std::int32_t y_zero_point_ = 0;
   QuantizedClamp clamp_;
   std::int64_t macs_ = 0;

@@ -46,10 +46,11 @@ void integer_matmul(const IntegerMatMulProblem& q, const TA* a, const TB* b, Sto
   }
 }
 
-// Per-column requantisation of QLinearMatMul and QGemm: multiplier[j] = a_scale * b_scale[j] /
-// y_scale (in double from the float scales), the output zero point and the output clamp.
+// Per-column requantisation of QLinearMatMul and QGemm: scale[j] = a_scale * b_scale[j] /
+// y_scale (in double from the float scales, rounded once to float32), the output zero point
+// and the output clamp (quant::requantize_accumulator).
 struct ColumnRequantizer {
-  std::vector<quant::FixedPointMultiplier> multipliers;
+  std::vector<float> scales;
   std::int32_t y_zero_point = 0;
   QuantizedClamp clamp;
 
@@ -60,11 +61,11 @@ struct ColumnRequantizer {
     EDGEAI_RETURN_IF_ERROR(check_scale_value(node, "a_scale", a));
     EDGEAI_RETURN_IF_ERROR(check_scale_value(node, "y_scale", y));
     y_zero_point = zero_point_at(y_zero_point_input, 0);
-    for (std::size_t j = 0; j < multipliers.size(); ++j) {
+    for (std::size_t j = 0; j < scales.size(); ++j) {
       const float b = scale_at(b_scale, static_cast<std::int64_t>(j));
       EDGEAI_RETURN_IF_ERROR(check_scale_value(node, "b_scale", b));
       const double real = static_cast<double>(a) * static_cast<double>(b) / static_cast<double>(y);
-      EDGEAI_RETURN_IF_ERROR(make_multiplier(node, real, &multipliers[j], "a_scale * b_scale[", j, "] / y_scale"));
+      EDGEAI_RETURN_IF_ERROR(make_requantization_scale(node, real, &scales[j], "a_scale * b_scale[", j, "] / y_scale"));
     }
     visit_activation(y_dtype, [&](auto tag) {
       using TY = decltype(tag);
@@ -75,9 +76,8 @@ struct ColumnRequantizer {
 
   template <typename TY>
   TY apply(std::int64_t acc, std::int64_t column) const {
-    const std::int32_t q = quant::requantize(saturate_to_int32(acc), multipliers[static_cast<std::size_t>(column)],
-                                             y_zero_point, quant::qmin_of<TY>(), quant::qmax_of<TY>());
-    return static_cast<TY>(clamp.apply(q));
+    return static_cast<TY>(quant::requantize_accumulator(
+        saturate_to_int32(acc), scales[static_cast<std::size_t>(column)], y_zero_point, clamp.lo, clamp.hi));
   }
 };
 
@@ -134,7 +134,7 @@ class IntegerMatMulKernel final : public Kernel {
       EDGEAI_RETURN_IF_ERROR(check_quant_param(node_, sig, {4, "b_scale", true, plan_.n, "column of B"}));
       EDGEAI_RETURN_IF_ERROR(check_quant_param(node_, sig, {6, "y_scale", true}));
       EDGEAI_RETURN_IF_ERROR(check_quant_param(node_, sig, {7, "y_zero_point", false}));
-      requantizer_.multipliers.assign(static_cast<std::size_t>(plan_.n), {});
+      requantizer_.scales.assign(static_cast<std::size_t>(plan_.n), 0.0f);
     }
     a_zero_points_.assign(static_cast<std::size_t>(plan_.m), 0);
     b_zero_points_.assign(static_cast<std::size_t>(plan_.n), 0);
@@ -271,7 +271,7 @@ class QGemmKernel final : public Kernel {
     }
     a_zero_points_.assign(static_cast<std::size_t>(problem_.m), 0);
     b_zero_points_.assign(static_cast<std::size_t>(n), 0);
-    requantizer_.multipliers.assign(static_cast<std::size_t>(n), {});
+    requantizer_.scales.assign(static_cast<std::size_t>(n), 0.0f);
     params_ready_ = are_constants(sig, {kAScale, kAZeroPoint, kBScale, kBZeroPoint, kYScale, kYZeroPoint});
     if (params_ready_) EDGEAI_RETURN_IF_ERROR(load_params(constant_input_views(sig)));
     return Status::ok();

@@ -142,6 +142,17 @@ Status make_multiplier(const std::string& node, double real, quant::FixedPointMu
   return Status::ok();
 }
 
+// make_requantization_scale with the same error as make_multiplier.
+template <typename... What>
+Status make_requantization_scale(const std::string& node, double real, float* out, const What&... what) {
+  if (!quant::make_requantization_scale(real, out)) {
+    return invalid_argument(node, ": ", what..., " = ", real,
+                            " is not a usable requantisation scale (it must be in [0, ", quant::kMaxRealMultiplier,
+                            "])");
+  }
+  return Status::ok();
+}
+
 // An exact int64 accumulator as the int32 accumulator of the integer kernels: saturated where it
 // would not fit. Models whose scales the compressor chose never come near the limit.
 inline std::int32_t saturate_to_int32(std::int64_t acc) {

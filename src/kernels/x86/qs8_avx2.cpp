@@ -2,7 +2,7 @@
 // unsigned quads as the VNNI kernel (so the packing and bias folding are shared), computed
 // exactly with widened operands — u8 zero-extended and s8 sign-extended to int16, vpmaddwd
 // into int32 pairs (vpmaddubsw would saturate u8 x s8 pair sums), adjacent pairs added at
-// the end; depthwise rows in int32 lanes. The requantisation is the exact scalar form,
+// the end; depthwise rows in int32 lanes. The requantisation is the scalar float32 form,
 // written out here (std:: code compiled with this file's flags must not be shared).
 // Compiled with -mavx2 -mfma; chosen when cpuid reports AVX2 and no AVX-512 VNNI kernel wins.
 #include <immintrin.h>
@@ -44,9 +44,8 @@ void qs8_gemm_4x8_avx2(const QS8GemmTile& t) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(column), sums);
     std::uint8_t* c = t.c + i * t.ldc;
     for (int j = 0; j < t.n; ++j) {
-      c[j] = static_cast<std::uint8_t>(requantize_scalar(column[j] + t.requant.bias[i], t.requant.multiplier[i],
-                                                         t.requant.shift[i], t.requant.zero_point, t.requant.lo,
-                                                         t.requant.hi));
+      c[j] = static_cast<std::uint8_t>(requantize_accumulator_scalar(
+          column[j] + t.requant.bias[i], t.requant.scale[i], t.requant.zero_point, t.requant.lo, t.requant.hi));
     }
   }
 }
@@ -70,7 +69,7 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), acc);
     for (int k = 0; k < 8 && x + k < r.width; ++k) {
       r.out[x + k] = static_cast<std::uint8_t>(
-          requantize_scalar(lanes[k], r.multiplier, r.shift, r.zero_point, r.lo, r.hi));
+          requantize_accumulator_scalar(lanes[k], r.scale, r.zero_point, r.lo, r.hi));
     }
   }
 }

@@ -1,7 +1,7 @@
 // int8 micro-kernels for AVX-512 VNNI: GEMM tile 8x32 (16 zmm int32 accumulators, one
 // vpdpbusd per row and 16 columns per quad of K), quad packing with SSE unpacks, depthwise
-// rows in int32 lanes, and the exact fixed-point requantisation (64-bit products, rounding
-// half to even) in vector form. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
+// rows in int32 lanes, the float32 requantisation of accumulators and the exact fixed-point
+// one of the elementwise ops (64-bit products, rounding half to even) in vector form. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni;
 // chosen only when cpuid reports AVX-512 BW and VNNI.
 #include <immintrin.h>
 
@@ -56,6 +56,25 @@ struct RowRequant {
   }
 };
 
+// quant::requantize_accumulator on 16 int32 accumulators of one output channel: float32
+// product, clamp against lo - zp and hi - zp, conversion rounding to nearest even (MXCSR's
+// default), plus the zero point.
+struct AccumulatorRequant {
+  __m512 scale, low, high;
+  __m512i zero_point;
+
+  AccumulatorRequant(float s, std::int32_t zp, std::int32_t lo_q, std::int32_t hi_q)
+      : scale(_mm512_set1_ps(s)),
+        low(_mm512_set1_ps(static_cast<float>(lo_q - zp))),
+        high(_mm512_set1_ps(static_cast<float>(hi_q - zp))),
+        zero_point(_mm512_set1_epi32(zp)) {}
+
+  __m512i apply(__m512i acc) const {
+    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, low), high)), zero_point);
+  }
+};
+
 inline void store_bytes(std::uint8_t* dst, __m512i values, int n) {
   const __m128i bytes = _mm512_cvtepi32_epi8(values);
   if (n >= 16) {
@@ -85,8 +104,7 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
     }
   }
   for (int i = 0; i < kMR && i < t.m; ++i) {
-    const RowRequant rq(t.requant.multiplier[i], t.requant.shift[i], t.requant.zero_point, t.requant.lo,
-                        t.requant.hi);
+    const AccumulatorRequant rq(t.requant.scale[i], t.requant.zero_point, t.requant.lo, t.requant.hi);
     std::uint8_t* c = t.c + i * t.ldc;
     for (int j = 0; j < kNV; ++j) store_bytes(c + 16 * j, rq.apply(acc[i][j]), t.n - 16 * j);
   }
@@ -123,7 +141,7 @@ void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, s
 // so lane j holds output perm[j], perm = 0-3, 8-11, 4-7, 12-15) times the two weights, summed
 // in int32; the permutation, its own inverse, is undone once per 16 outputs.
 void qs8_depthwise_row(const QS8DepthwiseRow& r) {
-  const RowRequant rq(r.multiplier, r.shift, r.zero_point, r.lo, r.hi);
+  const AccumulatorRequant rq(r.scale, r.zero_point, r.lo, r.hi);
   const __m512i unpermute = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15);
   const __m512i bias = _mm512_set1_epi32(r.bias);
   const __m256i zero = _mm256_setzero_si256();
@@ -142,6 +160,70 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
     }
     acc = _mm512_add_epi32(_mm512_permutexvar_epi32(unpermute, acc), bias);
     store_bytes(r.out + x, rq.apply(acc), r.width - x);
+  }
+}
+
+// Pairs of taps with vpdpwssd. Stride 2: lane k of the 32-bit view of row + 2j + 2p holds
+// row[2(j + k) + 2p] and the next element, output j + k's taps 2p and 2p + 1. Stride 1: even
+// and odd outputs are two stride-2 problems, on row + j and row + j + 1; their bytes are
+// interleaved back at the end.
+// Even and odd kernel rows accumulate separately (two dependency chains per vector).
+void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
+  const AccumulatorRequant rq(r.scale, r.zero_point, r.lo, r.hi);
+  const __m512i bias = _mm512_set1_epi32(r.bias);
+  const __m512i zero = _mm512_setzero_si512();
+  if (r.stride == 2) {
+    for (int j = 0; j < r.width; j += 16) {
+      __m512i acc[2] = {bias, zero};
+      for (int ky = 0; ky < r.kernel_h; ++ky) {
+        const std::int16_t* row = r.rows[ky] + 2 * j;
+        const std::int32_t* w = r.weight_pairs + ky * r.pairs;
+        for (int p = 0; p < r.pairs; ++p) {
+          acc[ky & 1] = _mm512_dpwssd_epi32(acc[ky & 1], _mm512_loadu_si512(row + 2 * p), _mm512_set1_epi32(w[p]));
+        }
+      }
+      store_bytes(r.out + j, rq.apply(_mm512_add_epi32(acc[0], acc[1])), r.width - j);
+    }
+    return;
+  }
+  for (int j = 0; j < r.width; j += 32) {
+    __m512i even[2] = {bias, zero}, odd[2] = {bias, zero};
+    for (int ky = 0; ky < r.kernel_h; ++ky) {
+      const std::int16_t* row = r.rows[ky] + j;
+      const std::int32_t* w = r.weight_pairs + ky * r.pairs;
+      for (int p = 0; p < r.pairs; ++p) {
+        const __m512i wp = _mm512_set1_epi32(w[p]);
+        even[ky & 1] = _mm512_dpwssd_epi32(even[ky & 1], _mm512_loadu_si512(row + 2 * p), wp);
+        odd[ky & 1] = _mm512_dpwssd_epi32(odd[ky & 1], _mm512_loadu_si512(row + 2 * p + 1), wp);
+      }
+    }
+    const __m128i e = _mm512_cvtepi32_epi8(rq.apply(_mm512_add_epi32(even[0], even[1])));
+    const __m128i o = _mm512_cvtepi32_epi8(rq.apply(_mm512_add_epi32(odd[0], odd[1])));
+    const int n = r.width - j;
+    const __m128i first = _mm_unpacklo_epi8(e, o), second = _mm_unpackhi_epi8(e, o);
+    if (n >= 32) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(r.out + j), first);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(r.out + j + 16), second);
+    } else {
+      const __mmask32 live = (__mmask32{1} << n) - 1;
+      _mm_mask_storeu_epi8(r.out + j, static_cast<__mmask16>(live), first);
+      _mm_mask_storeu_epi8(r.out + j + 16, static_cast<__mmask16>(live >> 16), second);
+    }
+  }
+}
+
+void qs8_widen_rows(const QS8WidenRows& c) {
+  const __m512i zero_point = _mm512_set1_epi16(static_cast<short>(c.zero_point));
+  for (int r = 0; r < c.rows; ++r) {
+    const std::uint8_t* src = c.src + static_cast<std::ptrdiff_t>(r) * c.width;
+    std::int16_t* dst = c.dst + r * c.dst_stride;
+    for (int j = 0; j < c.width; j += 32) {
+      const int n = c.width - j;
+      const __mmask32 live = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+      const __m256i bytes = _mm256_maskz_loadu_epi8(live, src + j);
+      const __m512i wide = c.is_signed ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes);
+      _mm512_mask_storeu_epi16(dst + j, live, _mm512_sub_epi16(wide, zero_point));
+    }
   }
 }
 
@@ -201,9 +283,8 @@ void qs8_gemv(const QS8GemvCall& c) {
     const std::int32_t sums[4] = {_mm512_reduce_add_epi32(acc0), _mm512_reduce_add_epi32(acc1),
                                   _mm512_reduce_add_epi32(acc2), _mm512_reduce_add_epi32(acc3)};
     for (int r = 0; r < 4; ++r) {
-      c.y[j + r] = static_cast<std::uint8_t>(requantize_scalar(sums[r] + c.requant.bias[j + r],
-                                                               c.requant.multiplier[j + r], c.requant.shift[j + r],
-                                                               c.requant.zero_point, c.requant.lo, c.requant.hi));
+      c.y[j + r] = static_cast<std::uint8_t>(requantize_accumulator_scalar(
+          sums[r] + c.requant.bias[j + r], c.requant.scale[j + r], c.requant.zero_point, c.requant.lo, c.requant.hi));
     }
   }
   for (; j < c.n; ++j) {
@@ -212,9 +293,9 @@ void qs8_gemv(const QS8GemvCall& c) {
     for (std::int64_t k = 0; k < c.k_padded; k += 64) {
       acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(c.a + k), _mm512_loadu_si512(w + k));
     }
-    c.y[j] = static_cast<std::uint8_t>(requantize_scalar(_mm512_reduce_add_epi32(acc) + c.requant.bias[j],
-                                                         c.requant.multiplier[j], c.requant.shift[j],
-                                                         c.requant.zero_point, c.requant.lo, c.requant.hi));
+    c.y[j] = static_cast<std::uint8_t>(requantize_accumulator_scalar(_mm512_reduce_add_epi32(acc) + c.requant.bias[j],
+                                                                     c.requant.scale[j], c.requant.zero_point,
+                                                                     c.requant.lo, c.requant.hi));
   }
 }
 
@@ -274,7 +355,8 @@ const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
                                      &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
                                      &qs8_gemv,         &qs8_mul,           &qs8_dequantize,
-                                     &qs8_rescale,      &qs8_max_row};
+                                     &qs8_rescale,      &qs8_max_row,       &qs8_depthwise_pairs_row,
+                                     &qs8_widen_rows};
   return &table;
 }
 
