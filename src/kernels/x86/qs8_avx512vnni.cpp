@@ -166,20 +166,28 @@ void qs8_depthwise_row(const QS8DepthwiseRow& r) {
 // Pairs of taps with vpdpwssd. Stride 2: lane k of the 32-bit view of row + 2j + 2p holds
 // row[2(j + k) + 2p] and the next element, output j + k's taps 2p and 2p + 1. Stride 1: even
 // and odd outputs are two stride-2 problems, on row + j and row + j + 1; their bytes are
-// interleaved back at the end.
-// Even and odd kernel rows accumulate separately (two dependency chains per vector).
-void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
+// interleaved back at the end. Even and odd kernel rows accumulate separately (two dependency
+// chains per vector). KH and P are the kernel height and pairs per row when known at compile
+// time (3x3: the weights stay in registers and the loops unroll), else 0.
+template <int KH, int P>
+void depthwise_pairs(const QS8DepthwisePairsRow& r) {
+  const int kernel_h = KH > 0 ? KH : r.kernel_h, pairs = P > 0 ? P : r.pairs;
+  constexpr int kHeld = KH * P;  // weight pairs held in registers
+  __m512i held[kHeld > 0 ? kHeld : 1];
+  for (int i = 0; i < kHeld; ++i) held[i] = _mm512_set1_epi32(r.weight_pairs[i]);
+  const auto weight = [&](int ky, int p) {
+    return kHeld > 0 ? held[ky * P + p] : _mm512_set1_epi32(r.weight_pairs[ky * pairs + p]);
+  };
   const AccumulatorRequant rq(r.scale, r.zero_point, r.lo, r.hi);
   const __m512i bias = _mm512_set1_epi32(r.bias);
   const __m512i zero = _mm512_setzero_si512();
   if (r.stride == 2) {
     for (int j = 0; j < r.width; j += 16) {
       __m512i acc[2] = {bias, zero};
-      for (int ky = 0; ky < r.kernel_h; ++ky) {
+      for (int ky = 0; ky < kernel_h; ++ky) {
         const std::int16_t* row = r.rows[ky] + 2 * j;
-        const std::int32_t* w = r.weight_pairs + ky * r.pairs;
-        for (int p = 0; p < r.pairs; ++p) {
-          acc[ky & 1] = _mm512_dpwssd_epi32(acc[ky & 1], _mm512_loadu_si512(row + 2 * p), _mm512_set1_epi32(w[p]));
+        for (int p = 0; p < pairs; ++p) {
+          acc[ky & 1] = _mm512_dpwssd_epi32(acc[ky & 1], _mm512_loadu_si512(row + 2 * p), weight(ky, p));
         }
       }
       store_bytes(r.out + j, rq.apply(_mm512_add_epi32(acc[0], acc[1])), r.width - j);
@@ -188,11 +196,10 @@ void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
   }
   for (int j = 0; j < r.width; j += 32) {
     __m512i even[2] = {bias, zero}, odd[2] = {bias, zero};
-    for (int ky = 0; ky < r.kernel_h; ++ky) {
+    for (int ky = 0; ky < kernel_h; ++ky) {
       const std::int16_t* row = r.rows[ky] + j;
-      const std::int32_t* w = r.weight_pairs + ky * r.pairs;
-      for (int p = 0; p < r.pairs; ++p) {
-        const __m512i wp = _mm512_set1_epi32(w[p]);
+      for (int p = 0; p < pairs; ++p) {
+        const __m512i wp = weight(ky, p);
         even[ky & 1] = _mm512_dpwssd_epi32(even[ky & 1], _mm512_loadu_si512(row + 2 * p), wp);
         odd[ky & 1] = _mm512_dpwssd_epi32(odd[ky & 1], _mm512_loadu_si512(row + 2 * p + 1), wp);
       }
@@ -209,6 +216,14 @@ void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
       _mm_mask_storeu_epi8(r.out + j, static_cast<__mmask16>(live), first);
       _mm_mask_storeu_epi8(r.out + j + 16, static_cast<__mmask16>(live >> 16), second);
     }
+  }
+}
+
+void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
+  if (r.kernel_h == 3 && r.pairs == 2) {
+    depthwise_pairs<3, 2>(r);
+  } else {
+    depthwise_pairs<0, 0>(r);
   }
 }
 
