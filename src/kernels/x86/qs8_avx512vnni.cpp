@@ -103,8 +103,13 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
       acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], b1, av);
     }
   }
-  for (int i = 0; i < kMR && i < t.m; ++i) {
-    const AccumulatorRequant rq(t.requant.scale[i], t.requant.zero_point, t.requant.lo, t.requant.hi);
+  // Unrolled with constant row indices, so the accumulators stay in registers; only the scale
+  // changes from row to row.
+  AccumulatorRequant rq(1.0f, t.requant.zero_point, t.requant.lo, t.requant.hi);
+#pragma GCC unroll 8
+  for (int i = 0; i < kMR; ++i) {
+    if (i >= t.m) break;
+    rq.scale = _mm512_set1_ps(t.requant.scale[i]);
     std::uint8_t* c = t.c + i * t.ldc;
     for (int j = 0; j < kNV; ++j) store_bytes(c + 16 * j, rq.apply(acc[i][j]), t.n - 16 * j);
   }
