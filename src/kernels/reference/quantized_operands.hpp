@@ -1,7 +1,7 @@
 // What the quantised reference kernels share: checking and reading their scale and zero-point
 // inputs (scalars or per-channel 1-D tensors, constants or fed at run time), turning real
-// multipliers into kernels/quantization.hpp's fixed-point form with an error that names the
-// node, and a fused Relu/Clip as a clamp in the output's integer domain. The arithmetic itself
+// ratios into kernels/quantization.hpp's float32 scales or fixed-point multipliers with an
+// error that names the node, and a fused Relu/Clip as a clamp in the output's integer domain. The arithmetic itself
 // lives in kernels/quantization.hpp only. Depends on core, graph and the kernel contract.
 #pragma once
 
