@@ -709,6 +709,31 @@ TEST(QGemmKernel, AlphaOtherThanOneIsUnsupported) {
   EXPECT_NE(out.status().message().find("QGemm 'q1'"), std::string::npos) << out.status().message();
 }
 
+// A ratio x_scale * w_scale / y_scale above 2^30 is a broken model: refused with the node and
+// the ratio named, whether the scales are constants (at prepare) or graph inputs (at run).
+TEST(QuantizedProducts, RequantisationRatiosAbove2To30AreRefused) {
+  std::vector<Tensor> conv = sobel_and_box_example();
+  conv[1] = scalar_f32(1e6f);
+  conv[6] = scalar_f32(1e-6f);
+  std::vector<Tensor> gemm = qgemm_inputs();
+  gemm[1] = scalar_f32(1e6f);
+  gemm[7] = scalar_f32(1e-6f);
+  const std::vector<bool> gemm_constants = {false, true, true, true, true, true, true, true, true};
+  for (bool constant : {true, false}) {
+    auto c = run_node(make_node("QLinearConv", kPad1Stride2), conv,
+                      constant ? kQConvConstants : std::vector<bool>(conv.size(), false));
+    ASSERT_FALSE(c.is_ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("x_scale * w_scale[0] / y_scale"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("not a usable requantisation scale"), std::string::npos);
+    auto g = run_node(make_node("QGemm", {{"transB", std::int64_t{1}}}), gemm,
+                      constant ? gemm_constants : std::vector<bool>(gemm.size(), false));
+    ASSERT_FALSE(g.is_ok());
+    EXPECT_EQ(g.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(g.status().message().find("a_scale * b_scale[0] / y_scale"), std::string::npos) << g.status().message();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // QLinearAdd / QLinearMul
 

@@ -7,7 +7,10 @@
 //    stride-phase-split copies of the input planes one output row per tile, or, for maps
 //    with short rows, an im2col buffer.
 //  - depthwise convolutions (one output channel per input channel): planes copied into
-//    padded int16 rows of x - x_zero_point, each output row a sum of taps in int32 lanes.
+//    padded int16 rows of x - x_zero_point; with dilation 1 and horizontal stride 1 or 2 the
+//    taps of a kernel row are summed in pairs (QS8DepthwisePairsRow; stride 1 over the whole
+//    plane in one pass) where the ISA has it, otherwise each output row is a sum of taps in
+//    int32 lanes.
 // The requantisation is kernels/quantization.hpp's, vectorised: results equal the reference
 // kernel's bit for bit (tests/kernels/optimized_int8_test.cpp). Everything else declines at
 // prepare, as do models whose int32 accumulators could overflow, and the reference runs.
@@ -352,9 +355,13 @@ class QS8ConvKernel final : public Kernel {
                in_w_ + geometry_.pads_begin[1] + geometry_.pads_end[1], geometry_.strides[0],
                pairs_ ? 1 : geometry_.strides[1], geometry_.dilations[0], geometry_.dilations[1],
                flat_ ? 0 : pairs_ ? kDepthwisePairsSlack + 64 : 16);
-    tap_offsets_.resize(static_cast<std::size_t>(taps));
-    for (std::int64_t ky = 0; ky < k_h_; ++ky) {
-      for (std::int64_t kx = 0; kx < k_w_; ++kx) tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
+    if (!pairs_) {
+      tap_offsets_.resize(static_cast<std::size_t>(taps));
+      for (std::int64_t ky = 0; ky < k_h_; ++ky) {
+        for (std::int64_t kx = 0; kx < k_w_; ++kx) {
+          tap_offsets_[static_cast<std::size_t>(ky * k_w_ + kx)] = plane_.tap_offset(ky, kx);
+        }
+      }
     }
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
     tasks_ = std::max<std::int64_t>(1, std::min<std::int64_t>(channels_, threads));
