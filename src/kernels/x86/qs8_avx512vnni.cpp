@@ -18,6 +18,14 @@ constexpr int kMR = 8;
 constexpr int kNV = 2;
 constexpr int kNR = 16 * kNV;
 
+// acc += dot products of u8 x s8 quads (vpdpbusd) and of int16 pairs (vpdpwssd), in place.
+// Written as asm with a read-write operand: GCC (12) treats the intrinsics' accumulator as a
+// separate input and copies every accumulator twice per instruction in the GEMM loop.
+inline void dot_u8s8(__m512i& acc, __m512i u8, __m512i s8) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+}
+inline void dot_s16(__m512i& acc, __m512i a, __m512i b) { asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
+
 // rshift_rne(v, s) on 8 int64 lanes, s in [1, 62]: with v = k 2^s + r, adding 2^(s-1) - 1 plus
 // the parity of k carries into k exactly when r > 2^(s-1), or r = 2^(s-1) and k is odd.
 inline __m512i rounding_shift_right(__m512i v, __m128i count, __m512i half_minus_one) {
@@ -85,24 +93,29 @@ inline void store_bytes(std::uint8_t* dst, __m512i values, int n) {
 }
 
 void qs8_gemm_8x32(const QS8GemmTile& t) {
-  __m512i acc[kMR][kNV];
-  for (int i = 0; i < kMR; ++i) {
-    const __m512i bias = _mm512_set1_epi32(i < t.m ? t.requant.bias[i] : 0);
-    for (int j = 0; j < kNV; ++j) acc[i][j] = bias;
-  }
+  // Sixteen named accumulators (an array would live in memory around the asm operands).
+  const auto bias = [&](int i) { return _mm512_set1_epi32(i < t.m ? t.requant.bias[i] : 0); };
+  __m512i c00 = bias(0), c01 = c00, c10 = bias(1), c11 = c10, c20 = bias(2), c21 = c20, c30 = bias(3), c31 = c30;
+  __m512i c40 = bias(4), c41 = c40, c50 = bias(5), c51 = c50, c60 = bias(6), c61 = c60, c70 = bias(7), c71 = c70;
   const std::int8_t* a = t.a;
   const std::uint8_t* b = t.b;
   for (int q = 0; q < t.k4; ++q, a += 4 * kMR, b += 4 * kNR) {
     const __m512i b0 = _mm512_loadu_si512(b);
     const __m512i b1 = _mm512_loadu_si512(b + 64);
-    for (int i = 0; i < kMR; ++i) {
-      std::int32_t quad;
-      std::memcpy(&quad, a + 4 * i, 4);
-      const __m512i av = _mm512_set1_epi32(quad);
-      acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], b0, av);
-      acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], b1, av);
-    }
+#define EDGEAI_QS8_ROW(i)                               \
+  {                                                     \
+    std::int32_t quad;                                  \
+    std::memcpy(&quad, a + 4 * (i), 4);                 \
+    const __m512i av = _mm512_set1_epi32(quad);         \
+    dot_u8s8(c##i##0, b0, av);                          \
+    dot_u8s8(c##i##1, b1, av);                          \
   }
+    EDGEAI_QS8_ROW(0) EDGEAI_QS8_ROW(1) EDGEAI_QS8_ROW(2) EDGEAI_QS8_ROW(3)
+    EDGEAI_QS8_ROW(4) EDGEAI_QS8_ROW(5) EDGEAI_QS8_ROW(6) EDGEAI_QS8_ROW(7)
+#undef EDGEAI_QS8_ROW
+  }
+  const __m512i acc[kMR][kNV] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                                 {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
   // Unrolled with constant row indices, so the accumulators stay in registers; only the scale
   // changes from row to row.
   AccumulatorRequant rq(1.0f, t.requant.zero_point, t.requant.lo, t.requant.hi);
@@ -192,7 +205,7 @@ void depthwise_pairs(const QS8DepthwisePairsRow& r) {
       for (int ky = 0; ky < kernel_h; ++ky) {
         const std::int16_t* row = r.rows[ky] + 2 * j;
         for (int p = 0; p < pairs; ++p) {
-          acc[ky & 1] = _mm512_dpwssd_epi32(acc[ky & 1], _mm512_loadu_si512(row + 2 * p), weight(ky, p));
+          dot_s16(acc[ky & 1], _mm512_loadu_si512(row + 2 * p), weight(ky, p));
         }
       }
       store_bytes(r.out + j, rq.apply(_mm512_add_epi32(acc[0], acc[1])), r.width - j);
@@ -205,8 +218,8 @@ void depthwise_pairs(const QS8DepthwisePairsRow& r) {
       const std::int16_t* row = r.rows[ky] + j;
       for (int p = 0; p < pairs; ++p) {
         const __m512i wp = weight(ky, p);
-        even[ky & 1] = _mm512_dpwssd_epi32(even[ky & 1], _mm512_loadu_si512(row + 2 * p), wp);
-        odd[ky & 1] = _mm512_dpwssd_epi32(odd[ky & 1], _mm512_loadu_si512(row + 2 * p + 1), wp);
+        dot_s16(even[ky & 1], _mm512_loadu_si512(row + 2 * p), wp);
+        dot_s16(odd[ky & 1], _mm512_loadu_si512(row + 2 * p + 1), wp);
       }
     }
     const __m128i e = _mm512_cvtepi32_epi8(rq.apply(_mm512_add_epi32(even[0], even[1])));
