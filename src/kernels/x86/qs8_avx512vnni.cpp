@@ -245,18 +245,33 @@ void qs8_depthwise_pairs_row(const QS8DepthwisePairsRow& r) {
   }
 }
 
-void qs8_widen_rows(const QS8WidenRows& c) {
-  const __m512i zero_point = _mm512_set1_epi16(static_cast<short>(c.zero_point));
-  for (int r = 0; r < c.rows; ++r) {
-    const std::uint8_t* src = c.src + static_cast<std::ptrdiff_t>(r) * c.width;
-    std::int16_t* dst = c.dst + r * c.dst_stride;
-    for (int j = 0; j < c.width; j += 32) {
-      const int n = c.width - j;
-      const __mmask32 live = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
-      const __m256i bytes = _mm256_maskz_loadu_epi8(live, src + j);
-      const __m512i wide = c.is_signed ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes);
-      _mm512_mask_storeu_epi16(dst + j, live, _mm512_sub_epi16(wide, zero_point));
+// The fields are read into locals once: the stores through dst could alias the call struct
+// as far as the compiler knows, which would reload them after every store.
+template <bool kSigned>
+void widen_rows(const std::uint8_t* src_base, int rows, int width, std::int32_t zero_point, std::int16_t* dst_base,
+                std::ptrdiff_t dst_stride) {
+  const __m512i zp = _mm512_set1_epi16(static_cast<short>(zero_point));
+  const int tail = width % 32;
+  const __mmask32 tail_mask = (__mmask32{1} << tail) - 1;
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* src = src_base + static_cast<std::ptrdiff_t>(r) * width;
+    std::int16_t* dst = dst_base + r * dst_stride;
+    const auto widen = [&](__m256i bytes) {
+      return _mm512_sub_epi16(kSigned ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes), zp);
+    };
+    int j = 0;
+    for (; j + 32 <= width; j += 32) {
+      _mm512_storeu_si512(dst + j, widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j))));
     }
+    if (tail != 0) _mm512_mask_storeu_epi16(dst + j, tail_mask, widen(_mm256_maskz_loadu_epi8(tail_mask, src + j)));
+  }
+}
+
+void qs8_widen_rows(const QS8WidenRows& c) {
+  if (c.is_signed) {
+    widen_rows<true>(c.src, c.rows, c.width, c.zero_point, c.dst, c.dst_stride);
+  } else {
+    widen_rows<false>(c.src, c.rows, c.width, c.zero_point, c.dst, c.dst_stride);
   }
 }
 
