@@ -180,16 +180,19 @@ class QS8ConvKernel final : public Kernel {
     mode_ = pointwise ? Mode::kPointwise : 4 * row_tiles <= 5 * flat_tiles ? Mode::kPadded : Mode::kIm2col;
     tiles_per_row_ = mode_ == Mode::kPadded ? ceil_div(out_w_, nr) : flat_tiles;
     col_tiles_ = mode_ == Mode::kPadded ? row_tiles : flat_tiles;
+    // Where row k of B starts, from a column tile's first element: rows of n_ bytes (the input
+    // as it is, or im2col), or a tap of a padded plane.
+    row_offsets_.resize(static_cast<std::size_t>(k_));
+    for (std::int64_t k = 0; k < k_; ++k) row_offsets_[static_cast<std::size_t>(k)] = k * n_;
     if (mode_ == Mode::kPadded) {
       plane_.set(in_h_, in_w_, geometry_.pads_begin[0], geometry_.pads_begin[1],
                  in_h_ + geometry_.pads_begin[0] + geometry_.pads_end[0],
                  in_w_ + geometry_.pads_begin[1] + geometry_.pads_end[1], geometry_.strides[0], geometry_.strides[1],
                  geometry_.dilations[0], geometry_.dilations[1], nr);
-      tap_offsets_.resize(static_cast<std::size_t>(k_));
       for (std::int64_t c = 0; c < channels_; ++c) {
         for (std::int64_t ky = 0; ky < k_h_; ++ky) {
           for (std::int64_t kx = 0; kx < k_w_; ++kx) {
-            tap_offsets_[static_cast<std::size_t>((c * k_h_ + ky) * k_w_ + kx)] =
+            row_offsets_[static_cast<std::size_t>((c * k_h_ + ky) * k_w_ + kx)] =
                 c * static_cast<std::int64_t>(plane_.plane_floats) + plane_.tap_offset(ky, kx);
           }
         }
@@ -217,8 +220,7 @@ class QS8ConvKernel final : public Kernel {
 
   void run_gemm(const std::uint8_t* x, std::uint8_t* y, std::uint8_t* scratch) const {
     const std::int64_t nr = uk_->nr, mr = uk_->mr;
-    const std::uint8_t* source = x;  // rows of K, each addressed by row_start(k)
-    std::int64_t source_row_stride = n_;
+    const std::uint8_t* source = x;  // rows of K, row k at row_offsets_[k] from a tile's start
     if (mode_ == Mode::kPadded) {
       fill_padded(x, scratch);
       source = scratch;
@@ -253,16 +255,18 @@ class QS8ConvKernel final : public Kernel {
           n = std::min(nr, n_ - out_col);
           base = source + out_col;
         }
-        const std::uint8_t* rows[4];
         const std::uint8_t flip = mode_ == Mode::kPadded ? 0 : flip_;  // padded copies are already flipped
-        for (std::int64_t kq = 0; kq < k4_; ++kq) {
-          for (std::int64_t t = 0; t < 4; ++t) {
-            const std::int64_t k = 4 * kq + t;
-            rows[t] = k >= k_ ? nullptr
-                              : base + (mode_ == Mode::kPadded ? tap_offsets_[static_cast<std::size_t>(k)]
-                                                               : k * source_row_stride);
+        if (uk_->pack_panel != nullptr) {
+          uk_->pack_panel(base, row_offsets_.data(), static_cast<int>(k_), static_cast<int>(n), flip, panel);
+        } else {
+          const std::uint8_t* rows[4];
+          for (std::int64_t kq = 0; kq < k4_; ++kq) {
+            for (std::int64_t t = 0; t < 4; ++t) {
+              const std::int64_t k = 4 * kq + t;
+              rows[t] = k < k_ ? base + row_offsets_[static_cast<std::size_t>(k)] : nullptr;
+            }
+            uk_->pack_quads(rows, static_cast<int>(n), flip, panel + kq * nr * 4);
           }
-          uk_->pack_quads(rows, static_cast<int>(n), flip, panel + kq * nr * 4);
         }
         tile.n = static_cast<int>(n);
         for (std::int64_t p = rg * rows_per_task_; p < p_end; ++p) {
@@ -483,7 +487,8 @@ class QS8ConvKernel final : public Kernel {
   std::vector<float> scale_;
   std::vector<std::int8_t> weights_;
   std::vector<std::int32_t> weight_pairs_;  // [C][kh][ceil(kw / 2)], see QS8DepthwisePairsRow
-  std::vector<std::ptrdiff_t> tap_offsets_;
+  std::vector<std::ptrdiff_t> tap_offsets_;  // depthwise per-tap path: tap t of an output row
+  std::vector<std::ptrdiff_t> row_offsets_;  // GEMM: row k of B from a column tile's start
   AlignedBuffer packed_;
   PaddedPlane plane_;  // element counts (bytes for the GEMM, int16 for depthwise)
   std::size_t source_bytes_ = 0, panel_bytes_ = 0, scratch_bytes_ = 0;

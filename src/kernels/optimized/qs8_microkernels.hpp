@@ -177,6 +177,10 @@ struct QS8MicroKernels {
   void (*max_row)(const QS8MaxRow& row) = nullptr;              // may be null
   void (*depthwise_pairs_row)(const QS8DepthwisePairsRow& row) = nullptr;  // may be null (depthwise_row runs)
   void (*widen_rows)(const QS8WidenRows& call) = nullptr;                   // may be null
+  // A whole B panel in one call: quad q from rows base + offsets[4q + t] (t < 4, rows past k
+  // are zeros), ceil(k / 4) quads of pack_quads' layout. May be null (pack_quads per quad).
+  void (*pack_panel)(const std::uint8_t* base, const std::ptrdiff_t* offsets, int k, int n, std::uint8_t flip,
+                     std::uint8_t* dst) = nullptr;
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();

@@ -128,7 +128,7 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
   }
 }
 
-void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) {
+inline void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) {
   alignas(16) static const std::uint8_t zeros[16] = {};
   const __m128i flip_v = _mm_set1_epi8(static_cast<char>(flip));
   for (int j0 = 0; j0 < kNR; j0 += 16, dst += 64) {
@@ -152,6 +152,19 @@ void pack_quads_sse(const std::uint8_t* const* rows, int n, std::uint8_t flip, s
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+}
+
+void pack_quads_table(const std::uint8_t* const* rows, int n, std::uint8_t flip, std::uint8_t* dst) {
+  pack_quads_sse(rows, n, flip, dst);
+}
+
+void pack_panel_sse(const std::uint8_t* base, const std::ptrdiff_t* offsets, int k, int n, std::uint8_t flip,
+                    std::uint8_t* dst) {
+  const std::uint8_t* rows[4];
+  for (int q = 0; 4 * q < k; ++q, dst += 4 * kNR) {
+    for (int t = 0; t < 4; ++t) rows[t] = 4 * q + t < k ? base + offsets[4 * q + t] : nullptr;
+    pack_quads_sse(rows, n, flip, dst);
   }
 }
 
@@ -401,10 +414,10 @@ void qs8_dequantize(const QS8DequantizeCall& c) {
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni() {
   static const QS8MicroKernels table{"avx512vnni",      kMR,           kNR,           false, &qs8_gemm_8x32,
-                                     &pack_quads_sse,   &qs8_depthwise_row, &qs8_quantize, &qs8_add,
+                                     &pack_quads_table, &qs8_depthwise_row, &qs8_quantize, &qs8_add,
                                      &qs8_gemv,         &qs8_mul,           &qs8_dequantize,
                                      &qs8_rescale,      &qs8_max_row,       &qs8_depthwise_pairs_row,
-                                     &qs8_widen_rows};
+                                     &qs8_widen_rows,   &pack_panel_sse};
   return &table;
 }
 
