@@ -137,6 +137,7 @@ class QS8ConvKernel final : public Kernel {
   // accumulator could overflow (the reference saturates an exact int64 sum there).
   Status fold_bias(const std::int8_t* weights, const std::int32_t* bias, std::int64_t k, std::int64_t offset) {
     bias_.resize(static_cast<std::size_t>(out_channels_));
+    double largest_product = 0.0;
     for (std::int64_t i = 0; i < out_channels_; ++i) {
       std::int64_t sum = 0;
       for (std::int64_t p = 0; p < k; ++p) sum += weights[i * k + p];
@@ -146,7 +147,9 @@ class QS8ConvKernel final : public Kernel {
         return unsupported("qs8 conv: the int32 accumulator could overflow");
       }
       bias_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(b);
+      largest_product = std::max(largest_product, static_cast<double>(bound) * scale_[static_cast<std::size_t>(i)]);
     }
+    requant_.products_fit_int32 = largest_product < 1073741824.0;
     return Status::ok();
   }
 

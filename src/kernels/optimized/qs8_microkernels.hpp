@@ -20,6 +20,10 @@ struct QS8Requantization {
   const float* scale = nullptr;        // [m]: quant::make_requantization_scale of x_scale * w_scale / y_scale
   std::int32_t zero_point = 0;
   std::int32_t lo = 0, hi = 0;               // the output clamp (type range and fused Relu/Clip)
+  // |float(acc + bias) * scale| < 2^30 for every accumulator these weights can produce: the
+  // product converts to int32 without the float clamp, and the clamp can run on saturated
+  // bytes instead (same results; the kernel computes the bound at prepare).
+  bool products_fit_int32 = false;
 };
 
 struct QS8GemmTile {

@@ -92,6 +92,46 @@ inline void store_bytes(std::uint8_t* dst, __m512i values, int n) {
   }
 }
 
+// The tile's epilogue when the products fit int32 (QS8Requantization::products_fit_int32):
+// two rows at a time, the rounded products packed with saturation to int16, the zero point
+// added with saturation, packed with saturation to bytes (unsigned when lo >= 0), put back in
+// column order and clamped to [lo, hi] as bytes. Equal to quant::requantize_accumulator:
+// saturation only ever replaces values that lie beyond the type's range, which the clamp maps
+// to the same bound.
+template <int MR, int NV>
+void store_rows_saturating(const QS8GemmTile& t, const __m512i (&acc)[MR][NV]) {
+  static_assert(NV == 2, "two vectors of 16 columns per row");
+  const bool is_unsigned = t.requant.lo >= 0;
+  const __m512i zero_point = _mm512_set1_epi16(static_cast<short>(t.requant.zero_point));
+  const __m512i lo = _mm512_set1_epi8(static_cast<char>(t.requant.lo));
+  const __m512i hi = _mm512_set1_epi8(static_cast<char>(t.requant.hi));
+  // After the two packs, 128-bit lane L holds dwords (row a cols 4L.., row a cols 16 + 4L..,
+  // row b cols 4L.., row b cols 16 + 4L..).
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __mmask32 live = t.n >= 32 ? ~__mmask32{0} : (__mmask32{1} << t.n) - 1;
+  const auto rounded = [](__m512i v, __m512 scale) { return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(v), scale)); };
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; i += 2) {
+    if (i >= t.m) break;
+    const __m512 scale_a = _mm512_set1_ps(t.requant.scale[i]);
+    const __m512 scale_b = _mm512_set1_ps(i + 1 < t.m ? t.requant.scale[i + 1] : 0.0f);
+    const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(rounded(acc[i][0], scale_a), rounded(acc[i][1], scale_a)),
+                                        zero_point);
+    const __m512i b = _mm512_adds_epi16(
+        _mm512_packs_epi32(rounded(acc[i + 1][0], scale_b), rounded(acc[i + 1][1], scale_b)), zero_point);
+    __m512i bytes;
+    if (is_unsigned) {
+      bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(a, b));
+      bytes = _mm512_min_epu8(_mm512_max_epu8(bytes, lo), hi);
+    } else {
+      bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(a, b));
+      bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, lo), hi);
+    }
+    _mm256_mask_storeu_epi8(t.c + i * t.ldc, live, _mm512_castsi512_si256(bytes));
+    if (i + 1 < t.m) _mm256_mask_storeu_epi8(t.c + (i + 1) * t.ldc, live, _mm512_extracti64x4_epi64(bytes, 1));
+  }
+}
+
 void qs8_gemm_8x32(const QS8GemmTile& t) {
   // Sixteen named accumulators (an array would live in memory around the asm operands).
   const auto bias = [&](int i) { return _mm512_set1_epi32(i < t.m ? t.requant.bias[i] : 0); };
@@ -116,6 +156,10 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
   }
   const __m512i acc[kMR][kNV] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                  {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  if (t.requant.products_fit_int32) {
+    store_rows_saturating(t, acc);
+    return;
+  }
   // Unrolled with constant row indices, so the accumulators stay in registers; only the scale
   // changes from row to row.
   AccumulatorRequant rq(1.0f, t.requant.zero_point, t.requant.lo, t.requant.hi);
