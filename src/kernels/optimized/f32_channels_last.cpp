@@ -303,16 +303,23 @@ class F32ConvChannelsLastKernel final : public Kernel {
     const std::int64_t tile_bytes = mr * k_ * static_cast<std::int64_t>(sizeof(float));
     const std::int64_t panels = static_cast<std::int64_t>(panels_.size());
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
+    const bool pointwise = pointers == nullptr;
     // Weights that outgrow L2 stream from memory: split them (panels) between the threads
     // first, so that each is read once, not once per thread; small weights split the tiles.
     const bool split_weights = !tile_outer_ && threads > 1 && panels > 1;
-    const std::int64_t chunk = std::min(split_weights ? tiles : chunk_for(tiles, threads_),
-                                        std::max<std::int64_t>(1, kL2InputBlockBytes / tile_bytes));
+    // Each chunk of tiles reads the weights once more. A chunk's input is its tiles' rows, but
+    // windows of neighbouring tiles share input pixels: an input map that fits the L2 block
+    // serves every tile in one chunk (a 7x7x512 map, whose 9.4 MB of 3x3 weights would
+    // otherwise stream three times).
+    const std::int64_t input_bytes =
+        windows_.in_h * windows_.in_w * windows_.channels * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t tiles_in_l2 =
+        !pointwise && input_bytes <= kL2InputBlockBytes ? tiles : std::max<std::int64_t>(1, kL2InputBlockBytes / tile_bytes);
+    const std::int64_t chunk = std::min(split_weights ? tiles : chunk_for(tiles, threads_), tiles_in_l2);
     const std::int64_t chunks = ceil_div(tiles, chunk);
     // Too few chunks for the threads (a 7x7 layer): split the panels too.
     const std::int64_t panel_groups = std::min(panels, std::max<std::int64_t>(1, ceil_div(2 * threads, chunks)));
     const std::int64_t panels_per_group = ceil_div(panels, panel_groups);
-    const bool pointwise = pointers == nullptr;
     const std::int64_t taps = windows_.taps();
     parallel_for(threads_, static_cast<std::size_t>(chunks * panel_groups), [&](std::size_t task, int) {
       const std::int64_t first_tile = static_cast<std::int64_t>(task) / panel_groups * chunk;
