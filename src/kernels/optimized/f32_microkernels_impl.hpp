@@ -141,39 +141,56 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
   }
 }
 
-template <class S>
-void f32_depthwise_pixels(const F32ChannelsLastPixels& d) {
+// P output pixels from pixel x on: each tap's weight vectors are loaded once for all P.
+template <class S, int P>
+void depthwise_pixel_group(const F32ChannelsLastPixels& d, int x, typename S::V lo, typename S::V hi) {
   using V = typename S::V;
   constexpr int W = S::kWidth;
-  const V lo = S::set1(d.lo);
-  const V hi = S::set1(d.hi);
-  for (int x = 0; x < d.pixels; ++x) {
-    const float* const* in = d.in + static_cast<std::ptrdiff_t>(x) * d.taps;
-    float* out = d.out + x * d.out_stride;
-    int c = 0;
-    for (; c + 2 * W <= d.channels; c += 2 * W) {
-      V a0 = S::load(d.bias + c), a1 = S::load(d.bias + c + W);
-      const float* w = d.weights + c;
-      for (int t = 0; t < d.taps; ++t, w += d.channels) {
-        a0 = S::fma(S::load(w), S::load(in[t] + c), a0);
-        a1 = S::fma(S::load(w + W), S::load(in[t] + c + W), a1);
-      }
-      if (d.clamp) {
-        a0 = clamp_vec<S>(a0, lo, hi);
-        a1 = clamp_vec<S>(a1, lo, hi);
-      }
-      S::store(out + c, a0);
-      S::store(out + c + W, a1);
+  const float* const* in[P];
+  float* out[P];
+  for (int i = 0; i < P; ++i) {
+    in[i] = d.in + static_cast<std::ptrdiff_t>(x + i) * d.taps;
+    out[i] = d.out + (x + i) * d.out_stride;
+  }
+  int c = 0;
+  for (; c + 2 * W <= d.channels; c += 2 * W) {
+    V a[P][2];
+    for (int i = 0; i < P; ++i) {
+      a[i][0] = S::load(d.bias + c);
+      a[i][1] = S::load(d.bias + c + W);
     }
-    for (; c < d.channels; c += W) {
-      const int n = d.channels - c;
-      V a = S::load_partial(d.bias + c, n);
-      const float* w = d.weights + c;
-      for (int t = 0; t < d.taps; ++t, w += d.channels) a = S::fma(S::load_partial(w, n), S::load_partial(in[t] + c, n), a);
-      if (d.clamp) a = clamp_vec<S>(a, lo, hi);
-      S::store_partial(out + c, a, n);
+    const float* w = d.weights + c;
+    for (int t = 0; t < d.taps; ++t, w += d.channels) {
+      const V w0 = S::load(w), w1 = S::load(w + W);
+      for (int i = 0; i < P; ++i) {
+        a[i][0] = S::fma(w0, S::load(in[i][t] + c), a[i][0]);
+        a[i][1] = S::fma(w1, S::load(in[i][t] + c + W), a[i][1]);
+      }
+    }
+    for (int i = 0; i < P; ++i) {
+      for (int j = 0; j < 2; ++j) S::store(out[i] + c + j * W, d.clamp ? clamp_vec<S>(a[i][j], lo, hi) : a[i][j]);
     }
   }
+  for (; c < d.channels; c += W) {
+    const int n = d.channels - c;
+    V a[P];
+    for (int i = 0; i < P; ++i) a[i] = S::load_partial(d.bias + c, n);
+    const float* w = d.weights + c;
+    for (int t = 0; t < d.taps; ++t, w += d.channels) {
+      const V wv = S::load_partial(w, n);
+      for (int i = 0; i < P; ++i) a[i] = S::fma(wv, S::load_partial(in[i][t] + c, n), a[i]);
+    }
+    for (int i = 0; i < P; ++i) S::store_partial(out[i] + c, d.clamp ? clamp_vec<S>(a[i], lo, hi) : a[i], n);
+  }
+}
+
+template <class S>
+void f32_depthwise_pixels(const F32ChannelsLastPixels& d) {
+  const typename S::V lo = S::set1(d.lo);
+  const typename S::V hi = S::set1(d.hi);
+  int x = 0;
+  for (; x + 2 <= d.pixels; x += 2) depthwise_pixel_group<S, 2>(d, x, lo, hi);
+  if (x < d.pixels) depthwise_pixel_group<S, 1>(d, x, lo, hi);
 }
 
 template <class S>
