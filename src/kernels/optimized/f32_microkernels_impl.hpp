@@ -189,6 +189,7 @@ void f32_depthwise_pixels(const F32ChannelsLastPixels& d) {
   const typename S::V lo = S::set1(d.lo);
   const typename S::V hi = S::set1(d.hi);
   int x = 0;
+  for (; x + 4 <= d.pixels; x += 4) depthwise_pixel_group<S, 4>(d, x, lo, hi);
   for (; x + 2 <= d.pixels; x += 2) depthwise_pixel_group<S, 2>(d, x, lo, hi);
   if (x < d.pixels) depthwise_pixel_group<S, 1>(d, x, lo, hi);
 }
