@@ -385,12 +385,25 @@ class F32ConvChannelsLastKernel final : public Kernel {
         }
         return;
       }
+      // This task's weights end where its last panel does; the tiles of each block share out
+      // the lines of the block after it (see F32RowsGemmTile::stream).
+      const char* weights_end = reinterpret_cast<const char*>(
+          packed_.data() + (last_panel < panels ? panels_[static_cast<std::size_t>(last_panel)].offset
+                                                : static_cast<std::int64_t>(packed_.size())));
+      const std::int64_t task_tiles = last_tile - first_tile;
       for (std::int64_t q = first_panel; q < last_panel; ++q) {
         const Panel& p = panels_[static_cast<std::size_t>(q)];
         for (std::int64_t c0 = 0; c0 < windows_.channels; c0 += channel_block_) {
           const bool last = set_block(p, c0, false);  // kernel rows only in tile order (few-channel stems)
+          const char* block = reinterpret_cast<const char*>(t.b);
+          const char* next = reinterpret_cast<const char*>(t.b + t.taps * t.b_tap_stride);
+          const std::int64_t next_lines = ceil_div(std::min(next - block, weights_end - next), 64);
+          const std::int64_t lines_per_tile = ceil_div(next_lines, task_tiles);
           for (std::int64_t tile = first_tile; tile < last_tile; ++tile) {
             set_tile(tile);
+            const std::int64_t first_line = (tile - first_tile) * lines_per_tile;
+            t.stream = next + first_line * 64;
+            t.stream_lines = static_cast<int>(std::clamp<std::int64_t>(next_lines - first_line, 0, lines_per_tile));
             compute(p, tile, last);
           }
         }

@@ -108,6 +108,12 @@ struct F32RowsGemmTile {
   bool clamp = false;
   float lo = 0.0f;
   float hi = 0.0f;
+  // Weights that the next tiles will read from memory (the next block of a panel): the tile
+  // asks for `stream_lines` 64-byte lines from `stream` into L2, one every other K step, so
+  // that reading them overlaps this tile's arithmetic instead of stalling the tile that needs
+  // them first. Null: none.
+  const char* stream = nullptr;
+  int stream_lines = 0;
 };
 
 // Channels-last depthwise convolution (and, with `max`, max pooling) over `pixels` output

@@ -115,6 +115,8 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
       for (int i = 0; i < MR; ++i) acc[i][j] = b;
     }
   }
+  const char* stream = t.stream;
+  int stream_left = t.stream_lines;
   for (int tap = 0; tap < t.taps; ++tap) {
     const float* a[MR];
     for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i] + t.a_offset;
@@ -122,6 +124,11 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
     // Unrolled: the loop's own instructions take issue slots from the broadcasts and FMAs.
 #pragma GCC unroll 4
     for (int p = 0; p < t.kc; ++p, b += NR) {
+      if (stream_left > 0 && (p & 1) == 0) {
+        __builtin_prefetch(stream, 0, 2);  // into L2 (prefetcht1 on x86)
+        stream += 64;
+        --stream_left;
+      }
       V bv[NV];
       for (int j = 0; j < NV; ++j) {
         prefetch_ahead(b + kPrefetchRows * NR + j * W);
