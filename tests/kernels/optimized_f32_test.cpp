@@ -172,6 +172,18 @@ std::string describe(const ConvCase& k) {
                  k.pr, k.bias ? " bias" : "", " activation ", k.activation);
 }
 
+bool is_winograd(const std::string& implementation) { return implementation.find("winograd") != std::string::npos; }
+
+// What the Winograd F(2x2, 3x3) kernels take: 3x3, stride 1, no dilation, group 1, 8+
+// channels in and out, an output of at least 2x2.
+// What the Winograd F(2x2, 3x3) kernels take: 3x3, stride 1, no dilation, group 1, 16+
+// channels in and out, an output of at least 2x2, transformed weights of at most 8 MiB.
+bool winograd_covers(const ConvCase& k) {
+  const std::int64_t out_h = k.h + k.pt + k.pb - 2, out_w = k.w + k.pl + k.pr - 2;
+  return k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 && k.dh == 1 && k.dw == 1 && k.group == 1 && k.c >= 16 &&
+         k.m >= 16 && out_h >= 2 && out_w >= 2 && 16 * k.c * k.m * 4 <= 8 * 1024 * 1024;
+}
+
 void check_conv(const ConvCase& k, std::mt19937& rng) {
   std::vector<Tensor> inputs = {random_tensor({k.n, k.c, k.h, k.w}, rng),
                                 random_tensor({k.m, k.c / k.group, k.kh, k.kw}, rng)};
@@ -184,6 +196,12 @@ void check_conv(const ConvCase& k, std::mt19937& rng) {
   if (k.group != 1 && !(k.group == k.c && k.m == k.c)) return;
   inputs[0] = channels_last(inputs[0]);
   for (const std::string& impl : optimized_implementations("Conv", true)) {
+    if (is_winograd(impl) && !winograd_covers(k)) {
+      // The session then takes the next candidate (the direct kernel).
+      auto declined = run_node(as_channels_last(conv_node(k)), inputs, constants, impl);
+      EXPECT_EQ(declined.status().code(), StatusCode::kUnsupported) << impl << ": " << describe(k);
+      continue;
+    }
     expect_matches_reference(as_channels_last(conv_node(k)), inputs, constants, impl, "channels-last " + describe(k));
   }
 }
@@ -215,6 +233,39 @@ TEST(OptimizedF32Kernels, ConvShapesOfMobileNetsAndResNets) {
       {1, 300, 4, 3, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, 2},
   };
   for (const ConvCase& k : cases) check_conv(k, rng);
+}
+
+TEST(OptimizedF32Kernels, WinogradConvMatchesTheReference) {
+  std::mt19937 rng(11);
+  // Odd output sizes (a last tile half outside), channel counts off the vector width, no,
+  // asymmetric and wide padding, batch 2, many tiles (several blocks per thread), wide
+  // channels, and each kind of epilogue.
+  const std::vector<ConvCase> cases = {
+      {1, 19, 9, 13, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 1},
+      {2, 16, 10, 7, 33, 1, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, true, 0},
+      {1, 24, 8, 8, 16, 1, 3, 3, 1, 1, 1, 1, 2, 0, 1, 2, false, 2},
+      {1, 32, 40, 41, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 3},
+      {1, 256, 6, 6, 70, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 5},
+      {1, 17, 2, 2, 17, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 6},
+      {2, 64, 15, 15, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, 4},
+  };
+  int ran = 0;
+  for (const ConvCase& k : cases) {
+    ASSERT_TRUE(winograd_covers(k)) << describe(k);
+    std::vector<Tensor> inputs = {channels_last(random_tensor({k.n, k.c, k.h, k.w}, rng)),
+                                  random_tensor({k.m, k.c, 3, 3}, rng)};
+    if (k.bias) inputs.push_back(random_tensor({k.m}, rng));
+    for (const std::string& impl : optimized_implementations("Conv", true)) {
+      if (!is_winograd(impl)) continue;
+      expect_matches_reference(as_channels_last(conv_node(k)), inputs, {false, true, true}, impl,
+                               "winograd " + describe(k));
+      ++ran;
+    }
+  }
+  const CpuFeatures& cpu = cpu_features();
+  if ((cpu.avx2 && cpu.fma) || cpu.neon) {
+    EXPECT_GE(ran, static_cast<int>(cases.size()));
+  }
 }
 
 TEST(OptimizedF32Kernels, ConvRandomShapes) {

@@ -25,7 +25,9 @@ const F32MicroKernels* f32_microkernels_neon() {
                                      &f32_depthwise_pixels<arm::F32x4>,
                                      &f32_max_pixels<arm::F32x4>,
                                      &f32_dot_rows<arm::F32x4>,
-                                     &f32_column_sums<arm::F32x4>};
+                                     &f32_column_sums<arm::F32x4>,
+                                     &f32_winograd_input<arm::F32x4>,
+                                     &f32_winograd_output<arm::F32x4>};
   return &table;
 }
 

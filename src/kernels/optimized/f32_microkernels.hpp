@@ -147,6 +147,31 @@ struct F32DotRows {
   float* y = nullptr;
 };
 
+// Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"):
+// a 3x3 stride-1 convolution computes each 2x2 block of output pixels from a 4x4 block of
+// input pixels with 16 products per channel pair instead of 36. The transforms run over one
+// tile's channels (channels-last: the lanes):
+//  - input: v[xi * v_stride + c] = (B^T d B)[xi] for the 16 points xi, where d[k] (k = 4 * row
+//    + column) are the tile's 4x4 input pixels (a row of zeros outside the input);
+//  - output: y[k][c] = clamp((A^T m A)[k] + bias[c]) for the 2x2 output pixels k (null: outside
+//    the output), where m[xi * m_stride + c] are the 16 products summed over input channels.
+struct F32WinogradInput {
+  const float* const* d = nullptr;  // [16]
+  int channels = 0;
+  float* v = nullptr;
+  std::ptrdiff_t v_stride = 0;
+};
+struct F32WinogradOutput {
+  const float* m = nullptr;
+  std::ptrdiff_t m_stride = 0;
+  int channels = 0;
+  const float* bias = nullptr;  // [channels] or null
+  float* const* y = nullptr;    // [4]
+  bool clamp = false;
+  float lo = 0.0f;
+  float hi = 0.0f;
+};
+
 struct F32MicroKernels {
   const char* isa = "";  // "avx512f", "avx2", "neon"
   int mr = 1;            // rows of a GEMM tile (the packing of A)
@@ -175,6 +200,8 @@ struct F32MicroKernels {
   // out[c] = sum over p < pixels, in order, of x[p * stride + c], for c < channels (global
   // average pooling of a channels-last map: the reference's order, so the same sums).
   void (*column_sums)(const float* x, std::ptrdiff_t pixels, std::ptrdiff_t stride, int channels, float* out) = nullptr;
+  void (*winograd_input)(const F32WinogradInput& call) = nullptr;
+  void (*winograd_output)(const F32WinogradOutput& call) = nullptr;
 };
 
 // Null where this build has no such code (an x86 table on an ARM build, and so on).

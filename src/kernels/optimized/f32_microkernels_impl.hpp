@@ -148,6 +148,64 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
   }
 }
 
+// Winograd F(2x2, 3x3) input transform (F32WinogradInput): B^T d B with
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], columns then rows, a vector of channels at a time.
+template <class S>
+void f32_winograd_input(const F32WinogradInput& call) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  for (int c = 0; c < call.channels; c += W) {
+    const int n = call.channels - c;
+    V t[16];
+    for (int col = 0; col < 4; ++col) {
+      const V d0 = S::load_partial(call.d[col] + c, n), d1 = S::load_partial(call.d[4 + col] + c, n);
+      const V d2 = S::load_partial(call.d[8 + col] + c, n), d3 = S::load_partial(call.d[12 + col] + c, n);
+      t[col] = S::sub(d0, d2);
+      t[4 + col] = S::add(d1, d2);
+      t[8 + col] = S::sub(d2, d1);
+      t[12 + col] = S::sub(d1, d3);
+    }
+    float* v = call.v + c;
+    for (int row = 0; row < 4; ++row) {
+      const V* r = t + 4 * row;
+      S::store_partial(v + (4 * row + 0) * call.v_stride, S::sub(r[0], r[2]), n);
+      S::store_partial(v + (4 * row + 1) * call.v_stride, S::add(r[1], r[2]), n);
+      S::store_partial(v + (4 * row + 2) * call.v_stride, S::sub(r[2], r[1]), n);
+      S::store_partial(v + (4 * row + 3) * call.v_stride, S::sub(r[1], r[3]), n);
+    }
+  }
+}
+
+// Winograd F(2x2, 3x3) output transform (F32WinogradOutput): A^T m A with
+// A^T = [1 1 1 0; 0 1 -1 -1], then the bias and the clamp.
+template <class S>
+void f32_winograd_output(const F32WinogradOutput& call) {
+  using V = typename S::V;
+  constexpr int W = S::kWidth;
+  const V lo = S::set1(call.lo);
+  const V hi = S::set1(call.hi);
+  for (int c = 0; c < call.channels; c += W) {
+    const int n = call.channels - c;
+    V t[8];  // A^T m: two rows of four
+    for (int col = 0; col < 4; ++col) {
+      const float* m = call.m + c + col * call.m_stride;
+      const V m0 = S::load_partial(m, n), m1 = S::load_partial(m + 4 * call.m_stride, n);
+      const V m2 = S::load_partial(m + 8 * call.m_stride, n), m3 = S::load_partial(m + 12 * call.m_stride, n);
+      t[col] = S::add(S::add(m0, m1), m2);
+      t[4 + col] = S::sub(S::sub(m1, m2), m3);
+    }
+    const V bias = call.bias != nullptr ? S::load_partial(call.bias + c, n) : S::zero();
+    for (int row = 0; row < 2; ++row) {
+      const V* r = t + 4 * row;
+      V out[2] = {S::add(S::add(S::add(r[0], r[1]), r[2]), bias), S::add(S::sub(S::sub(r[1], r[2]), r[3]), bias)};
+      for (int col = 0; col < 2; ++col) {
+        float* y = call.y[2 * row + col];
+        if (y != nullptr) S::store_partial(y + c, call.clamp ? clamp_vec<S>(out[col], lo, hi) : out[col], n);
+      }
+    }
+  }
+}
+
 // P output pixels from pixel x on: each tap's weight vectors are loaded once for all P.
 template <class S, int P>
 void depthwise_pixel_group(const F32ChannelsLastPixels& d, int x, typename S::V lo, typename S::V hi) {

@@ -21,6 +21,8 @@ std::unique_ptr<Kernel> make_f32_activation_kernel(const F32MicroKernels* uk, Ac
 std::unique_ptr<Kernel> make_f32_binary_kernel(const F32MicroKernels* uk, F32BinaryOp op);
 // Channels-last (graph/layout.hpp), with the checks the layout pass asks (registry.hpp).
 std::unique_ptr<Kernel> make_f32_conv_channels_last_kernel(const F32MicroKernels* uk);
+// 3x3 stride-1 convolutions by Winograd F(2x2, 3x3); declines the others (f32_winograd.cpp).
+std::unique_ptr<Kernel> make_f32_conv_winograd_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_maxpool_channels_last_kernel(const F32MicroKernels* uk);
 std::unique_ptr<Kernel> make_f32_global_average_pool_channels_last_kernel(const F32MicroKernels* uk);
 bool f32_conv_runs_channels_last(const Node& node, const std::vector<ValueInfo>& inputs,

@@ -30,6 +30,8 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
   const std::string suffix = std::string("__") + isa;
   r.add_optimized("Conv", {"f32_conv_gemm_dw" + suffix, priority, available, &create<make_f32_conv_kernel, table>});
   // Channels-last nodes only (the channels-first kernels decline them, and these the others).
+  r.add_optimized("Conv", {"f32_conv_winograd" + suffix, priority + 1, available,
+                           &create<make_f32_conv_winograd_kernel, table>, &f32_conv_runs_channels_last});
   r.add_optimized("Conv", {"f32_conv_nhwc" + suffix, priority, available,
                            &create<make_f32_conv_channels_last_kernel, table>, &f32_conv_runs_channels_last});
   r.add_optimized("MaxPool", {"f32_maxpool_nhwc" + suffix, priority, available,

@@ -41,7 +41,9 @@ const F32MicroKernels* f32_microkernels_avx512f() {
                                      &f32_depthwise_pixels<x86::F32x16>,
                                      &f32_max_pixels<x86::F32x16>,
                                      &f32_dot_rows<x86::F32x16>,
-                                     &f32_column_sums<x86::F32x16>};
+                                     &f32_column_sums<x86::F32x16>,
+                                     &f32_winograd_input<x86::F32x16>,
+                                     &f32_winograd_output<x86::F32x16>};
   return &table;
 }
 
