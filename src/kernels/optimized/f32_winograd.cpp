@@ -122,15 +122,24 @@ class F32ConvWinogradKernel final : public Kernel {
     const std::int64_t mr = uk_->mr;
     const std::int64_t per_tile_bytes = kPoints * (channels_ + out_channels_) * static_cast<std::int64_t>(sizeof(float));
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
-    block_tiles_ = std::max<std::int64_t>(mr, kBlockBytes / per_tile_bytes / mr * mr);
-    block_tiles_ = std::min(block_tiles_, std::max<std::int64_t>(mr, ceil_div(ceil_div(tiles, 2 * threads), mr) * mr));
+    // Transformed weights past L2 would stream once per block: when every tile's V and M fit
+    // L2, all tiles are one block that the threads share phase by phase, the GEMMs split by
+    // point so that each panel of U is read once (ResNet's 14x14x256 layers).
+    const std::int64_t weight_bytes = kPoints * panel_floats * static_cast<std::int64_t>(sizeof(float));
+    shared_block_ = weight_bytes > kBlockBytes && tiles * per_tile_bytes <= 2 * kBlockBytes;
+    if (shared_block_) {
+      block_tiles_ = tiles;
+    } else {
+      block_tiles_ = std::max<std::int64_t>(mr, kBlockBytes / per_tile_bytes / mr * mr);
+      block_tiles_ = std::min(block_tiles_, std::max<std::int64_t>(mr, ceil_div(ceil_div(tiles, 2 * threads), mr) * mr));
+    }
     // The 16 points' matrices start a cache line apart modulo 4 KiB: a transform reads or
     // writes one row of each, and at a stride of a multiple of 4 KiB all 16 would share one
     // L1 set (12 ways).
     v_stride_ = round_to_odd_lines(block_tiles_ * channels_);
     m_stride_ = round_to_odd_lines(block_tiles_ * out_channels_);
     scratch_floats_ = kPoints * (v_stride_ + m_stride_);
-    scratch_.assign(static_cast<std::size_t>(threads * scratch_floats_), 0.0f);
+    scratch_.assign(static_cast<std::size_t>((shared_block_ ? 1 : threads) * scratch_floats_), 0.0f);
     zeros_.assign(static_cast<std::size_t>(channels_), 0.0f);
     return Status::ok();
   }
@@ -141,9 +150,29 @@ class F32ConvWinogradKernel final : public Kernel {
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
     const std::int64_t tiles = batch_ * tiles_h_ * tiles_w_;
-    parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, block_tiles_)), [&](std::size_t task, int worker) {
-      const std::int64_t first = static_cast<std::int64_t>(task) * block_tiles_;
-      run_block(x, y, first, std::min(block_tiles_, tiles - first), scratch_.data() + worker * scratch_floats_);
+    if (!shared_block_) {  // a block per task, each on its thread's scratch
+      parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, block_tiles_)), [&](std::size_t task, int worker) {
+        const std::int64_t first = static_cast<std::int64_t>(task) * block_tiles_;
+        const std::int64_t count = std::min(block_tiles_, tiles - first);
+        float* v = scratch_.data() + worker * scratch_floats_;
+        float* m = v + kPoints * v_stride_;
+        transform_inputs(x, first, count, v);
+        for (int xi = 0; xi < kPoints; ++xi) multiply(xi, 0, panels_, count, v, m);
+        transform_outputs(m, first, count, y);
+      });
+      return Status::ok();
+    }
+    float* v = scratch_.data();
+    float* m = v + kPoints * v_stride_;
+    const std::int64_t chunk = std::max<std::int64_t>(1, ceil_div(tiles, 4 * (threads_ != nullptr ? threads_->threads() : 1)));
+    parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, chunk)), [&](std::size_t task, int) {
+      const std::int64_t first = static_cast<std::int64_t>(task) * chunk;
+      transform_inputs(x, first, std::min(chunk, tiles - first), v + first * channels_);
+    });
+    parallel_for(threads_, kPoints, [&](std::size_t xi, int) { multiply(static_cast<int>(xi), 0, panels_, tiles, v, m); });
+    parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, chunk)), [&](std::size_t task, int) {
+      const std::int64_t first = static_cast<std::int64_t>(task) * chunk;
+      transform_outputs(m + first * out_channels_, first, std::min(chunk, tiles - first), y);
     });
     return Status::ok();
   }
@@ -156,17 +185,13 @@ class F32ConvWinogradKernel final : public Kernel {
     ox = tile % tiles_w_ * 2;
   }
 
-  void run_block(const float* x, float* y, std::int64_t first, std::int64_t count, float* scratch) const {
-    float* v = scratch;                    // [16][v_stride_]: a point's rows [block_tiles_][C]
-    float* m = scratch + kPoints * v_stride_;  // [16][m_stride_]: [block_tiles_][M]
-    const std::int64_t v_stride = v_stride_, m_stride = m_stride_;
-
-    // 1. Input transform.
+  // 1. V = B^T d B for tiles [first, first + count): tile i's rows at v + xi * v_stride_ + i * C.
+  void transform_inputs(const float* x, std::int64_t first, std::int64_t count, float* v) const {
     std::array<const float*, kPoints> d;
     F32WinogradInput in;
     in.d = d.data();
     in.channels = static_cast<int>(channels_);
-    in.v_stride = v_stride;
+    in.v_stride = v_stride_;
     for (std::int64_t i = 0; i < count; ++i) {
       std::int64_t n, oy, ox;
       tile_origin(first + i, n, oy, ox);
@@ -181,8 +206,12 @@ class F32ConvWinogradKernel final : public Kernel {
       in.v = v + i * channels_;
       uk_->winograd_input(in);
     }
+  }
 
-    // 2. The 16 GEMMs, M[xi] = V[xi] U[xi]: each panel of U[xi] meets the block's row tiles.
+  // 2. M[xi] = V[xi] U[xi] for `count` rows, panels [first_panel, last_panel) of U[xi]: each
+  // row tile meets the panels in turn (its V rows stay in L1).
+  void multiply(int xi, std::int64_t first_panel, std::int64_t last_panel, std::int64_t count, const float* v,
+                float* m) const {
     const std::int64_t mr = uk_->mr, nr = uk_->nr;
     const float* rows[16];
     F32RowsGemmTile t;
@@ -190,23 +219,34 @@ class F32ConvWinogradKernel final : public Kernel {
     t.kc = static_cast<int>(channels_);
     t.a = rows;
     t.ldc = out_channels_;
-    for (int xi = 0; xi < kPoints; ++xi) {
-      for (std::int64_t r = 0; r < count; r += mr) {
-        t.m = static_cast<int>(std::min(mr, count - r));
-        for (std::int64_t i = 0; i < mr; ++i) rows[i] = v + xi * v_stride + std::min(r + i, count - 1) * channels_;
-        for (std::int64_t p = 0; p < panels_; ++p) {
-          t.b = packed_.data() + xi * panel_floats_ + p * channels_ * nr;
-          t.n = static_cast<int>(std::min(nr, out_channels_ - p * nr));
-          t.c = m + xi * m_stride + r * out_channels_ + p * nr;
-          uk_->gemm_rows(t);
-        }
+    // Weights past L2 (shared_block_): the calls share out the lines of the next point's U,
+    // so that it streams in while this one computes (F32RowsGemmTile::stream).
+    const char* next = reinterpret_cast<const char*>(packed_.data() + (xi + 1) * panel_floats_);
+    const std::int64_t next_lines =
+        shared_block_ && xi + 1 < kPoints ? ceil_div(panel_floats_ * static_cast<std::int64_t>(sizeof(float)), 64) : 0;
+    const std::int64_t lines_per_call = ceil_div(next_lines, ceil_div(count, mr) * (last_panel - first_panel));
+    std::int64_t streamed = 0;
+    for (std::int64_t r = 0; r < count; r += mr) {
+      t.m = static_cast<int>(std::min(mr, count - r));
+      for (std::int64_t i = 0; i < mr; ++i) rows[i] = v + xi * v_stride_ + std::min(r + i, count - 1) * channels_;
+      for (std::int64_t p = first_panel; p < last_panel; ++p) {
+        t.stream = next + streamed * 64;
+        t.stream_lines = static_cast<int>(std::clamp<std::int64_t>(next_lines - streamed, 0, lines_per_call));
+        streamed += t.stream_lines;
+        t.b = packed_.data() + xi * panel_floats_ + p * channels_ * nr;
+        t.n = static_cast<int>(std::min(nr, out_channels_ - p * nr));
+        t.c = m + xi * m_stride_ + r * out_channels_ + p * nr;
+        uk_->gemm_rows(t);
       }
     }
+  }
 
-    // 3. Output transform, bias and activation.
+  // 3. y = A^T M A + bias, clamped or activated, for tiles [first, first + count) (tile i's
+  // products at m + xi * m_stride_ + i * M).
+  void transform_outputs(const float* m, std::int64_t first, std::int64_t count, float* y) const {
     std::array<float*, 4> out;
     F32WinogradOutput o;
-    o.m_stride = m_stride;
+    o.m_stride = m_stride_;
     o.channels = static_cast<int>(out_channels_);
     o.bias = bias_.data();
     o.y = out.data();
@@ -237,8 +277,9 @@ class F32ConvWinogradKernel final : public Kernel {
   std::int64_t batch_ = 0, in_h_ = 0, in_w_ = 0, channels_ = 0, out_channels_ = 0, out_h_ = 0, out_w_ = 0;
   std::int64_t pad_top_ = 0, pad_left_ = 0, tiles_h_ = 0, tiles_w_ = 0, macs_ = 0;
   std::int64_t panel_floats_ = 0, panels_ = 0, block_tiles_ = 0, v_stride_ = 0, m_stride_ = 0, scratch_floats_ = 0;
+  bool shared_block_ = false;  // one block of all tiles, its phases shared by the threads
   std::vector<float> packed_, bias_, zeros_;
-  mutable std::vector<float> scratch_;  // per thread: a block's V and M
+  std::vector<float> scratch_;  // per thread (or one, shared_block_): a block's V and M
 };
 
 }  // namespace
