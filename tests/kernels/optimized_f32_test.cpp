@@ -599,6 +599,58 @@ TEST(OptimizedF32Kernels, BinaryBroadcastPatternsMatchExactly) {
 namespace edgeai {
 namespace {
 
+TEST(OptimizedKernels, ConcatEqualsTheReferenceExactly) {
+  // Every axis of 4-D inputs (channels-last pixels with short blocks, one whole block per
+  // input), blocks of odd byte counts (uint8, 3 floats), three inputs, one of them empty,
+  // negative axes, 1 and 3 threads.
+  std::mt19937 rng(53);
+  const std::vector<std::string> impls = edgeai::testing::optimized_implementations("Concat");
+  ASSERT_FALSE(impls.empty());
+  // (The larger shape makes several tasks per run: tasks are 64 KiB of output.)
+  for (const Shape& base : {Shape{2, 5, 7, 3}, Shape{1, 40, 41, 20}}) {
+    for (std::int64_t axis = -4; axis < 4; ++axis) {
+      const std::int64_t a = axis < 0 ? axis + 4 : axis;
+      for (const std::int64_t extra : {std::int64_t{0}, std::int64_t{16}, std::int64_t{19}}) {
+        std::vector<Shape> shapes = {base, base, base};
+        shapes[1][static_cast<std::size_t>(a)] += extra;
+        shapes[2][static_cast<std::size_t>(a)] = extra == 0 ? 0 : 1;  // empty, then one slice
+        for (const bool bytes : {false, true}) {
+          std::vector<Tensor> inputs;
+          for (const Shape& shape : shapes) {
+            std::int64_t n = 1;
+            for (std::int64_t d : shape) n *= d;
+            std::vector<float> f(static_cast<std::size_t>(n));
+            std::vector<std::uint8_t> u(static_cast<std::size_t>(n));
+            for (std::size_t i = 0; i < f.size(); ++i) {
+              f[i] = static_cast<float>(rng() % 100000) - 5000.0f;
+              u[i] = static_cast<std::uint8_t>(rng());
+            }
+            inputs.push_back(bytes ? Tensor::from_vector<std::uint8_t>(shape, u)
+                                   : Tensor::from_vector<float>(shape, f));
+          }
+          Node node;
+          node.op_type = "Concat";
+          node.name = "concat";
+          node.attributes["axis"] = axis;
+          auto want = edgeai::testing::run_node(node, inputs);
+          ASSERT_TRUE(want.is_ok()) << want.status().to_string();
+          for (const std::string& impl : impls) {
+            for (const int threads : {1, 3}) {
+              ThreadPool pool(threads);
+              auto got = edgeai::testing::run_node(node, inputs, {}, impl, &pool);
+              ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+              ASSERT_EQ((*got)[0].shape(), (*want)[0].shape());
+              EXPECT_EQ(std::memcmp((*got)[0].raw_data(), (*want)[0].raw_data(), (*want)[0].size_bytes()), 0)
+                  << impl << " axis " << axis << " extra " << extra << (bytes ? " uint8" : " float") << " threads "
+                  << threads;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(OptimizedKernels, LayoutTransposeEqualsTheReferenceExactly) {
   // (N, C, H, W) <-> (N, H, W, C) for float32 and uint8, few channels (the unrolled path) and
   // many (the tiled one), sizes that are not multiples of the tile; other perms are declined.

@@ -58,7 +58,8 @@ class F32ConvWinogradKernel final : public Kernel {
     if (w[2] != 3 || w[3] != 3) return unsupported("f32 winograd conv: 3x3 kernels only");
     EDGEAI_ASSIGN_OR_RETURN(WindowGeometry g, resolve_window_geometry(node, {x[1], x[2]}, {3, 3}, true, false));
     for (int axis = 0; axis < 2; ++axis) {
-      if (g.strides[axis] != 1 || g.dilations[axis] != 1) return unsupported("f32 winograd conv: stride 1, dilation 1 only");
+      if (g.strides[axis] != 1 || g.dilations[axis] != 1)
+        return unsupported("f32 winograd conv: stride 1, dilation 1 only");
     }
     batch_ = x[0];
     in_h_ = x[1];
@@ -120,7 +121,8 @@ class F32ConvWinogradKernel final : public Kernel {
     tiles_w_ = ceil_div(out_w_, 2);
     const std::int64_t tiles = batch_ * tiles_h_ * tiles_w_;
     const std::int64_t mr = uk_->mr;
-    const std::int64_t per_tile_bytes = kPoints * (channels_ + out_channels_) * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t per_tile_bytes =
+        kPoints * (channels_ + out_channels_) * static_cast<std::int64_t>(sizeof(float));
     const int threads = threads_ != nullptr ? threads_->threads() : 1;
     // Transformed weights past L2 would stream once per block: when every tile's V and M fit
     // L2, all tiles are one block that the threads share phase by phase, the GEMMs split by
@@ -131,7 +133,8 @@ class F32ConvWinogradKernel final : public Kernel {
       block_tiles_ = tiles;
     } else {
       block_tiles_ = std::max<std::int64_t>(mr, kBlockBytes / per_tile_bytes / mr * mr);
-      block_tiles_ = std::min(block_tiles_, std::max<std::int64_t>(mr, ceil_div(ceil_div(tiles, 2 * threads), mr) * mr));
+      block_tiles_ =
+          std::min(block_tiles_, std::max<std::int64_t>(mr, ceil_div(ceil_div(tiles, 2 * threads), mr) * mr));
     }
     // The 16 points' matrices start a cache line apart modulo 4 KiB: a transform reads or
     // writes one row of each, and at a stride of a multiple of 4 KiB all 16 would share one
@@ -151,25 +154,28 @@ class F32ConvWinogradKernel final : public Kernel {
     float* y = outputs[0].data_as<float>();
     const std::int64_t tiles = batch_ * tiles_h_ * tiles_w_;
     if (!shared_block_) {  // a block per task, each on its thread's scratch
-      parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, block_tiles_)), [&](std::size_t task, int worker) {
-        const std::int64_t first = static_cast<std::int64_t>(task) * block_tiles_;
-        const std::int64_t count = std::min(block_tiles_, tiles - first);
-        float* v = scratch_.data() + worker * scratch_floats_;
-        float* m = v + kPoints * v_stride_;
-        transform_inputs(x, first, count, v);
-        for (int xi = 0; xi < kPoints; ++xi) multiply(xi, 0, panels_, count, v, m);
-        transform_outputs(m, first, count, y);
-      });
+      parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, block_tiles_)),
+                   [&](std::size_t task, int worker) {
+                     const std::int64_t first = static_cast<std::int64_t>(task) * block_tiles_;
+                     const std::int64_t count = std::min(block_tiles_, tiles - first);
+                     float* v = scratch_.data() + worker * scratch_floats_;
+                     float* m = v + kPoints * v_stride_;
+                     transform_inputs(x, first, count, v);
+                     for (int xi = 0; xi < kPoints; ++xi) multiply(xi, 0, panels_, count, v, m);
+                     transform_outputs(m, first, count, y);
+                   });
       return Status::ok();
     }
     float* v = scratch_.data();
     float* m = v + kPoints * v_stride_;
-    const std::int64_t chunk = std::max<std::int64_t>(1, ceil_div(tiles, 4 * (threads_ != nullptr ? threads_->threads() : 1)));
+    const std::int64_t chunk =
+        std::max<std::int64_t>(1, ceil_div(tiles, 4 * (threads_ != nullptr ? threads_->threads() : 1)));
     parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, chunk)), [&](std::size_t task, int) {
       const std::int64_t first = static_cast<std::int64_t>(task) * chunk;
       transform_inputs(x, first, std::min(chunk, tiles - first), v + first * channels_);
     });
-    parallel_for(threads_, kPoints, [&](std::size_t xi, int) { multiply(static_cast<int>(xi), 0, panels_, tiles, v, m); });
+    parallel_for(threads_, kPoints,
+                 [&](std::size_t xi, int) { multiply(static_cast<int>(xi), 0, panels_, tiles, v, m); });
     parallel_for(threads_, static_cast<std::size_t>(ceil_div(tiles, chunk)), [&](std::size_t task, int) {
       const std::int64_t first = static_cast<std::int64_t>(task) * chunk;
       transform_outputs(m + first * out_channels_, first, std::min(chunk, tiles - first), y);
@@ -200,7 +206,8 @@ class F32ConvWinogradKernel final : public Kernel {
         for (int c = 0; c < 4; ++c) {
           const std::int64_t ix = ox - pad_left_ + c;
           const bool inside = iy >= 0 && iy < in_h_ && ix >= 0 && ix < in_w_;
-          d[static_cast<std::size_t>(r * 4 + c)] = inside ? x + ((n * in_h_ + iy) * in_w_ + ix) * channels_ : zeros_.data();
+          d[static_cast<std::size_t>(r * 4 + c)] =
+              inside ? x + ((n * in_h_ + iy) * in_w_ + ix) * channels_ : zeros_.data();
         }
       }
       in.v = v + i * channels_;

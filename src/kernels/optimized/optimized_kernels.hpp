@@ -40,6 +40,7 @@ std::unique_ptr<Kernel> make_qs8_mul_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_concat_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_maxpool_kernel(const QS8MicroKernels* uk);
 std::unique_ptr<Kernel> make_qs8_global_average_pool_kernel();  // portable (compiler-vectorised)
+std::unique_ptr<Kernel> make_concat_kernel();  // portable, any dtype
 std::unique_ptr<Kernel> make_layout_transpose_kernel();          // portable: NCHW <-> NHWC
 
 }  // namespace edgeai

@@ -63,6 +63,7 @@ void add_f32(KernelRegistry& r, const char* isa, int priority, bool (*available)
 
 void register_optimized_kernels(KernelRegistry& r) {
   r.add_optimized("Transpose", {"transpose_nchw_nhwc", 10, nullptr, [] { return make_layout_transpose_kernel(); }});
+  r.add_optimized("Concat", {"concat", 10, nullptr, [] { return make_concat_kernel(); }});
   r.add_optimized("QLinearGlobalAveragePool",
                   {"qs8_global_average_pool", 10, nullptr, [] { return make_qs8_global_average_pool_kernel(); }});
 #if defined(__x86_64__)
