@@ -44,6 +44,10 @@ class Kernel {
   // Bytes of scratch memory run() needs; the runtime hands in a 64-byte aligned block.
   virtual std::size_t scratch_bytes() const { return 0; }
   virtual Aliasing aliasing() const { return Aliasing::kNone; }
+  // After prepare: write output 0's rows (its vectors along the last axis) `stride` elements
+  // apart instead of back to back, so that the output is a slice of a wider tensor (a
+  // Concat along the last axis that then copies nothing). False: the kernel writes densely.
+  virtual bool set_output_row_stride(std::int64_t /*stride*/) { return false; }
   // Run time: outputs are preallocated with the planned shapes. Must not allocate.
   virtual Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void* scratch) = 0;
   // Multiply-accumulate count, for `edgeai inspect` and GMAC/s in benchmarks; 0 if not meaningful.

@@ -35,7 +35,67 @@ struct ValueSlot {
   std::size_t graph_input = 0;       // kGraphInput
   const Tensor* constant = nullptr;  // kConstant
   int buffer = -1;                   // kArena: index into the buffer requests
+  std::size_t offset = 0;            // kArena: bytes into the buffer (a slice of a Concat's output)
 };
+
+// Concat along the last axis, copying nothing: each input's producer writes its rows into
+// the Concat's output at a row stride (Kernel::set_output_row_stride) when its kernel can.
+// Only inputs that the Concat alone reads, so nothing else sees the strided rows; the
+// optimised Concat kernel skips the inputs it finds in place.
+struct ConcatSlices {
+  int concat_step = -1;
+  std::int64_t row_elements = 0;  // the output's last dimension: the producers' row stride
+  int buffer = -1;                // the output's buffer, from the first producer that writes in place
+};
+struct ConcatSlice {
+  int group = -1;          // index into the ConcatSlices
+  std::size_t offset = 0;  // bytes of the row before this input's block
+};
+
+// For each step whose output 0 may be a slice of a Concat, where.
+std::unordered_map<int, ConcatSlice> find_concat_slices(const Graph& graph, std::vector<ConcatSlices>& groups) {
+  std::unordered_map<int, ConcatSlice> slices;
+  std::unordered_map<std::string, int> producer, readers;
+  for (int step = 0; step < static_cast<int>(graph.nodes.size()); ++step) {
+    const Node& node = graph.nodes[static_cast<std::size_t>(step)];
+    for (const std::string& in : node.inputs) {
+      if (!in.empty()) ++readers[in];
+    }
+    if (!node.outputs.empty() && !node.outputs[0].empty()) producer[node.outputs[0]] = step;
+  }
+  for (const ValueInfo& out : graph.outputs) readers[out.name] += 2;  // never a slice
+  for (int step = 0; step < static_cast<int>(graph.nodes.size()); ++step) {
+    const Node& node = graph.nodes[static_cast<std::size_t>(step)];
+    if (node.op_type != "Concat" || node.outputs.empty()) continue;
+    auto info = graph.value_info.find(node.outputs[0]);
+    if (info == graph.value_info.end() || info->second.shape.empty()) continue;
+    const Shape& shape = info->second.shape;
+    const std::int64_t rank = static_cast<std::int64_t>(shape.size());
+    if (normalize_axis(node.attr_int("axis", 0), rank) != rank - 1 || !is_static(shape)) continue;
+    std::vector<std::pair<int, std::size_t>> found;
+    std::size_t offset = 0;
+    bool known = true;
+    for (std::size_t k = 0; k < node.inputs.size() && known; ++k) {
+      const std::string& in = node.inputs[k];
+      auto in_info = in.empty() ? graph.value_info.end() : graph.value_info.find(in);
+      known = in_info != graph.value_info.end() && in_info->second.shape.size() == shape.size();
+      if (!known) break;
+      // A slice: produced by a node (not a Concat, which writes densely) for this Concat alone.
+      auto p = producer.find(in);
+      if (p != producer.end() && readers[in] == 1 && slices.count(p->second) == 0 &&
+          graph.nodes[static_cast<std::size_t>(p->second)].op_type != "Concat") {
+        found.emplace_back(p->second, offset);
+      }
+      offset += static_cast<std::size_t>(in_info->second.shape.back()) * dtype_size(info->second.dtype);
+    }
+    if (!known || found.empty()) continue;
+    groups.push_back(ConcatSlices{step, shape.back(), -1});
+    for (const auto& [producer_step, at] : found) {
+      slices[producer_step] = ConcatSlice{static_cast<int>(groups.size()) - 1, at};
+    }
+  }
+  return slices;
+}
 
 // Graph inputs whose values decide shapes: those feeding a node at one of its schema's
 // shape_value_inputs.
@@ -235,7 +295,13 @@ Status Session::plan(std::span<const TensorView> inputs) {
     return false;
   };
 
-  // 3. Kernels, prepared with concrete shapes; output buffers assigned (new, in place, or view).
+  // 3. Kernels, prepared with concrete shapes; output buffers assigned (new, in place, view,
+  //    or a slice of a Concat's output).
+  std::vector<ConcatSlices> concat_groups;
+  const std::unordered_map<int, ConcatSlice> concat_slices =
+      selection_ == KernelSelection::kAuto ? find_concat_slices(graph_, concat_groups) : std::unordered_map<int, ConcatSlice>{};
+  std::vector<int> group_of_concat(n_steps, -1);
+  for (std::size_t g = 0; g < concat_groups.size(); ++g) group_of_concat[concat_groups[g].concat_step] = static_cast<int>(g);
   std::vector<int> scratch_buffer(n_steps, -1);
   for (int step = 0; step < n_steps; ++step) {
     const Node& node = graph_.nodes[step];
@@ -298,11 +364,38 @@ Status Session::plan(std::span<const TensorView> inputs) {
                                           dtype_size(s.info.dtype);
       summary_.unplanned_bytes += align_up(bytes);
       const ValueSlot* in0 = node.has_input(0) ? &slots[node.inputs[0]] : nullptr;
-      if (j == 0 && owned->aliasing == Aliasing::kViewOfInput0 && in0 != nullptr) {
+      auto slice = j == 0 ? concat_slices.find(step) : concat_slices.end();
+      ConcatSlices* group = slice != concat_slices.end() ? &concat_groups[static_cast<std::size_t>(slice->second.group)]
+                            : j == 0 && group_of_concat[step] >= 0
+                                ? &concat_groups[static_cast<std::size_t>(group_of_concat[step])]
+                                : nullptr;
+      if (group != nullptr && slice != concat_slices.end() &&
+          owned->kernel->set_output_row_stride(group->row_elements)) {
+        // A slice of the Concat's output, written in place.
+        if (group->buffer < 0) {
+          const ValueInfo& whole = graph_.value_info.at(graph_.nodes[static_cast<std::size_t>(group->concat_step)].outputs[0]);
+          group->buffer = static_cast<int>(buffers.size());
+          buffers.push_back(BufferRequest{static_cast<std::size_t>(element_count(whole.shape).value_or(0)) * dtype_size(whole.dtype), step, step});
+        }
+        s.kind = ValueSlot::Kind::kArena;
+        s.buffer = group->buffer;
+        s.offset = slice->second.offset;
+        extend(s.buffer, out);
+        ++summary_.concat_slices;
+      } else if (group != nullptr && slice == concat_slices.end() && group->buffer >= 0) {
+        // The Concat whose inputs (some of them) are in place: only its kernel knows to skip them.
+        if (owned->implementation != "concat") {
+          return internal_error(node.describe(), ": inputs written in place, but kernel ", owned->implementation);
+        }
+        s.kind = ValueSlot::Kind::kArena;
+        s.buffer = group->buffer;
+        extend(s.buffer, out);
+      } else if (j == 0 && owned->aliasing == Aliasing::kViewOfInput0 && in0 != nullptr) {
         s.kind = in0->kind;
         s.graph_input = in0->graph_input;
         s.constant = in0->constant;
         s.buffer = in0->buffer;
+        s.offset = in0->offset;
         if (s.kind == ValueSlot::Kind::kArena) extend(s.buffer, out);
         ++summary_.view_outputs;
       } else if (j == 0 && owned->aliasing == Aliasing::kInPlaceAllowed && in0 != nullptr &&
@@ -342,7 +435,7 @@ Status Session::plan(std::span<const TensorView> inputs) {
   auto view_of = [&](const ValueSlot& s) {
     TensorView v{s.info.dtype, s.info.shape, nullptr};
     switch (s.kind) {
-      case ValueSlot::Kind::kArena: v.data = base + memory.offsets[s.buffer]; break;
+      case ValueSlot::Kind::kArena: v.data = base + memory.offsets[s.buffer] + s.offset; break;
       case ValueSlot::Kind::kConstant: v.data = s.constant->raw_data(); break;
       case ValueSlot::Kind::kGraphInput: break;  // bound at run time
     }

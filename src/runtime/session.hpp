@@ -51,6 +51,7 @@ struct PlanSummary {
   std::int64_t total_macs = 0;
   int in_place_outputs = 0;             // outputs that reuse their input's buffer
   int view_outputs = 0;                 // Reshape-like outputs that alias their input
+  int concat_slices = 0;                // outputs written in place into a Concat's output
   int channels_last_nodes = 0;          // nodes the layout pass made channels-last
 };
 

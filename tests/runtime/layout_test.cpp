@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <span>
 
@@ -229,44 +230,94 @@ TEST(LayoutPass, SessionWithChannelsLastKernelsAgreesWithTheChannelsFirstPlan) {
   }
 }
 
-TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheGateAndMul) {
-  for (const char* gate : {"Sigmoid", "HardSigmoid"}) {
-  SCOPED_TRACE(gate);
-  std::mt19937 rng(8);
-  Graph fused;
-  fused.name = "silu";
-  fused.inputs = {ValueInfo{"x", DType::kFloat32, {1, 4, 6, 5}}};
-  fused.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
-  fused.constants["w"] = random_tensor({6, 4, 3, 3}, rng);
-  fused.nodes = {make_node("Conv", {"x", "w"}, {"c"}, {{"pads", Attribute(std::vector<std::int64_t>{1, 1, 1, 1})}}),
-                 make_node(gate, {"c"}, {"s"}), make_node("Mul", {"s", "c"}, {"y"})};
-  if (std::string(gate) == "HardSigmoid") fused.nodes[1].attributes["alpha"] = Attribute(1.0f / 6.0f);
-  // The same graph with c also an output: nothing may be fused.
-  Graph unfused = fused;
-  unfused.outputs.push_back(ValueInfo{"c", DType::kFloat32, {}});
-  Tensor x = random_tensor({1, 4, 6, 5}, rng);
-  for (float& v : std::span<float>(x.data<float>(), static_cast<std::size_t>(x.num_elements()))) v *= 30.0f;
-  for (KernelSelection kernels : {KernelSelection::kReference, KernelSelection::kAuto}) {
+// Concat along channels of (1x1 conv, 3x3 conv (Winograd), MaxPool, 1x1 conv that is also a
+// graph output), then a 1x1 conv (the Concat inside a channels-last island): with this CPU's kernels the two convs read
+// only by the Concat write their slices of its output in place; the MaxPool's and the shared conv's outputs are copied.
+// The outputs agree with the reference kernels, and a Concat along another axis copies all.
+TEST(SessionConcatSlices, ProducersWriteTheirSlicesInPlace) {
+  std::mt19937 rng(9);
+  for (const std::int64_t axis : {std::int64_t{1}, std::int64_t{2}}) {
+    SCOPED_TRACE(axis);
+    Graph g;
+    g.name = "concat";
+    g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 16, 9, 7}}};
+    g.outputs = {ValueInfo{"y", DType::kFloat32, {}}, ValueInfo{"d", DType::kFloat32, {}}};
+    g.constants["w_a"] = random_tensor({16, 16, 1, 1}, rng);
+    g.constants["w_b"] = random_tensor({16, 16, 3, 3}, rng);
+    g.constants["w_d"] = random_tensor({16, 16, 1, 1}, rng);
+    g.constants["w_e"] = random_tensor({8, axis == 1 ? 64 : 16, 1, 1}, rng);
+    const Attribute same(std::vector<std::int64_t>{1, 1, 1, 1});
+    g.nodes = {make_node("Conv", {"x", "w_a"}, {"a"}, {{"activation", Attribute(std::string("Relu"))}}),
+               make_node("Conv", {"x", "w_b"}, {"b"}, {{"pads", same}}),
+               make_node("MaxPool", {"x"}, {"r"},
+                         {{"kernel_shape", Attribute(std::vector<std::int64_t>{3, 3})}, {"pads", same}}),
+               make_node("Conv", {"x", "w_d"}, {"d"}),
+               make_node("Concat", {"a", "b", "r", "d"}, {"cat"}, {{"axis", Attribute(axis)}}),
+               make_node("Conv", {"cat", "w_e"}, {"y"})};
+    const Tensor x = random_tensor({1, 16, 9, 7}, rng);
     SessionOptions options;
-    options.kernels = kernels;
-    auto one = Session::create(fused, options);
-    auto three = Session::create(unfused, options);
-    ASSERT_TRUE(one.is_ok() && three.is_ok());
-    int ops = 0;
-    for (const OperatorProfile& p : (*one)->profile()) ops += p.op_type == gate || p.op_type == "Mul" ? 1 : 0;
-    EXPECT_EQ(ops, 0) << "the gate and Mul fused into the Conv";
-    auto want = (*three)->run_and_copy({x});
-    auto got = (*one)->run_and_copy({x});
-    ASSERT_TRUE(want.is_ok() && got.is_ok());
-    for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
-      const float w = (*want)[0].data<float>()[i], g = (*got)[0].data<float>()[i];
-      if (kernels == KernelSelection::kReference) {
-        ASSERT_EQ(g, w) << i;
-      } else {
-        ASSERT_NEAR(g, w, 1e-5f * (std::fabs(w) + 1.0f)) << i;
+    options.kernels = KernelSelection::kAuto;
+    auto session = Session::create(g, options);
+    ASSERT_TRUE(session.is_ok()) << session.status().to_string();
+    bool has_kernels = false;
+    for (const KernelImplementation* k : KernelRegistry::builtin().candidates("Conv", KernelSelection::kAuto)) {
+      has_kernels = has_kernels || k->runs_channels_last != nullptr;
+    }
+    EXPECT_EQ((*session)->plan_summary().concat_slices, has_kernels && axis == 1 ? 2 : 0);
+    auto got = (*session)->run_and_copy({x});
+    auto want = run(g, x, KernelSelection::kReference, true);
+    ASSERT_TRUE(got.is_ok() && want.is_ok()) << got.status().to_string();
+    for (std::size_t k = 0; k < want->size(); ++k) {
+      ASSERT_EQ((*got)[k].shape(), (*want)[k].shape());
+      for (std::int64_t i = 0; i < (*want)[k].num_elements(); ++i) {
+        ASSERT_NEAR((*got)[k].data<float>()[i], (*want)[k].data<float>()[i], 1e-4f) << k << " " << i;
       }
     }
+    // A second run over the same arena gives the same bytes (nothing stale is left to skip).
+    auto again = (*session)->run_and_copy({x});
+    ASSERT_TRUE(again.is_ok());
+    EXPECT_EQ(std::memcmp((*again)[0].raw_data(), (*got)[0].raw_data(), (*got)[0].size_bytes()), 0);
   }
+}
+
+TEST(SessionSiluFusion, FusedEpilogueIsBitwiseTheGateAndMul) {
+  for (const char* gate : {"Sigmoid", "HardSigmoid"}) {
+    SCOPED_TRACE(gate);
+    std::mt19937 rng(8);
+    Graph fused;
+    fused.name = "silu";
+    fused.inputs = {ValueInfo{"x", DType::kFloat32, {1, 4, 6, 5}}};
+    fused.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+    fused.constants["w"] = random_tensor({6, 4, 3, 3}, rng);
+    fused.nodes = {make_node("Conv", {"x", "w"}, {"c"}, {{"pads", Attribute(std::vector<std::int64_t>{1, 1, 1, 1})}}),
+                   make_node(gate, {"c"}, {"s"}), make_node("Mul", {"s", "c"}, {"y"})};
+    if (std::string(gate) == "HardSigmoid") fused.nodes[1].attributes["alpha"] = Attribute(1.0f / 6.0f);
+    // The same graph with c also an output: nothing may be fused.
+    Graph unfused = fused;
+    unfused.outputs.push_back(ValueInfo{"c", DType::kFloat32, {}});
+    Tensor x = random_tensor({1, 4, 6, 5}, rng);
+    for (float& v : std::span<float>(x.data<float>(), static_cast<std::size_t>(x.num_elements()))) v *= 30.0f;
+    for (KernelSelection kernels : {KernelSelection::kReference, KernelSelection::kAuto}) {
+      SessionOptions options;
+      options.kernels = kernels;
+      auto one = Session::create(fused, options);
+      auto three = Session::create(unfused, options);
+      ASSERT_TRUE(one.is_ok() && three.is_ok());
+      int ops = 0;
+      for (const OperatorProfile& p : (*one)->profile()) ops += p.op_type == gate || p.op_type == "Mul" ? 1 : 0;
+      EXPECT_EQ(ops, 0) << "the gate and Mul fused into the Conv";
+      auto want = (*three)->run_and_copy({x});
+      auto got = (*one)->run_and_copy({x});
+      ASSERT_TRUE(want.is_ok() && got.is_ok());
+      for (std::int64_t i = 0; i < (*want)[0].num_elements(); ++i) {
+        const float w = (*want)[0].data<float>()[i], g = (*got)[0].data<float>()[i];
+        if (kernels == KernelSelection::kReference) {
+          ASSERT_EQ(g, w) << i;
+        } else {
+          ASSERT_NEAR(g, w, 1e-5f * (std::fabs(w) + 1.0f)) << i;
+        }
+      }
+    }
   }
 }
 

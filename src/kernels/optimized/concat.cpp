@@ -2,7 +2,8 @@
 // (the reference's order and bytes). A channels-last concat along channels (SqueezeNet's fire
 // modules) copies one short block per pixel and input: the reference's memcpy call per
 // block cost more than the copy. Here the blocks are copied inline in 64-byte pieces, and
-// the pixels are split over the threads. Portable.
+// the pixels are split over the threads. The session may have the producers write their
+// slices of the output in place (runtime/session.cpp): those inputs are skipped. Portable.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -43,6 +44,7 @@ class ConcatKernel final : public Kernel {
       block_bytes_.push_back(static_cast<std::size_t>(in.shape[*axis] * inner) * element_size);
       row_bytes_ += block_bytes_.back();
     }
+    in_place_.assign(sig.inputs.size(), 0);
     threads_ = sig.threads;
     return Status::ok();
   }
@@ -52,6 +54,13 @@ class ConcatKernel final : public Kernel {
     const std::int64_t per_task =
         std::max<std::int64_t>(1, kTaskBytes / std::max<std::int64_t>(1, static_cast<std::int64_t>(row_bytes_)));
     const std::int64_t tasks = (outer_ + per_task - 1) / per_task;
+    // An input whose producer wrote its slice of the output in place (Kernel::set_output_row_stride)
+    // starts at its block of the first index: it is there already.
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      in_place_[i] = block_bytes_[i] == 0 || inputs[i].data == out + offset;
+      offset += block_bytes_[i];
+    }
     parallel_for(threads_, static_cast<std::size_t>(tasks), [&](std::size_t task, int) {
       const std::int64_t begin = static_cast<std::int64_t>(task) * per_task;
       const std::int64_t end = std::min(outer_, begin + per_task);
@@ -59,8 +68,10 @@ class ConcatKernel final : public Kernel {
       for (std::int64_t o = begin; o < end; ++o) {
         for (std::size_t i = 0; i < inputs.size(); ++i) {
           const std::size_t bytes = block_bytes_[i];
-          copy_block(dst, static_cast<const std::uint8_t*>(inputs[i].data) + static_cast<std::size_t>(o) * bytes,
-                     bytes);
+          if (!in_place_[i]) {
+            copy_block(dst, static_cast<const std::uint8_t*>(inputs[i].data) + static_cast<std::size_t>(o) * bytes,
+                       bytes);
+          }
           dst += bytes;
         }
       }
@@ -73,6 +84,7 @@ class ConcatKernel final : public Kernel {
   std::int64_t outer_ = 1;
   std::size_t row_bytes_ = 0;  // one index's blocks, all inputs
   std::vector<std::size_t> block_bytes_;
+  std::vector<char> in_place_;  // per input, this run
 };
 
 }  // namespace

@@ -208,6 +208,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
     EDGEAI_ASSIGN_OR_RETURN(FusedActivation activation, fused_activation_of(node));
     epilogue_ = epilogue_for(activation);
     out_channels_ = w[0];
+    out_stride_ = out_channels_;
     depthwise_ = node.attr_int("group", 1) != 1;
     const float* weights = sig.input_values[1]->data<float>();
     bias_.assign(static_cast<std::size_t>(out_channels_), 0.0f);
@@ -261,6 +262,12 @@ class F32ConvChannelsLastKernel final : public Kernel {
 
   std::int64_t macs() const override { return macs_; }
 
+  bool set_output_row_stride(std::int64_t stride) override {
+    if (stride < out_channels_) return false;
+    out_stride_ = stride;
+    return true;
+  }
+
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
     const float* x = inputs[0].data_as<const float>();
     float* y = outputs[0].data_as<float>();
@@ -286,10 +293,16 @@ class F32ConvChannelsLastKernel final : public Kernel {
     call.clamp = epilogue_.clamp;
     call.lo = epilogue_.lo;
     call.hi = epilogue_.hi;
-    for_pixel_chunks(threads_, windows_, pointers, y, out_channels_, call, [&](const F32ChannelsLastPixels& d) {
+    for_pixel_chunks(threads_, windows_, pointers, y, out_stride_, call, [&](const F32ChannelsLastPixels& d) {
       uk_->depthwise_pixels(d);
-      if (epilogue_.post.kind != ActivationKind::kNone) {
+      if (epilogue_.post.kind == ActivationKind::kNone) return;
+      if (out_stride_ == out_channels_) {
         apply_activation(*uk_, epilogue_.post, d.out, d.out, d.pixels * out_channels_);
+        return;
+      }
+      for (int i = 0; i < d.pixels; ++i) {
+        float* pixel = d.out + i * out_stride_;
+        apply_activation(*uk_, epilogue_.post, pixel, pixel, out_channels_);
       }
     });
   }
@@ -328,7 +341,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
       const std::int64_t last_panel = std::min(panels, first_panel + panels_per_group);
       const float* rows[kMaxTileRows];
       F32RowsGemmTile t;
-      t.ldc = out_channels_;
+      t.ldc = out_stride_;
       t.lo = epilogue_.lo;
       t.hi = epilogue_.hi;
       // The tile's pixels: t.m and its rows (returns the kernel-row pointers when it uses them).
@@ -363,7 +376,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
       auto compute = [&](const Panel& p, std::int64_t tile, bool last) {
         t.n = static_cast<int>(p.n);
         t.bias = bias_.data() + p.col;
-        t.c = y + tile * mr * out_channels_ + p.col;
+        t.c = y + tile * mr * out_stride_ + p.col;
         if (p.stride == uk_->nr) {
           uk_->gemm_rows(t);
         } else {
@@ -419,6 +432,7 @@ class F32ConvChannelsLastKernel final : public Kernel {
   bool tile_outer_ = false;
   bool by_rows_ = false;
   std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0, channel_block_ = 1;
+  std::int64_t out_stride_ = 0;  // floats from one output pixel to the next (out_channels_ unless a slice)
   std::vector<float> packed_, bias_;
   std::vector<Panel> panels_;
   WindowPointers pointers_;  // not prepared for a 1x1 stride-1 convolution: its rows are its input

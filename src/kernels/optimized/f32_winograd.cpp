@@ -66,6 +66,7 @@ class F32ConvWinogradKernel final : public Kernel {
     in_w_ = x[2];
     channels_ = x[3];
     out_channels_ = w[0];
+    out_stride_ = out_channels_;
     out_h_ = g.output[0];
     out_w_ = g.output[1];
     pad_top_ = g.pads_begin[0];
@@ -148,6 +149,12 @@ class F32ConvWinogradKernel final : public Kernel {
   }
 
   std::int64_t macs() const override { return macs_; }
+
+  bool set_output_row_stride(std::int64_t stride) override {
+    if (stride < out_channels_) return false;
+    out_stride_ = stride;
+    return true;
+  }
 
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
     const float* x = inputs[0].data_as<const float>();
@@ -266,7 +273,7 @@ class F32ConvWinogradKernel final : public Kernel {
       for (int k = 0; k < 4; ++k) {
         const std::int64_t py = oy + k / 2, px = ox + k % 2;
         out[static_cast<std::size_t>(k)] =
-            py < out_h_ && px < out_w_ ? y + ((n * out_h_ + py) * out_w_ + px) * out_channels_ : nullptr;
+            py < out_h_ && px < out_w_ ? y + ((n * out_h_ + py) * out_w_ + px) * out_stride_ : nullptr;
       }
       o.m = m + i * out_channels_;
       uk_->winograd_output(o);
@@ -282,6 +289,7 @@ class F32ConvWinogradKernel final : public Kernel {
   ThreadPool* threads_ = nullptr;
   F32Epilogue epilogue_;
   std::int64_t batch_ = 0, in_h_ = 0, in_w_ = 0, channels_ = 0, out_channels_ = 0, out_h_ = 0, out_w_ = 0;
+  std::int64_t out_stride_ = 0;  // floats from one output pixel to the next (out_channels_ unless a slice)
   std::int64_t pad_top_ = 0, pad_left_ = 0, tiles_h_ = 0, tiles_w_ = 0, macs_ = 0;
   std::int64_t panel_floats_ = 0, panels_ = 0, block_tiles_ = 0, v_stride_ = 0, m_stride_ = 0, scratch_floats_ = 0;
   bool shared_block_ = false;  // one block of all tiles, its phases shared by the threads
