@@ -98,12 +98,17 @@ void f32_gemm_tile_indirect(const F32GemmTile& t) {
   tile_finish<S, MR, NV>(t, acc);
 }
 
-// MR x (NV * width) tile of the channels-last GEMM through row pointers.
-template <class S, int MR, int NV>
+// MR x (NV * width) tile of the channels-last GEMM through row pointers, whose pointers
+// come PR per tap (the table's mr: a short tile runs a kernel of fewer rows on them).
+template <class S, int MR, int NV, int PR = MR>
 void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
   using V = typename S::V;
   constexpr int W = S::kWidth;
   constexpr int NR = NV * W;
+  // A last tile of few rows (49 pixels: 6 x 8 + 1) costs what its rows cost, not MR rows.
+  if constexpr (MR > 1) {
+    if (t.m <= MR / 2) return f32_gemm_rows_tile<S, MR / 2, NV, PR>(t);
+  }
   V acc[MR][NV];
   if (t.accumulate) {
     for (int i = 0; i < MR; ++i) {
@@ -119,7 +124,7 @@ void f32_gemm_rows_tile(const F32RowsGemmTile& t) {
   int stream_left = t.stream_lines;
   for (int tap = 0; tap < t.taps; ++tap) {
     const float* a[MR];
-    for (int i = 0; i < MR; ++i) a[i] = t.a[tap * MR + i] + t.a_offset;
+    for (int i = 0; i < MR; ++i) a[i] = t.a[tap * PR + i] + t.a_offset;
     const float* b = t.b + tap * t.b_tap_stride;
     // Unrolled: the loop's own instructions take issue slots from the broadcasts and FMAs.
 #pragma GCC unroll 4
