@@ -39,14 +39,29 @@ struct ThreadPool::Shared {
   // The current job; written before `generation` is bumped, read after it is seen.
   const TaskFunction* fn = nullptr;
   std::size_t count = 0;
-  std::atomic<std::size_t> next{0};     // next task index to claim
+  // Thread t's share of the current job is tasks [share_begin(t), share_end(t)); next[t] is
+  // its next unclaimed one (each in its own cache line: the threads claim concurrently).
+  struct alignas(64) Cursor {
+    std::atomic<std::size_t> next{0};
+  };
+  std::unique_ptr<Cursor[]> cursors;
+  int threads = 1;
   std::atomic<std::size_t> pending{0};  // workers still inside the current job
   std::vector<std::thread> workers;
 
+  std::size_t share_end(int t) const {
+    return count * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(threads);
+  }
+
   void work(int worker) {
-    for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < count;
-         i = next.fetch_add(1, std::memory_order_relaxed)) {
-      (*fn)(i, worker);
+    // Its own share first, then what is left of the others'.
+    for (int k = 0; k < threads; ++k) {
+      const int t = (worker + k) % threads;
+      const std::size_t end = share_end(t);
+      for (std::size_t i = cursors[t].next.fetch_add(1, std::memory_order_relaxed); i < end;
+           i = cursors[t].next.fetch_add(1, std::memory_order_relaxed)) {
+        (*fn)(i, worker);
+      }
     }
   }
 
@@ -80,6 +95,8 @@ struct ThreadPool::Shared {
 };
 
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), shared_(std::make_unique<Shared>()) {
+  shared_->threads = threads_;
+  shared_->cursors = std::make_unique<Shared::Cursor[]>(static_cast<std::size_t>(threads_));
   for (int i = 1; i < threads_; ++i) shared_->workers.emplace_back([s = shared_.get(), i] { s->worker_loop(i); });
 }
 
@@ -102,7 +119,10 @@ void ThreadPool::parallel_for(std::size_t count, TaskFunction fn) {
     std::lock_guard<std::mutex> lock(s.mutex);
     s.fn = &fn;
     s.count = count;
-    s.next.store(0, std::memory_order_relaxed);
+    for (int t = 0; t < s.threads; ++t) {
+      s.cursors[t].next.store(count * static_cast<std::size_t>(t) / static_cast<std::size_t>(s.threads),
+                              std::memory_order_relaxed);
+    }
     s.pending.store(s.workers.size(), std::memory_order_relaxed);
     s.generation.fetch_add(1, std::memory_order_release);
   }

@@ -1,8 +1,11 @@
 // A small fixed thread pool for the kernels: parallel_for(count, fn) runs fn(task, worker)
 // for task in [0, count) on the calling thread (worker 0) and the pool's workers (1 to
 // threads-1), and returns when all are done. The worker index lets a task use its thread's
-// slice of the kernel's scratch memory. Tasks are
-// claimed one at a time from an atomic counter, so uneven tasks balance themselves.
+// slice of the kernel's scratch memory. Each thread first runs its own contiguous share of
+// the tasks (task i of n goes to thread i * threads / n), so that consecutive operators split
+// alike keep a thread on the activations it wrote (in its own cache, not the other core's);
+// a thread that finishes early then claims the others' remaining tasks one at a time, so
+// uneven tasks and a descheduled thread still balance.
 // Workers spin briefly between calls (consecutive operators follow each other within
 // microseconds) before sleeping on a condition variable.
 // With EDGEAI_SINGLE_THREAD defined (the CMake option of that name) there is no thread code:

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace edgeai {
@@ -45,6 +47,33 @@ TEST(ThreadPool, UsesTheWorkers) {
   EXPECT_EQ(workers, (std::set<int>{0}));
 #else
   EXPECT_EQ(workers, (std::set<int>{0, 1}));
+#endif
+}
+
+TEST(ThreadPool, TheOthersTakeTheShareOfAThreadThatIsHeldUp) {
+#if !defined(EDGEAI_SINGLE_THREAD)
+  // Eight tasks on two threads: shares [0, 4) and [4, 8). Whichever task the worker thread
+  // starts first holds it until the caller has run every other task (or 2 s pass), so the
+  // caller must have taken the rest of the worker's share.
+  ThreadPool pool(2);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> by_caller{0};
+    std::atomic<bool> worker_started{false};
+    std::vector<std::atomic<int>> hits(8);
+    pool.parallel_for(8, [&](std::size_t task, int worker) {
+      hits[task].fetch_add(1);
+      if (worker == 0) {
+        by_caller.fetch_add(1);
+        return;
+      }
+      if (worker_started.exchange(true)) return;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (by_caller.load() < 7 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    // The worker ran one task at most when it woke in time (none: the caller ran all eight).
+    EXPECT_GE(by_caller.load(), 7) << "round " << round;
+  }
 #endif
 }
 
