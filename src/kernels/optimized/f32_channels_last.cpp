@@ -433,7 +433,8 @@ class F32ConvChannelsLastKernel final : public Kernel {
   bool by_rows_ = false;
   std::int64_t out_channels_ = 0, k_ = 0, macs_ = 0, channel_block_ = 1;
   std::int64_t out_stride_ = 0;  // floats from one output pixel to the next (out_channels_ unless a slice)
-  std::vector<float> packed_, bias_;
+  AlignedVector<float> packed_;  // 64-byte aligned: the tiles load its rows a vector at a time
+  std::vector<float> bias_;
   std::vector<Panel> panels_;
   WindowPointers pointers_;  // not prepared for a 1x1 stride-1 convolution: its rows are its input
 };

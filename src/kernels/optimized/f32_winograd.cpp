@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/aligned_buffer.hpp"
 #include "graph/fused_activation.hpp"
 #include "graph/layout.hpp"
 #include "graph/ops/window_geometry.hpp"
@@ -293,8 +294,9 @@ class F32ConvWinogradKernel final : public Kernel {
   std::int64_t pad_top_ = 0, pad_left_ = 0, tiles_h_ = 0, tiles_w_ = 0, macs_ = 0;
   std::int64_t panel_floats_ = 0, panels_ = 0, block_tiles_ = 0, v_stride_ = 0, m_stride_ = 0, scratch_floats_ = 0;
   bool shared_block_ = false;  // one block of all tiles, its phases shared by the threads
-  std::vector<float> packed_, bias_, zeros_;
-  std::vector<float> scratch_;  // per thread (or one, shared_block_): a block's V and M
+  AlignedVector<float> packed_;  // 64-byte aligned: the tiles load its rows a vector at a time
+  std::vector<float> bias_, zeros_;
+  AlignedVector<float> scratch_;  // per thread (or one, shared_block_): a block's V and M
 };
 
 }  // namespace
