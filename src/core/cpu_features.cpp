@@ -4,6 +4,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #elif defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -11,6 +15,20 @@
 
 namespace edgeai {
 namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+// Linux hands out AMX tile state per process on request (arch_prctl ARCH_REQ_XCOMP_PERM for
+// XFEATURE_XTILEDATA); before that, a tile instruction faults.
+bool request_amx_permission() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+#endif
 
 CpuFeatures detect() {
   CpuFeatures f;
@@ -26,14 +44,17 @@ CpuFeatures detect() {
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     xcr0 = (static_cast<std::uint64_t>(hi) << 32) | lo;
   }
-  const bool os_avx = (xcr0 & 0x6) == 0x6;        // XMM and YMM state
-  const bool os_avx512 = (xcr0 & 0xe6) == 0xe6;   // plus opmask and ZMM state
+  const bool os_avx = (xcr0 & 0x6) == 0x6;       // XMM and YMM state
+  const bool os_avx512 = (xcr0 & 0xe6) == 0xe6;  // plus opmask and ZMM state
   __cpuid_count(7, 0, a, b, c, d);
   f.avx2 = os_avx && (b & (1u << 5)) != 0;
   f.fma = f.fma && os_avx;
   f.avx512f = os_avx512 && (b & (1u << 16)) != 0;
   f.avx512bw = os_avx512 && (b & (1u << 30)) != 0;
   f.avx512_vnni = os_avx512 && (c & (1u << 11)) != 0;
+  const bool amx_tile = (d & (1u << 24)) != 0, amx_int8 = (d & (1u << 25)) != 0;
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA state
+  f.amx_int8 = amx_tile && amx_int8 && os_amx && f.avx512bw && request_amx_permission();
   __cpuid_count(7, 1, a, b, c, d);
   f.avx_vnni = os_avx && (a & (1u << 4)) != 0;
   char brand[49] = {};
@@ -73,6 +94,7 @@ std::string CpuFeatures::describe() const {
   add(avx512bw, "avx512bw");
   add(avx512_vnni, "avx512_vnni");
   add(avx_vnni, "avx_vnni");
+  add(amx_int8, "amx_int8");
   add(neon, "neon");
   add(arm_dotprod, "dotprod");
   return out.empty() ? "no SIMD extension we use" : out;

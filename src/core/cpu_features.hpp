@@ -15,6 +15,9 @@ struct CpuFeatures {
   bool avx512bw = false;
   bool avx512_vnni = false;  // vpdpbusd on 512-bit registers
   bool avx_vnni = false;     // vpdpbusd on 256-bit registers (Alder Lake and later)
+  // AMX tiles with int8 dot products (Sapphire Rapids and later), the OS saving tile state,
+  // and (Linux) this process granted it: tdpbsud on 16x64-byte tiles.
+  bool amx_int8 = false;
   bool neon = false;
   bool arm_dotprod = false;  // sdot/udot
 

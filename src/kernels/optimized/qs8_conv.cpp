@@ -32,6 +32,11 @@ namespace {
 constexpr std::size_t kX = 0, kXScale = 1, kXZero = 2, kW = 3, kWScale = 4, kWZero = 5, kYScale = 6, kYZero = 7,
                       kBias = 8;
 constexpr std::int64_t kMaxDepthwiseTaps = 64;
+// AMX blocks are 32 output channels by 32 columns; below these sizes the zero padding to whole
+// 16x64-byte tiles costs more than the tiles save.
+constexpr std::int64_t kAmxRows = 32;
+constexpr std::int64_t kAmxMinK = 64;
+constexpr std::int64_t kAmxMinChannels = 16;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
@@ -174,6 +179,16 @@ class QS8ConvKernel final : public Kernel {
         }
       }
     }
+    // AMX: blocks of 32 output channels whose rows are K bytes padded to whole tiles (64).
+    amx_ = uk_->gemm_amx != nullptr && k_ >= kAmxMinK && out_channels_ >= kAmxMinChannels;
+    if (amx_) {
+      k64_ = ceil_div(k_, 64);
+      row_panels_ = ceil_div(out_channels_, kAmxRows);
+      amx_packed_ = AlignedBuffer(static_cast<std::size_t>(row_panels_ * kAmxRows * k64_ * 64));
+      auto* w = static_cast<std::int8_t*>(amx_packed_.data());
+      for (std::int64_t i = 0; i < out_channels_; ++i) std::memcpy(w + i * k64_ * 64, weights + i * k_, static_cast<std::size_t>(k_));
+      packed_ = AlignedBuffer();
+    }
     const bool pointwise = k_h_ == 1 && k_w_ == 1 && geometry_.strides[0] == 1 && geometry_.strides[1] == 1 &&
                            geometry_.pads_begin[0] == 0 && geometry_.pads_begin[1] == 0 &&
                            geometry_.pads_end[0] == 0 && geometry_.pads_end[1] == 0;
@@ -215,7 +230,9 @@ class QS8ConvKernel final : public Kernel {
       rows_per_task_ = ceil_div(row_panels_, std::clamp<std::int64_t>(ceil_div(wanted, col_tasks), 1, row_panels_));
     }
     tasks_ = ceil_div(col_tiles_, cols_per_task_) * ceil_div(row_panels_, rows_per_task_);
-    panel_bytes_ = static_cast<std::size_t>(k4_ * nr * 4);
+    // Per worker: the B panel (quads to whole AMX tiles) and AMX's 32x32 int32 block.
+    panel_bytes_ = amx_ ? static_cast<std::size_t>(k64_ * 16 * nr * 4 + kAmxRows * 32 * 4)
+                        : static_cast<std::size_t>(k4_ * nr * 4);
     source_bytes_ = (source_bytes_ + 63) / 64 * 64 + 64;  // + slack: whole vectors read past row ends
     scratch_bytes_ = source_bytes_ + panel_bytes_ * static_cast<std::size_t>(std::max(1, threads));
     return Status::ok();
@@ -272,6 +289,28 @@ class QS8ConvKernel final : public Kernel {
           }
         }
         tile.n = static_cast<int>(n);
+        if (amx_) {
+          // Quads past K up to whole tiles: zeros (the buffer serves other nodes between runs).
+          std::memset(panel + k4_ * nr * 4, 0, static_cast<std::size_t>((k64_ * 16 - k4_) * nr * 4));
+          QS8AmxTile block;
+          block.k64 = static_cast<int>(k64_);
+          block.lda = k64_ * 64;
+          block.b = panel;
+          block.n = static_cast<int>(n);
+          block.requant = requant_;
+          block.ldc = n_;
+          block.acc = reinterpret_cast<std::int32_t*>(panel + k64_ * 16 * nr * 4);
+          for (std::int64_t p = rg * rows_per_task_; p < p_end; ++p) {
+            const std::int64_t row = p * kAmxRows;
+            block.m = static_cast<int>(std::min(kAmxRows, out_channels_ - row));
+            block.a = static_cast<const std::int8_t*>(amx_packed_.data()) + row * k64_ * 64;
+            block.requant.bias = bias_.data() + row;
+            block.requant.scale = scale_.data() + row;
+            block.c = y + row * n_ + out_col;
+            uk_->gemm_amx(block);
+          }
+          continue;
+        }
         for (std::int64_t p = rg * rows_per_task_; p < p_end; ++p) {
           const std::int64_t row = p * mr;
           tile.m = static_cast<int>(std::min(mr, out_channels_ - row));
@@ -483,6 +522,9 @@ class QS8ConvKernel final : public Kernel {
   std::int64_t batch_ = 0, channels_ = 0, in_h_ = 0, in_w_ = 0, out_channels_ = 0;
   std::int64_t k_h_ = 1, k_w_ = 1, out_h_ = 0, out_w_ = 0, macs_ = 0;
   std::int64_t k_ = 0, n_ = 0, k4_ = 0, row_panels_ = 0, col_tiles_ = 0, tiles_per_row_ = 0;
+  bool amx_ = false;          // the GEMM on AMX tiles: row panels of kAmxRows
+  std::int64_t k64_ = 0;      // AMX: K in tiles of 64 bytes
+  AlignedBuffer amx_packed_;  // AMX: [row_panels_ * kAmxRows][k64_ * 64] weights, zero padded
   std::int64_t cols_per_task_ = 0, rows_per_task_ = 0, tasks_ = 1;
   std::int32_t x_zero_point_ = 0;
   QS8Requantization requant_;

@@ -162,6 +162,22 @@ struct QS8GemvCall {
   std::uint8_t* y = nullptr;
 };
 
+// AMX (x86 with AMX-INT8): a block of m <= 32 output channels by n <= 32 columns, c[i * ldc +
+// j] = requant(bias[i] + sum_k a[i * lda + k] * B[k][j]), over k64 blocks of 64 bytes of K.
+// a: 32 rows of lda bytes (rows past m and K zero); b: a B panel of pack_panel's layout with
+// k64 * 16 quads (quads past K zero); acc: 32 x 32 int32 of scratch.
+struct QS8AmxTile {
+  int k64 = 0;
+  const std::int8_t* a = nullptr;
+  std::ptrdiff_t lda = 0;
+  const std::uint8_t* b = nullptr;
+  int m = 0, n = 0;
+  QS8Requantization requant;  // pointers at the block's first row
+  std::uint8_t* c = nullptr;
+  std::ptrdiff_t ldc = 0;
+  std::int32_t* acc = nullptr;
+};
+
 struct QS8MicroKernels {
   const char* isa = "";
   int mr = 1;
@@ -185,9 +201,11 @@ struct QS8MicroKernels {
   // are zeros), ceil(k / 4) quads of pack_quads' layout. May be null (pack_quads per quad).
   void (*pack_panel)(const std::uint8_t* base, const std::ptrdiff_t* offsets, int k, int n, std::uint8_t flip,
                      std::uint8_t* dst) = nullptr;
+  void (*gemm_amx)(const QS8AmxTile& tile) = nullptr;  // null without AMX
 };
 
 const QS8MicroKernels* qs8_microkernels_avx512vnni();
+const QS8MicroKernels* qs8_microkernels_avx512amx();  // the VNNI table plus gemm_amx
 const QS8MicroKernels* qs8_microkernels_avx2();      // x86 without VNNI
 const QS8MicroKernels* qs8_microkernels_neon();      // any AArch64 CPU
 const QS8MicroKernels* qs8_microkernels_neon_dot();  // with the dot-product extension (sdot)

@@ -68,6 +68,9 @@ void register_optimized_kernels(KernelRegistry& r) {
                   {"qs8_global_average_pool", 10, nullptr, [] { return make_qs8_global_average_pool_kernel(); }});
 #if defined(__x86_64__)
   const auto vnni = [](const CpuFeatures& f) { return f.avx512bw && f.avx512_vnni; };
+  const auto amx = [](const CpuFeatures& f) { return f.amx_int8 && f.avx512bw && f.avx512_vnni; };
+  r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__amx", 35, amx,
+                                  [] { return make_qs8_conv_kernel(qs8_microkernels_avx512amx()); }});
   r.add_optimized("QLinearConv", {"qs8_conv_gemm_dw__avx512vnni", 30, vnni,
                                   [] { return make_qs8_conv_kernel(qs8_microkernels_avx512vnni()); }});
   r.add_optimized("QuantizeLinear", {"qs8_quantize__avx512vnni", 30, vnni,

@@ -132,6 +132,8 @@ void store_rows_saturating(const QS8GemmTile& t, const __m512i (&acc)[MR][NV]) {
   }
 }
 
+inline void store_tile(const QS8GemmTile& t, const __m512i (&acc)[kMR][kNV]);
+
 void qs8_gemm_8x32(const QS8GemmTile& t) {
   // Sixteen named accumulators (an array would live in memory around the asm operands).
   const auto bias = [&](int i) { return _mm512_set1_epi32(i < t.m ? t.requant.bias[i] : 0); };
@@ -156,6 +158,11 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
   }
   const __m512i acc[kMR][kNV] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                  {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  store_tile(t, acc);
+}
+
+// The requantised tile (bias included in acc) into t.c: rows < t.m, columns < t.n.
+inline void store_tile(const QS8GemmTile& t, const __m512i (&acc)[kMR][kNV]) {
   if (t.requant.products_fit_int32) {
     store_rows_saturating(t, acc);
     return;
@@ -169,6 +176,73 @@ void qs8_gemm_8x32(const QS8GemmTile& t) {
     rq.scale = _mm512_set1_ps(t.requant.scale[i]);
     std::uint8_t* c = t.c + i * t.ldc;
     for (int j = 0; j < kNV; ++j) store_bytes(c + 16 * j, rq.apply(acc[i][j]), t.n - 16 * j);
+  }
+}
+
+// AMX (QS8AmxTile): four 16x16 int32 tiles, C = A * B with tdpbsud (A: weights, signed; B:
+// the packed panel, unsigned), per 64 bytes of K two A tiles (channels 0-15, 16-31) and two B
+// tiles (columns 0-15, 16-31: the panel's quad rows are 128 bytes, 32 columns). The tiles go
+// to t.acc and through the VNNI tile's epilogue eight rows at a time, so the bytes are the
+// same. One tile configuration for every call (all eight tiles 16 rows of 64 bytes), loaded
+// once per thread: the kernel saves and restores it with the thread's other state.
+struct alignas(64) AmxTileConfig {
+  std::uint8_t palette = 1;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+void qs8_gemm_amx_32x32(const QS8AmxTile& t) {
+  thread_local bool configured = false;
+  if (!configured) {
+    AmxTileConfig config;
+    for (int i = 0; i < 8; ++i) {
+      config.colsb[i] = 64;
+      config.rows[i] = 16;
+    }
+    _tile_loadconfig(&config);
+    configured = true;
+  }
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const std::int8_t* a0 = t.a;
+  const std::int8_t* a1 = t.a + 16 * t.lda;
+  const std::uint8_t* b = t.b;
+  for (int kb = 0; kb < t.k64; ++kb, a0 += 64, a1 += 64, b += 16 * 4 * kNR) {
+    _tile_loadd(4, a0, t.lda);
+    _tile_loadd(5, a1, t.lda);
+    _tile_loadd(6, b, 4 * kNR);
+    _tile_loadd(7, b + 64, 4 * kNR);
+    _tile_dpbsud(0, 4, 6);
+    _tile_dpbsud(1, 4, 7);
+    _tile_dpbsud(2, 5, 6);
+    _tile_dpbsud(3, 5, 7);
+  }
+  std::int32_t* acc = t.acc;  // [32][32]
+  _tile_stored(0, acc, 4 * kNR);
+  _tile_stored(1, acc + 16, 4 * kNR);
+  _tile_stored(2, acc + 16 * kNR, 4 * kNR);
+  _tile_stored(3, acc + 16 * kNR + 16, 4 * kNR);
+  QS8GemmTile rows;
+  rows.n = t.n;
+  rows.ldc = t.ldc;
+  rows.requant = t.requant;
+  for (int r = 0; r < t.m; r += kMR) {
+    rows.m = std::min(kMR, t.m - r);
+    rows.requant.bias = t.requant.bias + r;
+    rows.requant.scale = t.requant.scale + r;
+    rows.c = t.c + r * t.ldc;
+    __m512i block[kMR][kNV];
+    for (int i = 0; i < kMR; ++i) {
+      const __m512i bias = _mm512_set1_epi32(i < rows.m ? rows.requant.bias[i] : 0);
+      for (int j = 0; j < kNV; ++j) {
+        block[i][j] = _mm512_add_epi32(_mm512_loadu_si512(acc + (r + i) * kNR + 16 * j), bias);
+      }
+    }
+    store_tile(rows, block);
   }
 }
 
@@ -462,6 +536,16 @@ const QS8MicroKernels* qs8_microkernels_avx512vnni() {
                                      &qs8_gemv,         &qs8_mul,           &qs8_dequantize,
                                      &qs8_rescale,      &qs8_max_row,       &qs8_depthwise_pairs_row,
                                      &qs8_widen_rows,   &pack_panel_sse};
+  return &table;
+}
+
+const QS8MicroKernels* qs8_microkernels_avx512amx() {
+  static const QS8MicroKernels table = [] {
+    QS8MicroKernels t = *qs8_microkernels_avx512vnni();
+    t.isa = "amx";
+    t.gemm_amx = &qs8_gemm_amx_32x32;
+    return t;
+  }();
   return &table;
 }
 
