@@ -12,6 +12,7 @@
 
 #include "core/shape.hpp"
 #include "kernels/optimized/optimized_kernels.hpp"
+#include "kernels/reference/concat_layout.hpp"
 
 namespace edgeai {
 namespace {
@@ -29,21 +30,11 @@ inline void copy_block(std::uint8_t* dst, const std::uint8_t* src, std::size_t n
 class ConcatKernel final : public Kernel {
  public:
   Status prepare(const Node& node, const KernelSignature& sig) override {
-    const Shape& out = sig.outputs[0].shape;
-    const std::int64_t rank = static_cast<std::int64_t>(out.size());
-    std::optional<std::int64_t> axis = normalize_axis(node.attr_int("axis", 0), rank);
-    if (!axis) return invalid_argument(node.describe(), ": axis ", node.attr_int("axis", 0), " is out of range");
-    const std::size_t element_size = dtype_size(sig.outputs[0].dtype);
-    outer_ = 1;
-    for (std::int64_t i = 0; i < *axis; ++i) outer_ *= out[i];
-    std::int64_t inner = 1;
-    for (std::int64_t i = *axis + 1; i < rank; ++i) inner *= out[i];
-    block_bytes_.clear();
+    EDGEAI_ASSIGN_OR_RETURN(ConcatLayout layout, concat_layout(node, sig));
+    outer_ = layout.outer;
+    block_bytes_ = std::move(layout.block_bytes);
     row_bytes_ = 0;
-    for (const ValueInfo& in : sig.inputs) {
-      block_bytes_.push_back(static_cast<std::size_t>(in.shape[*axis] * inner) * element_size);
-      row_bytes_ += block_bytes_.back();
-    }
+    for (std::size_t bytes : block_bytes_) row_bytes_ += bytes;
     in_place_.assign(sig.inputs.size(), 0);
     threads_ = sig.threads;
     return Status::ok();

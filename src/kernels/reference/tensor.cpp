@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "core/float16.hpp"
+#include "kernels/reference/concat_layout.hpp"
 #include "kernels/registry.hpp"
 
 namespace edgeai {
@@ -147,19 +148,9 @@ class ViewKernel final : public Kernel {
 class ConcatKernel final : public Kernel {
  public:
   Status prepare(const Node& node, const KernelSignature& sig) override {
-    const Shape& out = sig.outputs[0].shape;
-    const std::int64_t rank = static_cast<std::int64_t>(out.size());
-    std::optional<std::int64_t> axis = normalize_axis(node.attr_int("axis", 0), rank);
-    if (!axis) return invalid_argument(node.describe(), ": axis ", node.attr_int("axis", 0), " is out of range");
-    const std::size_t element_size = dtype_size(sig.outputs[0].dtype);
-    outer_ = 1;
-    for (std::int64_t i = 0; i < *axis; ++i) outer_ *= out[i];
-    std::int64_t inner = 1;
-    for (std::int64_t i = *axis + 1; i < rank; ++i) inner *= out[i];
-    block_bytes_.clear();
-    for (const ValueInfo& in : sig.inputs) {
-      block_bytes_.push_back(static_cast<std::size_t>(in.shape[*axis] * inner) * element_size);
-    }
+    EDGEAI_ASSIGN_OR_RETURN(ConcatLayout layout, concat_layout(node, sig));
+    outer_ = layout.outer;
+    block_bytes_ = std::move(layout.block_bytes);
     return Status::ok();
   }
   Status run(std::span<const TensorView> inputs, std::span<TensorView> outputs, void*) override {
