@@ -1,13 +1,13 @@
 // Single-core peak multiply-accumulate rate of this CPU, the yardstick for "% of peak" in
 // docs/benchmarks.md. Not part of the build: bench/run_benchmarks.sh compiles it with
 //
-//   g++ -O2 -std=c++17 [-mavx2 -mfma] [-mavx512f] [-mavx512vnni] [-mavxvnni] bench/cpu_peak.cpp
+//   g++ -O2 -std=c++17 [-mavx2 -mfma] [-mavx512f] [-mavx512vnni] [-mavxvnni] [-mamx-tile -mamx-int8] bench/cpu_peak.cpp
 //
 // (the -m flags this CPU's /proc/cpuinfo allows) and runs it once. It prints one JSON object:
 //
 //   {"fp32_isa":"avx512f fma (zmm)","fp32_lanes_per_fma":16,"fp32_gmac_per_s":..,
 //    "int8_instructions_per_step":1,"int8_isa":"avx512_vnni vpdpbusd (zmm)","int8_macs_per_instruction":64,
-//    "int8_gmac_per_s":..,"trials":15,"iterations_per_trial":..}
+//    "int8_gmac_per_s":..,"amx_int8_isa":..,"amx_int8_gmac_per_s":..,"trials":15,"iterations_per_trial":..}
 //
 // (null where the CPU or the flags offer neither path).
 //
@@ -20,10 +20,15 @@
 // machine a trial can lose its core for a while).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace {
 
@@ -176,6 +181,57 @@ double int8_trial(int seed) {
 #define EDGEAI_NO_INT8
 #endif
 
+#if defined(__AMX_INT8__) && defined(__AMX_TILE__) && defined(__linux__) && defined(__x86_64__)
+// AMX-INT8: tdpbsud into four 16x16 int32 tiles from two A and two B tiles (16 rows of 64
+// bytes): 16 x 16 x 64 = 16384 MACs per instruction, four independent accumulator tiles.
+// Linux hands out the tile state on request; without it (or AMX), no figure.
+constexpr double kAmxMacsPerInstruction = 16.0 * 16.0 * 64.0;
+constexpr long kAmxIterations = 200000;  // per trial, 4 instructions each
+struct alignas(64) AmxConfig {
+  std::uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+bool amx_start() {
+  if (syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) != 0) return false;
+  AmxConfig config;
+  for (int i = 0; i < 8; ++i) {
+    config.colsb[i] = 64;
+    config.rows[i] = 16;
+  }
+  _tile_loadconfig(&config);
+  return true;
+}
+double amx_trial() {
+  alignas(64) static std::int8_t a[16 * 64];
+  alignas(64) static std::uint8_t b[16 * 64];
+  alignas(64) static std::int32_t c[16 * 16];
+  std::memset(a, 1, sizeof a);
+  std::memset(b, 2, sizeof b);
+  _tile_loadd(4, a, 64);
+  _tile_loadd(5, a, 64);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, b, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const Clock::time_point start = Clock::now();
+  for (long n = 0; n < kAmxIterations; ++n) {
+    _tile_dpbsud(0, 4, 6);
+    _tile_dpbsud(1, 4, 7);
+    _tile_dpbsud(2, 5, 6);
+    _tile_dpbsud(3, 5, 7);
+  }
+  const double seconds = seconds_since(start);
+  _tile_stored(0, c, 64);
+  g_sink_i = g_sink_i + c[0];
+  return seconds;
+}
+#else
+#define EDGEAI_NO_AMX
+#endif
+
 }  // namespace
 
 int main() {
@@ -220,6 +276,20 @@ int main() {
 #else
   field("int8_isa", "%s", "null");
   field("int8_gmac_per_s", "%s", "null");
+#endif
+#ifndef EDGEAI_NO_AMX
+  if (amx_start()) {
+    double best = 1e30;
+    amx_trial();
+    for (int t = 0; t < kTrials; ++t) best = std::min(best, amx_trial());
+    field("amx_int8_isa", "\"%s\"", "amx_int8 tdpbsud (16x16x64 tiles)");
+    field("amx_int8_gmac_per_s", "%.2f", static_cast<double>(kAmxIterations) * 4.0 * kAmxMacsPerInstruction / best / 1e9);
+    _tile_release();
+  } else {
+    field("amx_int8_gmac_per_s", "%s", "null");
+  }
+#else
+  field("amx_int8_gmac_per_s", "%s", "null");
 #endif
   field("trials", "%d", kTrials);
   field("iterations_per_trial", "%ld", kIterations);

@@ -169,6 +169,7 @@ has_flag avx2 && has_flag fma && peak_flags+=(-mavx2 -mfma)
 has_flag avx512f && peak_flags+=(-mavx512f)
 has_flag avx512f && has_flag avx512_vnni && peak_flags+=(-mavx512vnni)
 has_flag avx_vnni && peak_flags+=(-mavxvnni)
+has_flag amx_tile && has_flag amx_int8 && peak_flags+=(-mamx-tile -mamx-int8)
 echo "${peak_flags[*]}" > "$RAW/cpu_peak.flags"
 if step cpu_peak.build 300 g++ -O2 -std=c++17 "${peak_flags[@]}" bench/cpu_peak.cpp -o "$RESULTS_DIR/cpu_peak"; then
   step cpu_peak 300 "$RESULTS_DIR/cpu_peak" || true
