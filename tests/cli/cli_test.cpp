@@ -147,6 +147,21 @@ TEST_F(CliTest, ThreadsAndKernelChoice) {
   expect_one_line_error(bad_outcome, "EDGEAI_KERNELS='fastest'");
 }
 
+TEST_F(CliTest, KeygenWritesAnOwnerOnlyKeyAndNeverOverwritesIt) {
+  const fs::path prefix = dir_ / "release";
+  Outcome o = edgeai("keygen " + prefix.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("key id "), std::string::npos) << o.out;
+  EXPECT_EQ(fs::status(dir_ / "release.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const std::string secret = read_file(dir_ / "release.key");
+  EXPECT_EQ(secret.size(), 129u);  // 64 bytes in hex and a newline
+  EXPECT_EQ(read_file(dir_ / "release.pub").size(), 65u);
+  expect_one_line_error(edgeai("keygen " + prefix.string()), "never overwritten");
+  EXPECT_EQ(read_file(dir_ / "release.key"), secret);
+  expect_one_line_error(edgeai("keygen " + (dir_ / "missing" / "k").string()), "no such directory");
+}
+
 TEST_F(CliTest, TruncatedOnnxIsAOneLineError) {
   const std::string bytes = read_file(kRelu);
   const fs::path cut = dir_ / "cut.onnx";
