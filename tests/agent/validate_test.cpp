@@ -1,0 +1,120 @@
+// Validation before activation (agent/validate.hpp): a bundle passes only if it loads, every
+// golden vector matches within its tolerance and the latency budget holds.
+#include "agent/validate.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "format/bundle.hpp"
+#include "runtime/session.hpp"
+
+namespace edgeai {
+namespace {
+
+namespace fs = std::filesystem;
+
+// y = Relu(x * w + b) over a (1, 4) input, with golden vectors computed by the runtime.
+Bundle make_bundle(int golden) {
+  Bundle bundle;
+  Graph& g = bundle.graph;
+  g.name = "tiny";
+  g.inputs = {{"x", DType::kFloat32, {1, 4}}};
+  g.outputs = {{"y", DType::kFloat32, {1, 3}}};
+  g.constants["w"] = Tensor::from_vector<float>({4, 3}, {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 1, 0.125f, 3, -1, 1});
+  g.constants["b"] = Tensor::from_vector<float>({3}, {0.1f, 0.2f, -0.3f});
+  Node gemm;
+  gemm.name = "fc";
+  gemm.op_type = "Gemm";
+  gemm.inputs = {"x", "w", "b"};
+  gemm.outputs = {"h"};
+  Node relu;
+  relu.name = "relu";
+  relu.op_type = "Relu";
+  relu.inputs = {"h"};
+  relu.outputs = {"y"};
+  g.nodes = {gemm, relu};
+  bundle.manifest = default_manifest_for(g);
+  bundle.manifest.name = "tiny";
+  bundle.manifest.version = "1.0.0";
+  auto session = Session::create(g);
+  for (int i = 0; i < golden; ++i) {
+    Tensor x = Tensor::from_vector<float>({1, 4}, {0.5f * i, -1.0f, 2.0f - i, 0.25f});
+    auto y = (*session)->run_and_copy({x});
+    GoldenVector v;
+    v.inputs = {{"x", x}};
+    v.outputs = {{"y", (*y)[0]}};
+    bundle.manifest.golden.push_back(v);
+  }
+  return bundle;
+}
+
+class ValidateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("edgeai_validate_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const Bundle& bundle, const std::string& name) {
+    const std::string path = (dir_ / name).string();
+    EXPECT_TRUE(write_bundle(bundle, path).is_ok());
+    return path;
+  }
+  fs::path dir_;
+};
+
+TEST_F(ValidateTest, AGoodBundlePassesEveryGoldenVector) {
+  auto report = validate_bundle(write(make_bundle(3), "good.eai"));
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  EXPECT_EQ(report->golden_vectors, 3);
+  EXPECT_LE(report->worst_excess, 1.0);
+  EXPECT_GT(report->median_latency_ms, 0.0);
+}
+
+TEST_F(ValidateTest, AWrongGoldenOutputNamesVectorOutputAndElement) {
+  Bundle bundle = make_bundle(3);
+  bundle.manifest.golden[2].outputs[0].second.data<float>()[1] += 0.5f;  // a retrain that broke the model
+  auto report = validate_bundle(write(bundle, "bad.eai"));
+  ASSERT_FALSE(report.is_ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(report.status().message().find("golden vector 2 output 'y' element 1"), std::string::npos)
+      << report.status().to_string();
+}
+
+TEST_F(ValidateTest, BundlesThatCannotRunOrHaveNothingToCheckFail) {
+  EXPECT_EQ(validate_bundle(write(make_bundle(0), "none.eai")).status().code(), StatusCode::kFailedPrecondition);
+  Bundle unknown = make_bundle(1);
+  unknown.graph.nodes[1].op_type = "NoSuchOperator";
+  auto report = validate_bundle(write(unknown, "unknown.eai"));
+  ASSERT_FALSE(report.is_ok());
+  EXPECT_NE(report.status().message().find("does not load"), std::string::npos) << report.status().to_string();
+  const std::string truncated = (dir_ / "cut.eai").string();
+  const std::string good = write(make_bundle(1), "whole.eai");
+  fs::copy_file(good, truncated);
+  fs::resize_file(truncated, fs::file_size(good) / 2);
+  EXPECT_FALSE(validate_bundle(truncated).is_ok());
+  EXPECT_FALSE(validate_bundle((dir_ / "missing.eai").string()).is_ok());
+}
+
+TEST_F(ValidateTest, TheLatencyBudgetHoldsFromOptionsOrManifest) {
+  ValidationOptions options;
+  options.latency_budget_ms = 1e-9;  // no inference is that fast
+  auto over = validate_bundle(write(make_bundle(1), "slow.eai"), options);
+  ASSERT_FALSE(over.is_ok());
+  EXPECT_NE(over.status().message().find("over the budget"), std::string::npos) << over.status().to_string();
+  Bundle generous = make_bundle(1);
+  generous.manifest.metadata["latency_budget_ms"] = "10000";
+  auto ok = validate_bundle(write(generous, "budget.eai"), options);  // the manifest's budget wins
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->budget_ms, 10000.0);
+  Bundle garbled = make_bundle(1);
+  garbled.manifest.metadata["latency_budget_ms"] = "fast";
+  EXPECT_EQ(validate_bundle(write(garbled, "garbled.eai")).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace edgeai
