@@ -404,6 +404,33 @@ def main(out_md):
         " the arena, the input and the code.")
     add("")
 
+    # ---- OTA deltas
+    delta = result("delta")
+    if delta is not None:
+        add("## OTA deltas (issue 6)")
+        add("")
+        add("`bench/delta_bench.py`: torchvision %s (random weights, the fp32 export) as v1, then a v2 whose classifier"
+            " head alone was retrained (re-initialised) and a v2 fine-tuned throughout (every weight moved by about"
+            " 0.1 %%), each imported as a bundle. Bytes a device holding v1 must receive for v2: the whole bundle, the"
+            " bundle `zstd -19`, plain `zstd --patch-from=v1` (the zstd CLI, default level), and `edgeai delta make`"
+            " (the smaller of its tensor delta, where tensors the device has are copies and changed tensors of the"
+            " same name travel as XOR byte planes, and its own patch-from patch). Every delta was applied back with"
+            " `edgeai delta apply` and compared byte for byte with v2." % delta.get("model", "?"))
+        add("")
+        add("| v2 | bundle bytes | zstd -19 | zstd --patch-from | edgeai delta | edgeai / patch-from | kind | tensors reused"
+            " of all | rebuilt identical |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |")
+        for key in ("head", "fine"):
+            row = (delta.get("rows") or {}).get(key)
+            if not row:
+                continue
+            add("| %s | %s | %s | %s | %s | %s | %s | %s of %s | %s |" % (
+                row["what"], "{:,}".format(row["full_bytes"]), "{:,}".format(row["zstd19_bytes"]),
+                "{:,}".format(row["zstd_patch_from_bytes"]), "{:,}".format(row["edgeai_delta_bytes"]),
+                fmt_ratio(ratio(row["edgeai_delta_bytes"], row["zstd_patch_from_bytes"])), row["kind"],
+                row["tensors_reused"], row["tensors"], "yes" if row.get("rebuilt_identical") else "no"))
+        add("")
+
     # ---- failures
     failed = []
     for path in sorted(glob.glob(os.path.join(RAW, "*.rc"))):

@@ -52,6 +52,7 @@
 #                       else ../shared/datasets/magnetic-tile]
 #   TILE_INT8_IMAGES    photos for the int8 end-to-end run, evenly spaced (0: all)   [0]
 #   DEVICE_LIB          1: measure the device library (builds build-device/) [1]
+#   DELTA               1: OTA delta sizes for MobileNetV2 (bench/delta_bench.py) [1]
 #   EDGEAI_TIMEOUT      seconds per edgeai command                  [900]
 #   EDGEAI              the edgeai binary (copied to RESULTS_DIR/bin first) [build/src/cli/edgeai]
 #   MODEL_DIR           exported torchvision models                 [out/models]
@@ -87,6 +88,7 @@ DATASETS="${EDGEAI_DATASETS:-$ROOT/../shared/datasets}"
 TILE_IMAGES="${TILE_IMAGES:-$DATASETS/magnetic-tile}"
 TILE_INT8_IMAGES="${TILE_INT8_IMAGES:-0}"
 DEVICE_LIB="${DEVICE_LIB:-1}"
+DELTA="${DELTA:-1}"
 EDGEAI_TIMEOUT="${EDGEAI_TIMEOUT:-900}"
 EDGEAI="${EDGEAI:-build/src/cli/edgeai}"
 MODEL_DIR="${MODEL_DIR:-out/models}"
@@ -379,6 +381,14 @@ if [ "$DEVICE_LIB" = 1 ]; then
   step device_library 3600 bash tools/device_library_size.sh || true
 else
   note device_library "DEVICE_LIB=0"
+fi
+
+# ---- 4b. OTA delta sizes (issue 6) -----------------------------------------------------------------
+if [ "$DELTA" = 1 ] && [ "$have_edgeai" = 1 ]; then
+  log "OTA deltas (bench/delta_bench.py: MobileNetV2 head retrained / fine-tuned; edgeai delta vs zstd)"
+  step delta 1800 /usr/bin/python3 bench/delta_bench.py "$EDGEAI" "$RESULTS_DIR/delta" || true
+else
+  note delta "DELTA=0 or no edgeai binary"
 fi
 
 # ---- 5. the report --------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ Action add_eval_command(CLI::App& app);
 Action add_compress_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_keygen_command(CLI::App& app);
+Action add_delta_command(CLI::App& app);
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
 Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
 Action add_prune_command(CLI::App& app);  // `edgeai train prune`: pruning + fine-tuning, in edgeai-train

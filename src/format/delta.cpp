@@ -73,6 +73,25 @@ std::span<const std::uint8_t> sub(std::span<const std::uint8_t> s, std::int64_t 
   return s.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(size));
 }
 
+// (new XOR old) of 4-byte elements as 4 byte planes: plane p holds byte p of every element.
+void append_xor_planes(std::span<const std::uint8_t> now, std::span<const std::uint8_t> old,
+                       std::vector<std::uint8_t>& out) {
+  const std::size_t n = now.size() / 4, at = out.size();
+  out.resize(at + now.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t p = 0; p < 4; ++p) out[at + p * n + i] = now[4 * i + p] ^ old[4 * i + p];
+  }
+}
+
+void undo_xor_planes(std::span<const std::uint8_t> planes, std::span<const std::uint8_t> old,
+                     std::vector<std::uint8_t>& out) {
+  const std::size_t n = planes.size() / 4, at = out.size();
+  out.resize(at + planes.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t p = 0; p < 4; ++p) out[at + 4 * i + p] = planes[p * n + i] ^ old[4 * i + p];
+  }
+}
+
 }  // namespace
 
 Result<std::vector<TensorRegion>> tensor_regions(std::span<const std::uint8_t> file) {
@@ -89,6 +108,7 @@ Result<std::vector<TensorRegion>> tensor_regions(std::span<const std::uint8_t> f
     const std::int64_t size = static_cast<std::int64_t>(tensor.size_bytes());
     if (size == 0 || data < begin || data + size > begin + file.size()) continue;
     TensorRegion r;
+    r.name = name;
     r.offset = data - begin;
     r.size = size;
     r.sha256 = sha256_hex(std::span<const std::uint8_t>(data, static_cast<std::size_t>(size)));
@@ -103,13 +123,16 @@ Result<std::vector<std::uint8_t>> make_delta(std::span<const std::uint8_t> base,
   if (!kind.empty() && kind != "tensors" && kind != "patch") return invalid_argument("delta kind '", kind, "'");
   EDGEAI_ASSIGN_OR_RETURN(std::vector<TensorRegion> old_regions, tensor_regions(base));
   EDGEAI_ASSIGN_OR_RETURN(std::vector<TensorRegion> new_regions, tensor_regions(target));
-  std::map<std::string, const TensorRegion*> by_hash;
-  for (const TensorRegion& r : old_regions) by_hash.emplace(r.sha256, &r);
+  std::map<std::string, const TensorRegion*> by_hash, by_name;
+  for (const TensorRegion& r : old_regions) {
+    by_hash.emplace(r.sha256, &r);
+    by_name.emplace(r.name, &r);
+  }
 
   // The target as copies of base tensors and literal runs.
   json segments = json::array();
   std::vector<std::uint8_t> literals;
-  std::int64_t at = 0, pending = 0, reused = 0;
+  std::int64_t at = 0, pending = 0, reused = 0, xored = 0;
   const auto literal = [&](std::int64_t offset, std::int64_t size) {
     if (size <= 0) return;
     auto bytes = sub(target, offset, size);
@@ -123,12 +146,23 @@ Result<std::vector<std::uint8_t>> make_delta(std::span<const std::uint8_t> base,
   for (const TensorRegion& r : new_regions) {
     if (r.offset < at) continue;  // (tensors never overlap; a shared one is counted once)
     auto same = by_hash.find(r.sha256);
-    if (same == by_hash.end()) continue;
-    literal(at, r.offset - at);
-    flush();
-    segments.push_back(json::array({0, same->second->offset, r.size}));
-    at = r.offset + r.size;
-    ++reused;
+    if (same != by_hash.end()) {
+      literal(at, r.offset - at);
+      flush();
+      segments.push_back(json::array({0, same->second->offset, r.size}));
+      at = r.offset + r.size;
+      ++reused;
+      continue;
+    }
+    auto named = by_name.find(r.name);
+    if (named != by_name.end() && named->second->size == r.size && r.size % 4 == 0) {
+      literal(at, r.offset - at);
+      flush();
+      append_xor_planes(sub(target, r.offset, r.size), sub(base, named->second->offset, r.size), literals);
+      segments.push_back(json::array({2, named->second->offset, r.size}));
+      at = r.offset + r.size;
+      ++xored;
+    }
   }
   literal(at, static_cast<std::int64_t>(target.size()) - at);
   flush();
@@ -155,6 +189,7 @@ Result<std::vector<std::uint8_t>> make_delta(std::span<const std::uint8_t> base,
     stats->patch_bytes = static_cast<std::int64_t>(patch_delta.size());
     stats->tensors = static_cast<std::int64_t>(new_regions.size());
     stats->tensors_reused = reused;
+    stats->tensors_xored = xored;
     stats->chosen = tensors_win ? "tensors" : "patch";
   }
   return tensors_win ? tensors_delta : patch_delta;
@@ -200,20 +235,28 @@ Result<std::vector<std::uint8_t>> apply_delta(std::span<const std::uint8_t> base
     out.reserve(static_cast<std::size_t>(target_size));
     std::int64_t used = 0;
     for (const json& s : *segments) {
-      const bool copy =
-          s.is_array() && s.size() == 3 && s[0] == 0 && s[1].is_number_unsigned() && s[2].is_number_unsigned();
+      const bool three = s.is_array() && s.size() == 3 && s[1].is_number_unsigned() && s[2].is_number_unsigned();
+      const bool copy = three && s[0] == 0, xored = three && s[0] == 2;
       const bool lit = s.is_array() && s.size() == 2 && s[0] == 1 && s[1].is_number_unsigned();
-      if (!copy && !lit) return data_loss("delta: a malformed segment");
-      const std::int64_t size = (copy ? s[2] : s[1]).get<std::int64_t>();
+      if (!copy && !lit && !xored) return data_loss("delta: a malformed segment");
+      const std::int64_t size = (lit ? s[1] : s[2]).get<std::int64_t>();
       if (size > target_size - static_cast<std::int64_t>(out.size()))
         return data_loss("delta: segments past the target size");
-      if (copy) {
+      if (copy || xored) {
         const std::int64_t offset = s[1].get<std::int64_t>();
         if (offset > static_cast<std::int64_t>(base.size()) || size > static_cast<std::int64_t>(base.size()) - offset) {
           return data_loss("delta: a copy past the end of the base");
         }
-        auto bytes = sub(base, offset, size);
-        out.insert(out.end(), bytes.begin(), bytes.end());
+        if (copy) {
+          auto bytes = sub(base, offset, size);
+          out.insert(out.end(), bytes.begin(), bytes.end());
+          continue;
+        }
+        if (size % 4 != 0 || size > literal_size - used) return data_loss("delta: a bad XOR segment");
+        undo_xor_planes(std::span<const std::uint8_t>(literals).subspan(static_cast<std::size_t>(used),
+                                                                        static_cast<std::size_t>(size)),
+                        sub(base, offset, size), out);
+        used += size;
       } else {
         if (size > literal_size - used) return data_loss("delta: literals run out");
         out.insert(out.end(), literals.begin() + used, literals.begin() + used + size);

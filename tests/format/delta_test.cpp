@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Three layers of weights (64 KiB each); `change` picks which get new values (bit i: layer i).
-std::vector<std::uint8_t> bundle_file(unsigned change, unsigned seed) {
+std::vector<std::uint8_t> bundle_file(unsigned change, unsigned seed, float nudge = 0.0f) {
   Bundle bundle;
   Graph& g = bundle.graph;
   g.name = "layers";
@@ -30,6 +30,8 @@ std::vector<std::uint8_t> bundle_file(unsigned change, unsigned seed) {
     std::normal_distribution<float> dist;
     std::vector<float> w(128 * 128);
     for (float& v : w) v = dist(rng);
+    std::mt19937 noise(seed);  // fine-tuning: every weight moved a little
+    for (float& v : w) v *= 1.0f + nudge * dist(noise);
     const std::string name = "w" + std::to_string(layer);
     g.constants[name] = Tensor::from_vector<float>({128, 128}, w);
     Node n;
@@ -86,6 +88,22 @@ TEST(Delta, ARetrainedLayerShipsThatLayerAndRebuildsExactly) {
   auto rebuilt_all = apply_delta(v1, *full, 1 << 30);
   ASSERT_TRUE(rebuilt_all.is_ok()) << rebuilt_all.status().to_string();
   EXPECT_EQ(*rebuilt_all, all);
+}
+
+TEST(Delta, FineTunedWeightsTravelAsXorBytePlanes) {
+  const std::vector<std::uint8_t> v1 = bundle_file(0, 1), tuned = bundle_file(0, 5, 1e-3f);
+  DeltaStats stats;
+  auto delta = make_delta(v1, tuned, &stats);
+  ASSERT_TRUE(delta.is_ok()) << delta.status().to_string();
+  std::printf("  every weight moved ~0.1%%: target %lld bytes, tensor delta %lld, patch %lld\n",
+              static_cast<long long>(stats.target_bytes), static_cast<long long>(stats.tensor_delta_bytes),
+              static_cast<long long>(stats.patch_bytes));
+  EXPECT_EQ(stats.tensors_xored, 3);
+  EXPECT_EQ(stats.chosen, "tensors");
+  EXPECT_LT(stats.tensor_delta_bytes, stats.patch_bytes * 3 / 4);  // the planes' high bytes are nearly all zero
+  auto rebuilt = apply_delta(v1, *delta, 1 << 30);
+  ASSERT_TRUE(rebuilt.is_ok()) << rebuilt.status().to_string();
+  EXPECT_EQ(*rebuilt, tuned);
 }
 
 TEST(Delta, HostileDeltasAreRefused) {
