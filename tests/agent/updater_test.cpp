@@ -21,49 +21,19 @@
 
 #include "format/bundle.hpp"
 #include "runtime/session.hpp"
+#include "tiny_bundle.hpp"
 
 namespace edgeai {
 namespace {
 
 namespace fs = std::filesystem;
 
-// y = Relu(x * w + b) with golden vectors from the runtime, `scale` changing the weights (a
-// retrain), and 256 KiB of padding constants so that a download takes many chunks.
+// The tiny model with 256 KiB of padding (a download takes many chunks), written to `dir`.
 std::vector<std::uint8_t> bundle_bytes(const std::string& version, float scale, bool break_golden,
                                        const fs::path& dir) {
-  Bundle bundle;
-  Graph& g = bundle.graph;
-  g.name = "tiny";
-  g.inputs = {{"x", DType::kFloat32, {1, 4}}};
-  g.outputs = {{"y", DType::kFloat32, {1, 3}}};
-  std::vector<float> w = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 1, 0.125f, 3, -1, 1};
-  for (float& v : w) v *= scale;
-  g.constants["w"] = Tensor::from_vector<float>({4, 3}, w);
-  g.constants["b"] = Tensor::from_vector<float>({3}, {0.1f, 0.2f, -0.3f});
-  g.constants["pad"] = Tensor::from_vector<float>({65536}, std::vector<float>(65536, scale));
-  Node gemm;
-  gemm.name = "fc";
-  gemm.op_type = "Gemm";
-  gemm.inputs = {"x", "w", "b"};
-  gemm.outputs = {"h"};
-  Node pad;  // keeps the padding in the graph: y = Relu(h) + 0 * sum(pad)
-  pad.name = "relu";
-  pad.op_type = "Relu";
-  pad.inputs = {"h"};
-  pad.outputs = {"y"};
-  g.nodes = {gemm, pad};
-  bundle.manifest = default_manifest_for(g);
-  bundle.manifest.name = "tiny";
-  bundle.manifest.version = version;
-  auto session = Session::create(g);
-  for (int i = 0; i < 2; ++i) {
-    Tensor x = Tensor::from_vector<float>({1, 4}, {0.5f * i, -1.0f, 2.0f - i, 0.25f});
-    auto y = (*session)->run_and_copy({x});
-    GoldenVector v;
-    v.inputs = {{"x", x}};
-    v.outputs = {{"y", (*y)[0]}};
-    if (break_golden) v.outputs[0].second.data<float>()[0] += 1.0f;
-    bundle.manifest.golden.push_back(v);
+  Bundle bundle = testing::tiny_bundle(version, 2, scale, 65536);
+  if (break_golden) {
+    for (GoldenVector& v : bundle.manifest.golden) v.outputs[0].second.data<float>()[0] += 1.0f;
   }
   const fs::path path = dir / ("bundle-" + version + (break_golden ? "-bad" : "") + ".eai");
   EXPECT_TRUE(write_bundle(bundle, path.string()).is_ok());
