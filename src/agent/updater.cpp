@@ -8,25 +8,18 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
+
+#include "format/atomic_file.hpp"
+#include "format/json_fields.hpp"
 
 namespace edgeai {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json_fields::json;
 
 constexpr std::size_t kChunk = 64 * 1024;
-
-Status fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return io_error(path, ": ", std::strerror(errno));
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok ? Status::ok() : io_error(path, ": fsync failed: ", std::strerror(errno));
-}
 
 Result<std::vector<std::uint8_t>> read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,50 +30,49 @@ Result<std::vector<std::uint8_t>> read_all(const std::string& path) {
 }  // namespace
 
 std::string record_to_json(const DeviceRecord& r) {
-  return json{{"state", r.state},
-              {"active_slot", r.active_slot},
-              {"active_version", r.active_version},
-              {"active_counter", r.active_counter},
-              {"target",
-               {{"name", r.target.name},
-                {"version", r.target.version},
-                {"sha256", r.target.sha256},
-                {"size", r.target.size},
-                {"device_group", r.target.device_group},
-                {"release_counter", r.target.release_counter},
-                {"downgrade", r.target.downgrade}}},
-              {"target_slot", r.target_slot},
-              {"last_error", r.last_error}}
-      .dump();
+  return json_fields::to_text(json{{"state", r.state},
+                                   {"active_slot", r.active_slot},
+                                   {"active_version", r.active_version},
+                                   {"active_counter", r.active_counter},
+                                   {"target",
+                                    {{"name", r.target.name},
+                                     {"version", r.target.version},
+                                     {"sha256", r.target.sha256},
+                                     {"size", r.target.size},
+                                     {"device_group", r.target.device_group},
+                                     {"release_counter", r.target.release_counter},
+                                     {"downgrade", r.target.downgrade}}},
+                                   {"target_slot", r.target_slot},
+                                   {"last_error", r.last_error}});
 }
 
 Result<DeviceRecord> record_from_json(std::string_view text) {
-  const json j = json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return data_loss("device record: not a JSON object");
-  DeviceRecord r;
-  const auto str = [&](const json& o, const char* key, std::string& out) -> bool {
-    auto it = o.find(key);
-    if (it == o.end() || !it->is_string()) return false;
-    out = it->get<std::string>();
-    return true;
-  };
-  const auto num = [&](const json& o, const char* key, std::int64_t& out) -> bool {
-    auto it = o.find(key);
-    if (it == o.end() || !it->is_number_integer()) return false;
-    out = it->get<std::int64_t>();
-    return true;
-  };
+  using json_fields::get_int;
+  using json_fields::get_string;
+  Result<json> parsed = json_fields::parse_object(text, "device record");
+  if (!parsed.is_ok()) return data_loss(parsed.status().message());
+  const json& j = *parsed;
   auto target = j.find("target");
-  const bool ok = str(j, "state", r.state) && str(j, "active_slot", r.active_slot) &&
-                  str(j, "active_version", r.active_version) && num(j, "active_counter", r.active_counter) &&
-                  str(j, "target_slot", r.target_slot) && str(j, "last_error", r.last_error) && target != j.end() &&
-                  target->is_object() && str(*target, "name", r.target.name) &&
-                  str(*target, "version", r.target.version) && str(*target, "sha256", r.target.sha256) &&
-                  num(*target, "size", r.target.size) && str(*target, "device_group", r.target.device_group) &&
-                  num(*target, "release_counter", r.target.release_counter);
-  if (!ok) return data_loss("device record: a field is missing or of the wrong type");
-  auto downgrade = target->find("downgrade");
-  r.target.downgrade = downgrade != target->end() && downgrade->is_boolean() && downgrade->get<bool>();
+  if (target == j.end() || !target->is_object()) return data_loss("device record: no target");
+  DeviceRecord r;
+  // Every field must be there with its type: a record that is not whole is damage, not a default.
+  const auto fields = [&]() -> Status {
+    EDGEAI_ASSIGN_OR_RETURN(r.state, get_string(j, "state"));
+    EDGEAI_ASSIGN_OR_RETURN(r.active_slot, get_string(j, "active_slot"));
+    EDGEAI_ASSIGN_OR_RETURN(r.active_version, get_string(j, "active_version"));
+    EDGEAI_ASSIGN_OR_RETURN(r.active_counter, get_int(j, "active_counter"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target_slot, get_string(j, "target_slot"));
+    EDGEAI_ASSIGN_OR_RETURN(r.last_error, get_string(j, "last_error"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.name, get_string(*target, "name"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.version, get_string(*target, "version"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.sha256, get_string(*target, "sha256"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.size, get_int(*target, "size"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.device_group, get_string(*target, "device_group"));
+    EDGEAI_ASSIGN_OR_RETURN(r.target.release_counter, get_int(*target, "release_counter"));
+    return Status::ok();
+  };
+  if (Status s = fields(); !s.is_ok()) return data_loss("device record: ", s.message());
+  r.target.downgrade = json_fields::get_bool_or_false(*target, "downgrade");
   static const char* const kStates[] = {"idle", "downloading", "verifying", "validating", "rolled_back"};
   if (std::find(std::begin(kStates), std::end(kStates), r.state) == std::end(kStates)) {
     return data_loss("device record: unknown state '", r.state, "'");
@@ -201,7 +193,7 @@ Status Updater::run(const ByteSource& source) {
     if (Status hash = check_download_hash(target, bytes); !hash.is_ok()) return fail(hash);
     if (!renamed) {
       if (::rename(part.c_str(), model.c_str()) != 0) return io_error(model, ": rename failed: ", std::strerror(errno));
-      EDGEAI_RETURN_IF_ERROR(fsync_path(fs::path(model).parent_path().string(), true));
+      sync_parent_directory(model);
     }
     record_.state = "validating";
     EDGEAI_RETURN_IF_ERROR(save());

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "format/atomic_file.hpp"
 #include "format/delta.hpp"
 #include "format/trust.hpp"
 
@@ -20,13 +21,7 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 }
 
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw CommandError(tmp + ": cannot write");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw CommandError(path + ": cannot write");
+  check(write_file_atomically(path, bytes));
 }
 
 struct DeltaArgs {

@@ -4,8 +4,6 @@
 // Depends on core, graph, FlatBuffers; nothing here throws.
 #include "format/bundle.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <array>
@@ -21,6 +19,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "eai_generated.h"
+#include "format/atomic_file.hpp"
 #include "format/mapped_file.hpp"
 #include "format/semver.hpp"
 
@@ -852,46 +851,7 @@ Result<std::vector<std::uint8_t>> serialize_bundle(const Bundle& bundle, const B
 Status write_bundle(const Bundle& bundle, const std::string& path, const BundleWriteOptions& options) {
   Result<std::vector<std::uint8_t>> bytes = serialize_bundle(bundle, options);
   if (!bytes.is_ok()) return bytes.status().with_context(path);
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error(tmp, ": cannot create: ", std::strerror(errno));
-  auto fail = [&](std::string_view what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return io_error(tmp, ": ", what, ": ", std::strerror(err));
-  };
-  const std::uint8_t* p = bytes->data();
-  std::size_t left = bytes->size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("cannot fsync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error(tmp, ": cannot close: ", std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error(path, ": cannot rename ", tmp, " over it: ", std::strerror(err));
-  }
-  // Make the rename itself durable (a power cut must not bring the old name back empty).
-  const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::ok();
+  return write_file_atomically(path, *bytes);
 }
 
 Result<Bundle> read_bundle(const std::string& path) {

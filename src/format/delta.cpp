@@ -6,15 +6,15 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "format/bundle.hpp"
+#include "format/json_fields.hpp"
 #include "format/trust.hpp"
 
 namespace edgeai {
 namespace {
 
-using nlohmann::json;
+using json_fields::json;
 
 constexpr std::string_view kMagic = "EAIDELTA1\n";
 constexpr int kLiteralLevel = 19;  // the literals are small next to the model
@@ -63,7 +63,7 @@ Result<std::vector<std::uint8_t>> zstd_decompress(std::span<const std::uint8_t> 
 }
 
 std::vector<std::uint8_t> with_header(const json& header, std::span<const std::uint8_t> payload) {
-  const std::string head = std::string(kMagic) + header.dump() + "\n";
+  const std::string head = std::string(kMagic) + json_fields::to_text(header) + "\n";
   std::vector<std::uint8_t> out(head.begin(), head.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return out;

@@ -15,12 +15,16 @@
 #include <set>
 #include <sstream>
 
+#include "format/json_fields.hpp"
 #include "format/semver.hpp"
 
 namespace edgeai {
 namespace {
 
-using nlohmann::json;
+using json_fields::get_int;
+using json_fields::get_string;
+using json_fields::json;
+using json_fields::parse_object;
 
 bool sodium_ready() {
   static const bool ready = sodium_init() >= 0;
@@ -31,23 +35,6 @@ bool sodium_ready() {
 // and the payload, each with its length, so neither can be swapped or cut.
 std::string pae(std::string_view type, std::string_view payload) {
   return str_cat("EDGEAI-V1 ", type.size(), " ", type, " ", payload.size(), " ", payload);
-}
-
-// Field access that never throws: a missing field or another type is an error naming it.
-Result<std::string> get_string(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return invalid_argument("field '", key, "' missing or not a string");
-  return it->get<std::string>();
-}
-Result<std::int64_t> get_int(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return invalid_argument("field '", key, "' missing or not an integer");
-  return it->get<std::int64_t>();
-}
-Result<json> parse_object(std::string_view text, std::string_view what) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return invalid_argument(what, ": not a JSON object");
-  return j;
 }
 
 json role_to_json(const RoleKeys& role) { return json{{"keyids", role.keyids}, {"threshold", role.threshold}}; }
@@ -214,7 +201,7 @@ std::string sign_envelope(std::string_view payload_type, std::string_view payloa
     }
     sigs.push_back(json{{"keyid", key_id(keys->public_key)}, {"sig", to_hex(sig)}});
   }
-  return json{{"payload_type", payload_type}, {"payload", payload}, {"signatures", sigs}}.dump();
+  return json_fields::to_text(json{{"payload_type", payload_type}, {"payload", payload}, {"signatures", sigs}});
 }
 
 Result<Envelope> parse_envelope(std::string_view text) {
@@ -255,15 +242,14 @@ int valid_signatures(const Envelope& envelope, const std::map<std::string, Publi
 std::string root_to_json(const RootMetadata& root) {
   json keys = json::object();
   for (const auto& [id, key] : root.keys) keys[id] = to_hex(key);
-  return json{{"type", "root"},
-              {"version", root.version},
-              {"expires", root.expires},
-              {"keys", keys},
-              {"roles",
-               {{"root", role_to_json(root.root)},
-                {"targets", role_to_json(root.targets)},
-                {"timestamp", role_to_json(root.timestamp)}}}}
-      .dump();
+  return json_fields::to_text(json{{"type", "root"},
+                                   {"version", root.version},
+                                   {"expires", root.expires},
+                                   {"keys", keys},
+                                   {"roles",
+                                    {{"root", role_to_json(root.root)},
+                                     {"targets", role_to_json(root.targets)},
+                                     {"timestamp", role_to_json(root.timestamp)}}}});
 }
 
 Result<RootMetadata> root_from_json(std::string_view text) {
@@ -297,8 +283,8 @@ std::string targets_to_json(const TargetsMetadata& targets) {
                         {"release_counter", t.release_counter},
                         {"downgrade", t.downgrade}});
   }
-  return json{{"type", "targets"}, {"version", targets.version}, {"expires", targets.expires}, {"targets", list}}
-      .dump();
+  return json_fields::to_text(
+      json{{"type", "targets"}, {"version", targets.version}, {"expires", targets.expires}, {"targets", list}});
 }
 
 Result<TargetsMetadata> targets_from_json(std::string_view text) {
@@ -321,20 +307,18 @@ Result<TargetsMetadata> targets_from_json(std::string_view text) {
     if (t.size < 0) return invalid_argument("targets: '", t.name, "' negative size");
     EDGEAI_ASSIGN_OR_RETURN(t.device_group, get_string(item, "device_group"));
     EDGEAI_ASSIGN_OR_RETURN(t.release_counter, get_int(item, "release_counter"));
-    auto downgrade = item.find("downgrade");
-    t.downgrade = downgrade != item.end() && downgrade->is_boolean() && downgrade->get<bool>();
+    t.downgrade = json_fields::get_bool_or_false(item, "downgrade");
     targets.targets.push_back(std::move(t));
   }
   return targets;
 }
 
 std::string timestamp_to_json(const TimestampMetadata& timestamp) {
-  return json{{"type", "timestamp"},
-              {"version", timestamp.version},
-              {"expires", timestamp.expires},
-              {"targets_version", timestamp.targets_version},
-              {"targets_sha256", timestamp.targets_sha256}}
-      .dump();
+  return json_fields::to_text(json{{"type", "timestamp"},
+                                   {"version", timestamp.version},
+                                   {"expires", timestamp.expires},
+                                   {"targets_version", timestamp.targets_version},
+                                   {"targets_sha256", timestamp.targets_sha256}});
 }
 
 Result<TimestampMetadata> timestamp_from_json(std::string_view text) {

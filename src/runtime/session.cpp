@@ -364,31 +364,34 @@ Status Session::plan(std::span<const TensorView> inputs) {
                                           dtype_size(s.info.dtype);
       summary_.unplanned_bytes += align_up(bytes);
       const ValueSlot* in0 = node.has_input(0) ? &slots[node.inputs[0]] : nullptr;
+      // This output as a slice of a Concat's (its producer side), or the Concat's own output.
       auto slice = j == 0 ? concat_slices.find(step) : concat_slices.end();
-      ConcatSlices* group = slice != concat_slices.end() ? &concat_groups[static_cast<std::size_t>(slice->second.group)]
-                            : j == 0 && group_of_concat[step] >= 0
-                                ? &concat_groups[static_cast<std::size_t>(group_of_concat[step])]
-                                : nullptr;
-      if (group != nullptr && slice != concat_slices.end() &&
-          owned->kernel->set_output_row_stride(group->row_elements)) {
+      ConcatSlices* sliced =
+          slice != concat_slices.end() ? &concat_groups[static_cast<std::size_t>(slice->second.group)] : nullptr;
+      ConcatSlices* concat = j == 0 && group_of_concat[step] >= 0
+                                 ? &concat_groups[static_cast<std::size_t>(group_of_concat[step])]
+                                 : nullptr;
+      if (sliced != nullptr && owned->kernel->set_output_row_stride(sliced->row_elements)) {
         // A slice of the Concat's output, written in place.
-        if (group->buffer < 0) {
-          const ValueInfo& whole = graph_.value_info.at(graph_.nodes[static_cast<std::size_t>(group->concat_step)].outputs[0]);
-          group->buffer = static_cast<int>(buffers.size());
-          buffers.push_back(BufferRequest{static_cast<std::size_t>(element_count(whole.shape).value_or(0)) * dtype_size(whole.dtype), step, step});
+        if (sliced->buffer < 0) {
+          const ValueInfo& whole =
+              graph_.value_info.at(graph_.nodes[static_cast<std::size_t>(sliced->concat_step)].outputs[0]);
+          sliced->buffer = static_cast<int>(buffers.size());
+          buffers.push_back(BufferRequest{
+              static_cast<std::size_t>(element_count(whole.shape).value_or(0)) * dtype_size(whole.dtype), step, step});
         }
         s.kind = ValueSlot::Kind::kArena;
-        s.buffer = group->buffer;
+        s.buffer = sliced->buffer;
         s.offset = slice->second.offset;
         extend(s.buffer, out);
         ++summary_.concat_slices;
-      } else if (group != nullptr && slice == concat_slices.end() && group->buffer >= 0) {
+      } else if (concat != nullptr && concat->buffer >= 0) {
         // The Concat whose inputs (some of them) are in place: only its kernel knows to skip them.
         if (owned->implementation != "concat") {
           return internal_error(node.describe(), ": inputs written in place, but kernel ", owned->implementation);
         }
         s.kind = ValueSlot::Kind::kArena;
-        s.buffer = group->buffer;
+        s.buffer = concat->buffer;
         extend(s.buffer, out);
       } else if (j == 0 && owned->aliasing == Aliasing::kViewOfInput0 && in0 != nullptr) {
         s.kind = in0->kind;
