@@ -142,6 +142,57 @@ TEST_F(UpdaterTest, FailedUpdatesRollBackAndLeaveTheActiveModelAsItWas) {
   EXPECT_EQ(updater.record().active_version, "2.0.0");
 }
 
+TEST_F(UpdaterTest, ANetworkErrorLeavesTheDownloadToResumeAndAnUpdateInProgressBlocksAnother) {
+  Updater updater((dir_ / "device").string(), "line-1");
+  ASSERT_TRUE(updater.open().is_ok());
+  ASSERT_TRUE(updater.update(target_for(v1_, "1.0.0", 1), serve(v1_)).is_ok());
+  const std::size_t cut = v2_.size() / 2;
+  ByteSource flaky = [&](std::int64_t offset, std::uint8_t* out, std::size_t size) -> Result<std::size_t> {
+    if (static_cast<std::size_t>(offset) >= cut) return io_error("connection reset");
+    const std::size_t n = std::min({size, std::size_t{4096}, cut - static_cast<std::size_t>(offset)});
+    std::memcpy(out, v2_.data() + offset, n);
+    return n;
+  };
+  const Status interrupted = updater.update(target_for(v2_, "2.0.0", 2), flaky);
+  EXPECT_EQ(interrupted.code(), StatusCode::kIoError) << interrupted.to_string();
+  EXPECT_EQ(updater.record().state, "downloading");
+  EXPECT_EQ(updater.record().active_version, "1.0.0");
+  EXPECT_EQ(updater.update(target_for(v2_, "2.0.0", 2), serve(v2_)).code(), StatusCode::kFailedPrecondition)
+      << "a second update while one is in progress";
+  std::int64_t first_offset = -1;
+  ByteSource rest = [&](std::int64_t offset, std::uint8_t* out, std::size_t size) -> Result<std::size_t> {
+    if (first_offset < 0) first_offset = offset;
+    return serve(v2_)(offset, out, size);
+  };
+  ASSERT_TRUE(updater.resume(rest).is_ok());
+  EXPECT_EQ(first_offset, static_cast<std::int64_t>(cut)) << "the download resumes where it stopped";
+  EXPECT_EQ(updater.record().active_version, "2.0.0");
+}
+
+TEST_F(UpdaterTest, ADamagedDeviceRecordIsAnErrorNotAFreshDevice) {
+  Updater updater((dir_ / "device").string(), "line-1");
+  ASSERT_TRUE(updater.open().is_ok());
+  ASSERT_TRUE(updater.update(target_for(v1_, "1.0.0", 1), serve(v1_)).is_ok());
+  const std::string good = record_to_json(updater.record());
+  ASSERT_TRUE(record_from_json(good).is_ok());
+  const auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+  };
+  for (const std::string& bad :
+       {std::string("[]"), std::string("{"), replaced("\"state\":\"idle\"", "\"state\":\"dancing\""),
+        replaced("\"active_slot\":\"a\"", "\"active_slot\":\"../c\""),
+        replaced("\"active_counter\":1", "\"active_counter\":\"1\""), replaced("\"last_error\":\"\",", "")}) {
+    EXPECT_EQ(record_from_json(bad).status().code(), StatusCode::kDataLoss) << bad;
+  }
+  ASSERT_TRUE(
+      Journal((dir_ / "device" / "state").string()).write(replaced("\"state\":\"idle\"", "\"state\":\"x\"")).is_ok());
+  Updater restarted((dir_ / "device").string(), "line-1");
+  EXPECT_EQ(restarted.open().code(), StatusCode::kDataLoss);
+}
+
 TEST_F(UpdaterTest, AKillAtAnyInstantNeverLeavesTheDeviceWithoutAWorkingModel) {
   std::mt19937 rng(42);
   const TargetInfo t1 = target_for(v1_, "1.0.0", 1), t2 = target_for(v2_, "2.0.0", 2);

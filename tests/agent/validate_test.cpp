@@ -68,6 +68,19 @@ TEST_F(ValidateTest, BundlesThatCannotRunOrHaveNothingToCheckFail) {
   EXPECT_FALSE(validate_bundle((dir_ / "missing.eai").string()).is_ok());
 }
 
+TEST_F(ValidateTest, GoldenVectorsNamingNoSuchInputOrOutputFail) {
+  Bundle no_input = make_bundle(1);
+  no_input.manifest.golden[0].inputs[0].first = "image";
+  auto a = validate_bundle(write(no_input, "no_input.eai"));
+  ASSERT_FALSE(a.is_ok());
+  EXPECT_NE(a.status().message().find("no input 'x'"), std::string::npos) << a.status().to_string();
+  Bundle no_output = make_bundle(1);
+  no_output.manifest.golden[0].outputs[0].first = "logits";
+  auto b = validate_bundle(write(no_output, "no_output.eai"));
+  ASSERT_FALSE(b.is_ok());
+  EXPECT_NE(b.status().message().find("no output 'logits'"), std::string::npos) << b.status().to_string();
+}
+
 TEST_F(ValidateTest, TheLatencyBudgetHoldsFromOptionsOrManifest) {
   ValidationOptions options;
   options.latency_budget_ms = 1e-9;  // no inference is that fast

@@ -162,6 +162,22 @@ TEST_F(CliTest, KeygenWritesAnOwnerOnlyKeyAndNeverOverwritesIt) {
   expect_one_line_error(edgeai("keygen " + (dir_ / "missing" / "k").string()), "no such directory");
 }
 
+TEST_F(CliTest, DeltaRebuildsTheBundleAndRefusesAnotherBase) {
+  const std::string a = (dir_ / "a.eai").string(), b = (dir_ / "b.eai").string();
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + a).exit_code, 0);
+  const std::string sigmoid = std::string(EDGEAI_ONNX_NODE_TEST_DIR) + "/test_sigmoid/model.onnx";
+  ASSERT_EQ(edgeai("import " + sigmoid + " -o " + b).exit_code, 0);
+  const std::string delta = (dir_ / "b.delta").string(), rebuilt = (dir_ / "rebuilt.eai").string();
+  Outcome made = edgeai("delta make " + a + " " + b + " -o " + delta + " --json");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_NE(made.out.find("\"delta_bytes\""), std::string::npos) << made.out;
+  ASSERT_EQ(edgeai("delta apply " + a + " " + delta + " -o " + rebuilt).exit_code, 0);
+  EXPECT_EQ(read_file(rebuilt), read_file(b));
+  expect_one_line_error(edgeai("delta apply " + b + " " + delta + " -o " + (dir_ / "wrong.eai").string()),
+                        "another base");
+  EXPECT_FALSE(fs::exists(dir_ / "wrong.eai"));
+}
+
 TEST_F(CliTest, TruncatedOnnxIsAOneLineError) {
   const std::string bytes = read_file(kRelu);
   const fs::path cut = dir_ / "cut.onnx";

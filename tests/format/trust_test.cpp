@@ -247,6 +247,20 @@ TEST(Trust, MetadataRoundTripsAndRejectsUnsafeFields) {
   targets.targets[0].name = "ok";
   targets.targets[0].version = "v1";
   EXPECT_FALSE(targets_from_json(targets_to_json(targets)).is_ok());
+  // A root whose key does not match its id, or whose thresholds cannot be met.
+  RootMetadata renamed = root;
+  renamed.keys.begin()->second = k.stranger.public_key;
+  EXPECT_FALSE(root_from_json(root_to_json(renamed)).is_ok());
+  for (const int threshold : {0, 2}) {
+    RootMetadata unreachable = root;
+    unreachable.timestamp.threshold = threshold;
+    EXPECT_FALSE(root_from_json(root_to_json(unreachable)).is_ok()) << threshold;
+  }
+  TimestampMetadata zero;
+  zero.version = 0;
+  zero.expires = kLater;
+  EXPECT_FALSE(timestamp_from_json(timestamp_to_json(zero)).is_ok());
+  EXPECT_FALSE(targets_from_json(R"({"type":"timestamp","version":1,"expires":"2030-01-01T00:00:00Z"})").is_ok());
   EXPECT_EQ(parse_utc("2030-01-01T00:00:00Z").value(), 1893456000);
   EXPECT_EQ(format_utc(1893456000), "2030-01-01T00:00:00Z");
   for (const char* bad : {"2030-01-01", "2030-13-01T00:00:00Z", "2030-01-01T00:00:00+01:00", "x"}) {
