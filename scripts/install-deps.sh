@@ -10,6 +10,7 @@ packages=(
   libsodium-dev libzstd-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
+  libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev
 )
 
 missing=()

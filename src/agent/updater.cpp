@@ -34,6 +34,9 @@ std::string record_to_json(const DeviceRecord& r) {
                                    {"active_slot", r.active_slot},
                                    {"active_version", r.active_version},
                                    {"active_counter", r.active_counter},
+                                   {"previous_slot", r.previous_slot},
+                                   {"previous_version", r.previous_version},
+                                   {"previous_counter", r.previous_counter},
                                    {"target",
                                     {{"name", r.target.name},
                                      {"version", r.target.version},
@@ -61,6 +64,9 @@ Result<DeviceRecord> record_from_json(std::string_view text) {
     EDGEAI_ASSIGN_OR_RETURN(r.active_slot, get_string(j, "active_slot"));
     EDGEAI_ASSIGN_OR_RETURN(r.active_version, get_string(j, "active_version"));
     EDGEAI_ASSIGN_OR_RETURN(r.active_counter, get_int(j, "active_counter"));
+    EDGEAI_ASSIGN_OR_RETURN(r.previous_slot, get_string(j, "previous_slot"));
+    EDGEAI_ASSIGN_OR_RETURN(r.previous_version, get_string(j, "previous_version"));
+    EDGEAI_ASSIGN_OR_RETURN(r.previous_counter, get_int(j, "previous_counter"));
     EDGEAI_ASSIGN_OR_RETURN(r.target_slot, get_string(j, "target_slot"));
     EDGEAI_ASSIGN_OR_RETURN(r.last_error, get_string(j, "last_error"));
     EDGEAI_ASSIGN_OR_RETURN(r.target.name, get_string(*target, "name"));
@@ -73,12 +79,13 @@ Result<DeviceRecord> record_from_json(std::string_view text) {
   };
   if (Status s = fields(); !s.is_ok()) return data_loss("device record: ", s.message());
   r.target.downgrade = json_fields::get_bool_or_false(*target, "downgrade");
-  static const char* const kStates[] = {"idle", "downloading", "verifying", "validating", "rolled_back"};
+  static const char* const kStates[] = {"idle",       "downloading", "verifying",  "installing",
+                                        "validating", "active",      "rolled_back"};
   if (std::find(std::begin(kStates), std::end(kStates), r.state) == std::end(kStates)) {
     return data_loss("device record: unknown state '", r.state, "'");
   }
-  if (!(r.active_slot.empty() || r.active_slot == "a" || r.active_slot == "b") ||
-      !(r.target_slot.empty() || r.target_slot == "a" || r.target_slot == "b")) {
+  const auto slot_ok = [](const std::string& slot) { return slot.empty() || slot == "a" || slot == "b"; };
+  if (!slot_ok(r.active_slot) || !slot_ok(r.target_slot) || !slot_ok(r.previous_slot)) {
     return data_loss("device record: a slot is neither a nor b");
   }
   return r;
@@ -110,9 +117,19 @@ Status Updater::open() {
   return Status::ok();
 }
 
-Status Updater::save() { return journal_.write(record_to_json(record_)); }
+Status Updater::save() {
+  EDGEAI_RETURN_IF_ERROR(journal_.write(record_to_json(record_)));
+  if (observer_) observer_(record_);
+  return Status::ok();
+}
 
 Status Updater::fail(const Status& why) {
+  if (record_.state == "active") {
+    // The health window failed after the switch: the previous model serves again.
+    record_.active_slot = record_.previous_slot;
+    record_.active_version = record_.previous_version;
+    record_.active_counter = record_.previous_counter;
+  }
   record_.state = "rolled_back";
   record_.last_error = why.to_string();
   std::error_code ec;
@@ -160,6 +177,10 @@ Status Updater::run(const ByteSource& source) {
     Status status;
     for (;;) {
       Result<std::size_t> got = source(have, chunk.data(), chunk.size());
+      if (!got.is_ok() && got.status().code() == StatusCode::kDataLoss) {
+        ::close(fd);
+        return fail(got.status());  // the source itself is bad (more bytes than asked): give up
+      }
       if (!got.is_ok()) {
         status = got.status();  // the network: stays downloading, to resume later
         break;
@@ -191,7 +212,12 @@ Status Updater::run(const ByteSource& source) {
     const bool renamed = !fs::exists(part, ec);
     EDGEAI_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_all(renamed ? model : part));
     if (Status hash = check_download_hash(target, bytes); !hash.is_ok()) return fail(hash);
-    if (!renamed) {
+    record_.state = "installing";
+    EDGEAI_RETURN_IF_ERROR(save());
+  }
+  if (record_.state == "installing") {
+    std::error_code ec;
+    if (fs::exists(part, ec)) {  // not renamed yet (a kill may have come after the rename)
       if (::rename(part.c_str(), model.c_str()) != 0) return io_error(model, ": rename failed: ", std::strerror(errno));
       sync_parent_directory(model);
     }
@@ -202,9 +228,21 @@ Status Updater::run(const ByteSource& source) {
     Result<ValidationReport> report = validate_bundle(model, validation_);
     if (!report.is_ok()) return fail(report.status());
     // The switch: one journal write.
+    record_.previous_slot = record_.active_slot;
+    record_.previous_version = record_.active_version;
+    record_.previous_counter = record_.active_counter;
     record_.active_slot = record_.target_slot;
     record_.active_version = target.version;
     record_.active_counter = target.release_counter;
+    record_.state = "active";
+    EDGEAI_RETURN_IF_ERROR(save());
+  }
+  if (record_.state == "active") {
+    // The health window: the new model must serve before the update counts as done.
+    if (Status health = check_health(model, validation_.health_inferences, validation_.threads); !health.is_ok()) {
+      if (record_.previous_slot.empty()) return health;  // nothing to go back to: keep serving, report it
+      return fail(health);
+    }
     record_.state = "idle";
     EDGEAI_RETURN_IF_ERROR(save());
   }

@@ -2,13 +2,18 @@
 // a bundle arrives through a ByteSource (the HTTP download plugs in here). States, each
 // recorded in the journal before the work it names begins:
 //
-//   idle -> downloading -> verifying -> validating -> idle (the new slot active)
-//                                            \-> rolled_back (the old slot stays active)
+//   idle -> downloading -> verifying -> installing -> validating -> active -> idle
+//                 any failure before the switch -> rolled_back (the old slot stays active)
+//                 a failed health window (active) -> rolled_back (the old slot active again)
 //
-// The active slot changes in one journal write, after the new bundle verified (size, sha256)
-// and validated (it loads, its golden vectors match, its latency budget holds). Every step
-// is idempotent, so after a kill at any instant `resume()` carries the update through from
-// what the journal says, and the active model is never touched by a failed or partial update.
+// downloading fills `model.eai.part` in the inactive slot (resumable, never past the signed
+// size); verifying checks the signed size and sha256; installing renames it into the slot;
+// validating loads it and checks the capabilities, golden vectors and latency budget; the
+// switch to `active` is one journal write, keeping the previous slot; `active` is the health
+// window (the new model must serve inferences), after which the device is idle on the new
+// model. Every step is idempotent, so after a kill at any instant `resume()` carries the update
+// through from what the journal says, and a failed or partial update never touches the model
+// that serves.
 #pragma once
 
 #include <cstdint>
@@ -26,10 +31,13 @@ namespace edgeai {
 using ByteSource = std::function<Result<std::size_t>(std::int64_t offset, std::uint8_t* out, std::size_t size)>;
 
 struct DeviceRecord {
-  std::string state = "idle";  // idle, downloading, verifying, validating, rolled_back
+  std::string state = "idle";  // idle, downloading, verifying, installing, validating, active, rolled_back
   std::string active_slot;     // "a", "b", or "" before the first model
   std::string active_version;
   std::int64_t active_counter = 0;
+  // What was active before the last switch: where a failed health window goes back to.
+  std::string previous_slot, previous_version;
+  std::int64_t previous_counter = 0;
   TargetInfo target;  // the update in progress, or the last one
   std::string target_slot;
   std::string last_error;  // why the last update was rolled back
@@ -53,6 +61,8 @@ class Updater {
   Status update(const TargetInfo& target, const ByteSource& source);
   // After a restart: carries an interrupted update through (a no-op when idle).
   Status resume(const ByteSource& source);
+  // Called after each journal write with the record just made durable (the agent reports it).
+  void set_observer(std::function<void(const DeviceRecord&)> observer) { observer_ = std::move(observer); }
 
  private:
   Status run(const ByteSource& source);
@@ -64,6 +74,7 @@ class Updater {
   ValidationOptions validation_;
   Journal journal_;
   DeviceRecord record_;
+  std::function<void(const DeviceRecord&)> observer_;
 };
 
 }  // namespace edgeai

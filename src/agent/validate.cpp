@@ -1,11 +1,14 @@
 #include "agent/validate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 #include <vector>
 
+#include "core/cpu_features.hpp"
 #include "format/bundle.hpp"
 #include "runtime/session.hpp"
 
@@ -41,16 +44,88 @@ double as_double(const Tensor& t, std::int64_t i) {
   }
 }
 
+// "1.2.3" -> {1, 2, 3}; missing parts are 0.
+std::array<long, 3> version_parts(const std::string& v) {
+  std::array<long, 3> parts{0, 0, 0};
+  std::size_t at = 0;
+  for (long& p : parts) {
+    if (at >= v.size()) break;
+    char* end = nullptr;
+    p = std::strtol(v.c_str() + at, &end, 10);
+    at = static_cast<std::size_t>(end - v.c_str()) + 1;
+  }
+  return parts;
+}
+
+Status check_capabilities(const std::string& path, const Manifest& manifest) {
+  if (auto it = manifest.metadata.find("requires_runtime"); it != manifest.metadata.end()) {
+    if (version_parts(it->second) > version_parts(kRuntimeVersion)) {
+      return failed_precondition(path, ": needs runtime ", it->second, ", this device has ", kRuntimeVersion);
+    }
+  }
+  if (auto it = manifest.metadata.find("requires_cpu"); it != manifest.metadata.end()) {
+    const CpuFeatures& cpu = cpu_features();
+    const std::pair<const char*, bool> known[] = {{"avx2", cpu.avx2},
+                                                  {"fma", cpu.fma},
+                                                  {"avx512f", cpu.avx512f},
+                                                  {"avx512bw", cpu.avx512bw},
+                                                  {"avx512_vnni", cpu.avx512_vnni},
+                                                  {"avx_vnni", cpu.avx_vnni},
+                                                  {"amx_int8", cpu.amx_int8},
+                                                  {"neon", cpu.neon},
+                                                  {"dotprod", cpu.arm_dotprod}};
+    std::stringstream in(it->second);
+    std::string feature;
+    while (std::getline(in, feature, ',')) {
+      if (feature.empty()) continue;
+      auto k = std::find_if(std::begin(known), std::end(known), [&](const auto& p) { return feature == p.first; });
+      if (k == std::end(known)) return failed_precondition(path, ": needs CPU feature '", feature, "', unknown here");
+      if (!k->second) return failed_precondition(path, ": needs CPU feature '", feature, "', which this device lacks");
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+Status check_health(const std::string& path, int inferences, int threads) {
+  EDGEAI_ASSIGN_OR_RETURN(Bundle bundle, read_bundle(path));
+  const Manifest manifest = bundle.manifest;
+  SessionOptions session_options;
+  session_options.threads = threads;
+  Result<std::unique_ptr<Session>> created = Session::create(std::move(bundle), session_options);
+  if (!created.is_ok()) return created.status().with_context(path + ": health check");
+  Session& session = **created;
+  if (manifest.golden.empty()) return failed_precondition(path, ": health check: no golden inputs to run");
+  for (int r = 0; r < inferences; ++r) {
+    const int v = r % static_cast<int>(manifest.golden.size());
+    EDGEAI_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, ordered_inputs(session, manifest.golden[v], v));
+    Result<std::vector<Tensor>> outputs = session.run_and_copy(inputs);
+    if (!outputs.is_ok()) return outputs.status().with_context(str_cat(path, ": health check inference ", r));
+    for (const Tensor& out : *outputs) {
+      for (std::int64_t i = 0; i < out.num_elements(); ++i) {
+        if (!std::isfinite(as_double(out, i))) {
+          return failed_precondition(path, ": health check inference ", r, ": output element ", i, " is not finite");
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
 
 Result<ValidationReport> validate_bundle(const std::string& path, const ValidationOptions& options) {
   EDGEAI_ASSIGN_OR_RETURN(Bundle bundle, read_bundle(path));
   const Manifest manifest = bundle.manifest;
+  EDGEAI_RETURN_IF_ERROR(check_capabilities(path, manifest));
   SessionOptions session_options;
   session_options.threads = options.threads;
   Result<std::unique_ptr<Session>> created = Session::create(std::move(bundle), session_options);
   if (!created.is_ok()) return created.status().with_context(path + ": the model does not load on this device");
   Session& session = **created;
+  if (options.max_arena_bytes > 0 && session.plan_summary().arena_bytes > options.max_arena_bytes) {
+    return failed_precondition(path, ": the plan needs an arena of ", session.plan_summary().arena_bytes,
+                               " bytes, this device allows ", options.max_arena_bytes);
+  }
   ValidationReport report;
   report.budget_ms = options.latency_budget_ms;
   if (auto it = manifest.metadata.find("latency_budget_ms"); it != manifest.metadata.end()) {

@@ -47,6 +47,10 @@ Action add_compress_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_keygen_command(CLI::App& app);
 Action add_delta_command(CLI::App& app);
+Action add_server_command(CLI::App& app);    // the update server (links edgeai_server)
+Action add_publish_command(CLI::App& app);   // the fleet commands: clients of the server's API
+Action add_campaign_command(CLI::App& app);
+Action add_devices_command(CLI::App& app);
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
 Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
 Action add_prune_command(CLI::App& app);  // `edgeai train prune`: pruning + fine-tuning, in edgeai-train

@@ -1,0 +1,73 @@
+// `edgeai-agent` (issue 6): the device side of over-the-air updates. It enrolls once with a
+// one-time token (getting its own credential and pinning the root metadata), then polls the
+// server for its desired release (long-poll with ETag), verifies the signed timestamp and
+// targets metadata (format/trust.hpp), carries the update through the A/B state machine
+// (agent/updater.hpp) with ranged, resumable downloads, and reports every transition.
+//
+// Its data directory:
+//   identity        server URL, device id, credential and group (journaled)
+//   trust           the pinned root and the newest metadata versions seen (journaled)
+//   state, slots/   the update state machine and the A/B slots
+// Everything is written with fsync and atomic rename, so a kill at any instant resumes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/http_client.hpp"
+#include "agent/journal.hpp"
+#include "agent/updater.hpp"
+
+namespace edgeai {
+
+struct AgentOptions {
+  std::string server_url;
+  std::string data_dir;
+  std::string enroll_token;  // needed until the device is enrolled
+  std::string name;          // the device id to ask for at enrollment (empty: the server picks)
+  std::string root_path;     // a root metadata file to pin instead of the one enrollment returns
+  std::string ca_cert;       // HTTPS: the PEM certificate to verify the server with
+  int wait_seconds = 25;     // long-poll
+  int retry_seconds = 2;     // after the server could not be reached
+  ValidationOptions validation;
+  // Test hooks (also from EDGEAI_AGENT_FAULT): "kill-after:<state>" raises SIGKILL right after
+  // that state is journaled; "kill-at-byte:<n>" once the download passes byte n.
+  std::string fault;
+};
+
+class Agent {
+ public:
+  static Result<std::unique_ptr<Agent>> create(const AgentOptions& options);
+
+  // One round: finish an interrupted update, ask for the desired release (long-poll), install
+  // it when it is new and verifies, report. Returns the round's error, if any, after reporting it.
+  Status cycle();
+  // Rounds until the process is stopped; errors are logged and retried.
+  [[noreturn]] void run();
+
+  const DeviceRecord& record() const { return updater_->record(); }
+  const std::string& device_id() const { return device_id_; }
+
+ private:
+  Agent() = default;
+  Status enroll();
+  Status load_trust();
+  Status save_trust();
+  Status handle_desired(const std::string& body);
+  ByteSource download_source(const TargetInfo& target);
+  void report(const DeviceRecord& record, const std::string& note = "");
+
+  AgentOptions options_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<Journal> identity_, trust_journal_;
+  std::unique_ptr<Updater> updater_;
+  std::unique_ptr<TrustState> trust_;
+  std::string root_envelope_;
+  std::string device_id_, group_;
+  std::string etag_;
+  std::string last_report_;
+  std::string rejected_;  // the last metadata rejection, reported with the state
+};
+
+}  // namespace edgeai

@@ -1,0 +1,345 @@
+// The operator's fleet commands, clients of the update server's API (docs/ota.md):
+//   edgeai publish BUNDLE --key release.key --group G     sign the target metadata, upload
+//   edgeai campaign create|status|halt|resume             phased rollouts
+//   edgeai devices [list] | token | label                 the fleet, enrollment tokens, labels
+// Each finds the server with --server (or EDGEAI_SERVER) and the operator token with --token,
+// EDGEAI_ADMIN_TOKEN or --data-dir (the server's, holding admin-token).
+#include <httplib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "format/bundle.hpp"
+#include "format/trust.hpp"
+
+namespace edgeai::cli {
+namespace {
+
+using nlohmann::json;
+
+struct Connection {
+  std::string server;
+  std::string token;
+  std::string data_dir;
+  bool json_output = false;
+};
+
+void add_connection_options(CLI::App* cmd, Connection& c) {
+  cmd->add_option("--server", c.server, "update server URL (default: $EDGEAI_SERVER, else http://127.0.0.1:8080)");
+  cmd->add_option("--token", c.token, "operator token (default: $EDGEAI_ADMIN_TOKEN, else DATA_DIR/admin-token)");
+  cmd->add_option("--data-dir", c.data_dir, "the server's data directory, to read its admin-token");
+  cmd->add_flag("--json", c.json_output, "print the server's JSON answer");
+}
+
+std::string read_file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CommandError(path + ": cannot open");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// An API client with the operator's credentials; every non-2xx answer becomes a CommandError
+// with the server's reason.
+class Api {
+ public:
+  explicit Api(Connection c) : c_(std::move(c)) {
+    if (c_.server.empty())
+      c_.server = std::getenv("EDGEAI_SERVER") ? std::getenv("EDGEAI_SERVER") : "http://127.0.0.1:8080";
+    if (c_.token.empty() && std::getenv("EDGEAI_ADMIN_TOKEN")) c_.token = std::getenv("EDGEAI_ADMIN_TOKEN");
+    if (c_.token.empty() && !c_.data_dir.empty()) c_.token = read_file_text(c_.data_dir + "/admin-token");
+    while (!c_.token.empty() && (c_.token.back() == '\n' || c_.token.back() == '\r')) c_.token.pop_back();
+    if (c_.token.empty()) {
+      throw CommandError("no operator token: pass --token, set EDGEAI_ADMIN_TOKEN, or pass --data-dir of the server");
+    }
+    if (c_.server.rfind("http://", 0) != 0 && c_.server.rfind("https://", 0) != 0) {
+      throw CommandError("--server '" + c_.server + "' must start with http:// or https://");
+    }
+    client_ = std::make_unique<httplib::Client>(c_.server);
+    client_->set_connection_timeout(5, 0);
+    client_->set_read_timeout(120, 0);
+    client_->set_write_timeout(120, 0);
+    client_->set_bearer_token_auth(c_.token.c_str());
+  }
+
+  json get(const std::string& path) { return check_reply(client_->Get(path), "GET " + path); }
+  json post(const std::string& path, const json& body) {
+    return check_reply(client_->Post(path, body.dump(), "application/json"), "POST " + path);
+  }
+  json put(const std::string& path, const json& body) {
+    return check_reply(client_->Put(path, body.dump(), "application/json"), "PUT " + path);
+  }
+  json post_multipart(const std::string& path, const httplib::MultipartFormDataItems& items) {
+    return check_reply(client_->Post(path, items), "POST " + path);
+  }
+  bool json_output() const { return c_.json_output; }
+
+ private:
+  json check_reply(const httplib::Result& r, const std::string& what) {
+    if (!r) {
+      throw CommandError(str_cat(what, ": cannot reach ", c_.server, " (", httplib::to_string(r.error()),
+                                 "): is `edgeai server` running there?"));
+    }
+    json body = json::parse(r->body, nullptr, false);
+    if (r->status < 200 || r->status >= 300) {
+      const std::string reason =
+          body.is_object() && body.contains("error") ? body["error"].get<std::string>() : r->body.substr(0, 200);
+      throw CommandError(str_cat(what, ": HTTP ", r->status, ": ", reason));
+    }
+    if (body.is_discarded()) throw CommandError(what + ": the server's answer is not JSON");
+    return body;
+  }
+
+  Connection c_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>().empty() ? "-" : it->get<std::string>();
+  return it->dump();
+}
+
+void print_campaign(const json& c) {
+  std::printf("campaign %lld: %s %s -> group %s, %s", c["id"].get<long long>(),
+              c["release"]["name"].get<std::string>().c_str(), c["release"]["version"].get<std::string>().c_str(),
+              c["group"].get<std::string>().c_str(), c["state"].get<std::string>().c_str());
+  if (!c["halt_reason"].get<std::string>().empty()) std::printf(" (%s)", c["halt_reason"].get<std::string>().c_str());
+  std::printf("\n  phases");
+  const auto& phases = c["phases"];
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    std::printf(" %s%d%%%s", static_cast<long long>(i) == c["phase"].get<long long>() ? "[" : "", phases[i].get<int>(),
+                static_cast<long long>(i) == c["phase"].get<long long>() ? "]" : "");
+  }
+  std::printf(", soak %llds, max failure rate %g\n", c["soak_seconds"].get<long long>(),
+              c["max_failure_rate"].get<double>());
+  if (c.contains("counts")) {
+    std::printf("  devices: %d installed, %d pending, %d failed\n", c["counts"]["installed"].get<int>(),
+                c["counts"]["pending"].get<int>(), c["counts"]["failed"].get<int>());
+  }
+  if (c.contains("assignments")) {
+    for (const json& a : c["assignments"]) {
+      std::printf("  %-20s phase %lld  %-9s %s%s%s\n", a["device"].get<std::string>().c_str(),
+                  a["phase"].get<long long>(), a["result"].get<std::string>().c_str(),
+                  a["finished_at"].get<std::string>().c_str(), a["detail"].get<std::string>().empty() ? "" : "  ",
+                  a["detail"].get<std::string>().c_str());
+    }
+  }
+}
+
+}  // namespace
+
+Action add_publish_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "publish",
+      "Sign a bundle's target metadata (name, version, sha256, size, device group, release counter) with the "
+      "offline release key and upload both to the update server");
+  struct Args {
+    Connection c;
+    std::string bundle, key, name, version, group;
+    std::int64_t counter = 0;
+    int expires_days = 365;
+    bool downgrade = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("bundle", a->bundle, "the .eai bundle")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--key", a->key, "the release key (.key from `edgeai keygen`)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--group", a->group, "device group the release is for")->required();
+  cmd->add_option("--name", a->name, "release name (default: the bundle manifest's name)");
+  cmd->add_option("--version", a->version, "release version (default: the bundle manifest's version)");
+  cmd->add_option("--counter", a->counter, "release counter, above every published one (default: the next)");
+  cmd->add_option("--expires-days", a->expires_days, "days the signed metadata stays valid")->capture_default_str();
+  cmd->add_flag("--downgrade", a->downgrade, "allow devices on a higher version to install this one");
+  add_connection_options(cmd, a->c);
+  return [cmd, a]() -> int {
+    if (!cmd->parsed()) return 1;
+    const Bundle bundle = check(read_bundle(a->bundle));
+    const KeyPair key = check(read_secret_key_file(a->key));
+    Api api(a->c);
+    const std::string bytes = read_file_text(a->bundle);
+    TargetInfo t;
+    t.name = a->name.empty() ? bundle.manifest.name : a->name;
+    t.version = a->version.empty() ? bundle.manifest.version : a->version;
+    t.sha256 = sha256_hex(bytes);
+    t.size = static_cast<std::int64_t>(bytes.size());
+    t.device_group = a->group;
+    t.downgrade = a->downgrade;
+    t.release_counter =
+        a->counter > 0 ? a->counter : api.get("/api/v1/releases")["next_release_counter"].get<std::int64_t>();
+    TargetsMetadata targets;
+    targets.version = t.release_counter;
+    targets.expires = format_utc(static_cast<std::int64_t>(std::time(nullptr)) + a->expires_days * 86400LL);
+    targets.targets = {t};
+    const KeyPair* signers[] = {&key};
+    const std::string envelope = sign_envelope(kTargetsType, targets_to_json(targets), signers);
+    const json r = api.post_multipart(
+        "/api/v1/releases", {{"targets", envelope, "targets.json", "application/json"},
+                             {"bundle", bytes, t.name + "-" + t.version + ".eai", "application/octet-stream"}});
+    if (api.json_output()) {
+      std::printf("%s\n", r.dump(2).c_str());
+    } else {
+      std::printf("published %s %s for group %s: %lld bytes, sha256 %s, release counter %lld\n", t.name.c_str(),
+                  t.version.c_str(), t.device_group.c_str(), static_cast<long long>(t.size), t.sha256.c_str(),
+                  static_cast<long long>(t.release_counter));
+    }
+    return 0;
+  };
+}
+
+Action add_campaign_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("campaign", "Roll a published release out to a device group in phases");
+  cmd->require_subcommand(1);
+  struct Args {
+    Connection c;
+    std::string release, version, group, phases = "100", reason;
+    std::int64_t soak = 0, id = 0;
+    double max_failure_rate = 0.0;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* create = cmd->add_subcommand(
+      "create", "Start a campaign: phases are cumulative percentages of the group (the first device is the canary)");
+  create->add_option("--release", a->release, "release name")->required();
+  create->add_option("--version", a->version, "release version")->required();
+  create->add_option("--group", a->group, "device group (default: the release's)");
+  create->add_option("--phases", a->phases, "cumulative percentages, e.g. 5,25,100")->capture_default_str();
+  create->add_option("--soak", a->soak, "seconds to wait after a phase completes before the next")
+      ->capture_default_str();
+  create
+      ->add_option("--max-failure-rate", a->max_failure_rate,
+                   "share of assigned devices that may roll back before the campaign halts itself (0: the first)")
+      ->capture_default_str();
+  add_connection_options(create, a->c);
+  CLI::App* status = cmd->add_subcommand("status", "Show campaigns (all, or one with its devices)");
+  status->add_option("id", a->id, "campaign id");
+  add_connection_options(status, a->c);
+  CLI::App* halt = cmd->add_subcommand("halt", "Halt a running campaign: no further device is assigned");
+  halt->add_option("id", a->id, "campaign id")->required();
+  halt->add_option("--reason", a->reason, "why (shown in status)");
+  add_connection_options(halt, a->c);
+  CLI::App* resume = cmd->add_subcommand("resume", "Resume a halted campaign");
+  resume->add_option("id", a->id, "campaign id")->required();
+  add_connection_options(resume, a->c);
+  return [a, create, status, halt, resume]() -> int {
+    Api api(a->c);
+    if (create->parsed()) {
+      json phases = json::array();
+      std::stringstream in(a->phases);
+      std::string item;
+      while (std::getline(in, item, ',')) {
+        char* end = nullptr;
+        const long v = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0') throw CommandError("--phases '" + a->phases + "': comma-separated integers");
+        phases.push_back(v);
+      }
+      json body{{"release", a->release},
+                {"version", a->version},
+                {"phases", phases},
+                {"soak_seconds", a->soak},
+                {"max_failure_rate", a->max_failure_rate}};
+      if (!a->group.empty()) body["group"] = a->group;
+      const json c = api.post("/api/v1/campaigns", body);
+      if (api.json_output()) {
+        std::printf("%s\n", c.dump(2).c_str());
+      } else {
+        print_campaign(c);
+      }
+    } else if (status->parsed()) {
+      if (a->id > 0) {
+        const json c = api.get(str_cat("/api/v1/campaigns/", a->id));
+        if (api.json_output()) {
+          std::printf("%s\n", c.dump(2).c_str());
+        } else {
+          print_campaign(c);
+        }
+      } else {
+        const json list = api.get("/api/v1/campaigns");
+        if (api.json_output()) {
+          std::printf("%s\n", list.dump(2).c_str());
+        } else {
+          if (list["campaigns"].empty()) std::printf("no campaigns\n");
+          for (json c : list["campaigns"]) {
+            c.erase("assignments");
+            print_campaign(c);
+          }
+        }
+      }
+    } else if (halt->parsed() || resume->parsed()) {
+      const bool halting = halt->parsed();
+      json body = json::object();
+      if (!a->reason.empty()) body["reason"] = a->reason;
+      api.post(str_cat("/api/v1/campaigns/", a->id, halting ? "/halt" : "/resume"), body);
+      std::printf("campaign %lld %s\n", static_cast<long long>(a->id), halting ? "halted" : "resumed");
+    }
+    return 0;
+  };
+}
+
+Action add_devices_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("devices", "List the fleet, make enrollment tokens, set groups and tags");
+  struct Args {
+    Connection c;
+    std::string group, tag, id;
+    std::vector<std::string> tags;
+    int count = 1;
+    std::int64_t ttl = 7 * 24 * 3600;
+  };
+  auto a = std::make_shared<Args>();
+  add_connection_options(cmd, a->c);
+  cmd->add_option("--group", a->group, "only devices of this group");
+  cmd->add_option("--tag", a->tag, "only devices with this tag");
+  CLI::App* token = cmd->add_subcommand("token", "Make one-time enrollment tokens for devices joining a group");
+  token->add_option("--group", a->group, "the devices' group")->required();
+  token->add_option("--tag", a->tags, "a tag the devices get (repeatable)");
+  token->add_option("--count", a->count, "how many tokens")->capture_default_str();
+  token->add_option("--ttl", a->ttl, "seconds the tokens stay valid")->capture_default_str();
+  add_connection_options(token, a->c);
+  CLI::App* label = cmd->add_subcommand("label", "Set a device's group and/or tags");
+  label->add_option("id", a->id, "device id")->required();
+  label->add_option("--group", a->group, "new group");
+  label->add_option("--tag", a->tags, "tags, replacing the device's (repeatable)");
+  add_connection_options(label, a->c);
+  return [a, token, label]() -> int {
+    Api api(a->c);
+    if (token->parsed()) {
+      const json r = api.post("/api/v1/enrollment-tokens",
+                              {{"group", a->group}, {"tags", a->tags}, {"count", a->count}, {"ttl_seconds", a->ttl}});
+      if (api.json_output()) {
+        std::printf("%s\n", r.dump(2).c_str());
+      } else {
+        for (const json& t : r["tokens"]) std::printf("%s\n", t.get<std::string>().c_str());
+      }
+      return 0;
+    }
+    if (label->parsed()) {
+      json body = json::object();
+      if (!a->group.empty()) body["group"] = a->group;
+      if (!a->tags.empty()) body["tags"] = a->tags;
+      api.put("/api/v1/devices/" + a->id, body);
+      std::printf("device %s updated\n", a->id.c_str());
+      return 0;
+    }
+    std::string query;
+    if (!a->group.empty()) query += "group=" + a->group;
+    if (!a->tag.empty()) query += std::string(query.empty() ? "" : "&") + "tag=" + a->tag;
+    const json r = api.get("/api/v1/devices" + (query.empty() ? "" : "?" + query));
+    if (api.json_output()) {
+      std::printf("%s\n", r.dump(2).c_str());
+      return 0;
+    }
+    std::printf("%-20s %-12s %-12s %-10s %-10s %-20s %s\n", "DEVICE", "GROUP", "STATE", "ACTIVE", "TARGET", "LAST SEEN",
+                "LAST ERROR");
+    for (const json& d : r["devices"]) {
+      std::printf("%-20s %-12s %-12s %-10s %-10s %-20s %s\n", text_of(d, "id").c_str(), text_of(d, "group").c_str(),
+                  text_of(d, "state").c_str(), text_of(d, "active_version").c_str(),
+                  text_of(d, "target_version").c_str(), text_of(d, "last_seen").c_str(),
+                  text_of(d, "last_error").c_str());
+    }
+    std::printf("%zu devices\n", r["devices"].size());
+    return 0;
+  };
+}
+
+}  // namespace edgeai::cli

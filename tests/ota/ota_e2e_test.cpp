@@ -1,0 +1,143 @@
+// Over-the-air updates end to end (issue 6), with real processes on 127.0.0.1: `edgeai server`
+// (on SQLite and on PostgreSQL), three `edgeai-agent`s with their own data directories, and the
+// operator's `edgeai publish|campaign|devices`.
+//  - a phased campaign updates the canary first, then the rest after the soak;
+//  - a bad release (golden vectors fail) rolls back on the canary, is reported, and halts the
+//    campaign by itself: no other device receives it.
+#include <gtest/gtest.h>
+
+#include "fleet.hpp"
+
+namespace edgeai {
+namespace {
+
+using namespace ota_testing;
+
+class OtaEndToEnd : public ::testing::TestWithParam<std::string> {};
+
+// Three agents enrolled in `group` and running v1 after a one-phase campaign.
+void roll_out_v1(Fleet& fleet, const std::vector<std::string>& names) {
+  const std::vector<std::string> tokens = fleet.tokens("line", static_cast<int>(names.size()));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    // Enroll in order, so that the first is the canary (enrollment order).
+    fleet.start_agent(names[i], tokens[i]);
+    ASSERT_TRUE(wait_until([&] { return fs::exists(fleet.agent_dir(names[i]) / "identity"); }, 20))
+        << read_text(fleet.agent_log(names[i]));
+  }
+  const fs::path v1 = write_tiny_bundle(fleet.dir(), "1.0.0", 1.0f);
+  std::printf("$ edgeai publish tiny-1.0.0.eai\n%s",
+              fleet.cli_ok({"publish", v1.string(), "--key", (fleet.dir() / "release.key").string(), "--group", "line"})
+                  .c_str());
+  std::printf("$ edgeai campaign create v1\n%s",
+              fleet.cli_ok({"campaign", "create", "--release", "tiny", "--version", "1.0.0"}).c_str());
+  for (const std::string& name : names) {
+    ASSERT_TRUE(wait_until(
+        [&] { return fleet.record(name).active_version == "1.0.0" && fleet.record(name).state == "idle"; }, 60))
+        << name << ": " << read_text(fleet.agent_log(name));
+  }
+  ASSERT_TRUE(wait_until([&] { return fleet.api("GET", "/api/v1/campaigns/1")["state"] == "completed"; }, 30))
+      << fleet.api("GET", "/api/v1/campaigns/1").dump(2);
+}
+
+TEST_P(OtaEndToEnd, APhasedCampaignUpdatesTheCanaryFirstThenTheRest) {
+  Fleet fleet(GetParam());
+  const std::vector<std::string> names = {"cam-1", "cam-2", "cam-3"};
+  roll_out_v1(fleet, names);
+  std::printf("$ edgeai devices\n%s", fleet.cli_ok({"devices"}).c_str());
+  const std::vector<float> v1_out = model_outputs(fleet.active_model("cam-2"));
+  ASSERT_FALSE(v1_out.empty());
+
+  const fs::path v2 = write_tiny_bundle(fleet.dir(), "2.0.0", 1.5f);
+  fleet.cli_ok({"publish", v2.string(), "--key", (fleet.dir() / "release.key").string(), "--group", "line"});
+  // 33% of three devices is one: the canary. A soak of 4 s before the rest.
+  std::printf("$ edgeai campaign create v2 --phases 33,100 --soak 4\n%s",
+              fleet
+                  .cli_ok({"campaign", "create", "--release", "tiny", "--version", "2.0.0", "--phases", "33,100",
+                           "--soak", "4"})
+                  .c_str());
+  ASSERT_TRUE(wait_until(
+      [&] { return fleet.record("cam-1").active_version == "2.0.0" && fleet.record("cam-1").state == "idle"; }, 60))
+      << read_text(fleet.agent_log("cam-1"));
+  // The canary is on v2; during the soak the others still run v1 and are not assigned yet.
+  const json during = fleet.api("GET", "/api/v1/campaigns/2");
+  std::printf("$ edgeai campaign status 2   (canary done, soaking)\n%s",
+              fleet.cli_ok({"campaign", "status", "2"}).c_str());
+  EXPECT_EQ(during["assignments"].size(), 1u) << during.dump(2);
+  EXPECT_EQ(during["assignments"][0]["device"], "cam-1");
+  EXPECT_EQ(fleet.record("cam-2").active_version, "1.0.0");
+  EXPECT_EQ(fleet.record("cam-3").active_version, "1.0.0");
+  EXPECT_EQ(model_outputs(fleet.active_model("cam-2")), v1_out);
+
+  for (const char* name : {"cam-2", "cam-3"}) {
+    ASSERT_TRUE(wait_until(
+        [&] { return fleet.record(name).active_version == "2.0.0" && fleet.record(name).state == "idle"; }, 60))
+        << name << ": " << read_text(fleet.agent_log(name));
+  }
+  ASSERT_TRUE(wait_until([&] { return fleet.api("GET", "/api/v1/campaigns/2")["state"] == "completed"; }, 30));
+  const json done = fleet.api("GET", "/api/v1/campaigns/2");
+  std::printf("$ edgeai campaign status 2\n%s", fleet.cli_ok({"campaign", "status", "2"}).c_str());
+  ASSERT_EQ(done["assignments"].size(), 3u);
+  for (const json& a : done["assignments"]) {
+    EXPECT_EQ(a["result"], "installed") << a.dump();
+    EXPECT_EQ(a["phase"], a["device"] == "cam-1" ? 0 : 1) << a.dump();
+  }
+  // The server's view agrees with each device's own.
+  const std::string devices = fleet.cli_ok({"devices"});
+  std::printf("$ edgeai devices\n%s", devices.c_str());
+  for (const json& d : fleet.api("GET", "/api/v1/devices")["devices"]) {
+    EXPECT_EQ(d["active_version"], "2.0.0") << d.dump();
+    EXPECT_EQ(d["state"], "idle") << d.dump();
+  }
+  EXPECT_NE(model_outputs(fleet.active_model("cam-2")), v1_out) << "v2 computes what v1 did";
+  // Metrics count what happened.
+  httplib::Client client(fleet.url());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("edgeai_campaign_devices{campaign=\"2\",state=\"completed\",result=\"installed\"} 3"),
+            std::string::npos)
+      << metrics->body;
+}
+
+TEST_P(OtaEndToEnd, ABadReleaseRollsBackOnTheCanaryAndHaltsTheCampaign) {
+  Fleet fleet(GetParam());
+  const std::vector<std::string> names = {"cam-1", "cam-2", "cam-3"};
+  roll_out_v1(fleet, names);
+  const std::vector<float> v1_out = model_outputs(fleet.active_model("cam-1"));
+
+  const fs::path bad = write_tiny_bundle(fleet.dir(), "2.0.0", 1.5f, /*bad=*/true);
+  fleet.cli_ok({"publish", bad.string(), "--key", (fleet.dir() / "release.key").string(), "--group", "line"});
+  fleet.cli_ok({"campaign", "create", "--release", "tiny", "--version", "2.0.0", "--phases", "33,100"});
+  ASSERT_TRUE(wait_until([&] { return fleet.api("GET", "/api/v1/campaigns/2")["state"] == "halted"; }, 60))
+      << fleet.api("GET", "/api/v1/campaigns/2").dump(2) << read_text(fleet.agent_log("cam-1"));
+  // Give the others every chance to (wrongly) receive it.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  const json c = fleet.api("GET", "/api/v1/campaigns/2");
+  std::printf("$ edgeai campaign status 2\n%s", fleet.cli_ok({"campaign", "status", "2"}).c_str());
+  std::printf("$ edgeai devices\n%s", fleet.cli_ok({"devices"}).c_str());
+  ASSERT_EQ(c["assignments"].size(), 1u) << "a device past the canary received the bad release: " << c.dump(2);
+  EXPECT_EQ(c["assignments"][0]["device"], "cam-1");
+  EXPECT_EQ(c["assignments"][0]["result"], "failed");
+  EXPECT_NE(c["halt_reason"].get<std::string>().find("golden vector"), std::string::npos) << c["halt_reason"];
+  const DeviceRecord canary = fleet.record("cam-1");
+  EXPECT_EQ(canary.state, "rolled_back");
+  EXPECT_EQ(canary.active_version, "1.0.0");
+  EXPECT_NE(canary.last_error.find("golden vector"), std::string::npos) << canary.last_error;
+  EXPECT_EQ(model_outputs(fleet.active_model("cam-1")), v1_out);
+  for (const char* name : {"cam-2", "cam-3"}) {
+    const DeviceRecord r = fleet.record(name);
+    EXPECT_EQ(r.active_version, "1.0.0") << name;
+    EXPECT_NE(r.target.version, "2.0.0") << name << " started downloading the bad release";
+  }
+  // The server saw the canary's report, reason included.
+  const json device = fleet.api("GET", "/api/v1/devices/cam-1");
+  EXPECT_EQ(device["state"], "rolled_back");
+  EXPECT_NE(device["last_error"].get<std::string>().find("golden vector"), std::string::npos);
+  // A halted campaign can be resumed by hand; it is the operator's call.
+  EXPECT_EQ(fleet.cli({"campaign", "halt", "2"}).exit_code, 1) << "halting a halted campaign should fail";
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, OtaEndToEnd, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace edgeai
