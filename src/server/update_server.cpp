@@ -277,11 +277,14 @@ void UpdateServer::routes() {
   s.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
     std::lock_guard<std::mutex> lock(metrics.mutex);
     ++metrics.requests[{route_of(req.path), res.status}];
+    // httplib answered these before any handler (handlers log their own): log the reason here.
     if (res.status == 413) {
-      // httplib answered before any handler: log the reason here.
       ++metrics.rejected;
-      std::fprintf(stderr, "edgeai server: rejected %s %s: 413 body larger than the upload limit\n", req.method.c_str(),
-                   req.path.c_str());
+      std::fprintf(stderr, "edgeai server: rejected %s %s: 413 body larger than the upload limit\n",
+                   req.method.c_str(), req.path.c_str());
+    } else if (res.status == 404 && res.body.empty()) {
+      ++metrics.rejected;
+      std::fprintf(stderr, "edgeai server: rejected %s %s: 404 no such route\n", req.method.c_str(), req.path.c_str());
     }
   });
 
@@ -557,7 +560,7 @@ void UpdateServer::routes() {
           return reject(res, 422, "targets metadata is not signed by the release key the root names", req);
         }
         Result<TargetsMetadata> targets = targets_from_json(env->payload);
-        if (!targets.is_ok()) return reject(res, 400, "targets: " + targets.status().message(), req);
+        if (!targets.is_ok()) return reject(res, 400, targets.status().message(), req);
         if (targets->targets.size() != 1) return reject(res, 400, "targets must name exactly one bundle", req);
         const TargetInfo& t = targets->targets[0];
         if (!is_safe_target_name(t.name) || !is_safe_target_name(t.version) || !is_safe_target_name(t.device_group)) {
