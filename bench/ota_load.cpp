@@ -73,7 +73,7 @@ struct Options {
   int server_pid = 0;
   std::string json_out;
   std::string name_prefix = "load";
-  bool tcp_nodelay = false;
+  bool tcp_nodelay = true;
 };
 
 struct Sample {
@@ -166,22 +166,66 @@ double machine_busy_seconds() {
   return (user + nice + system + irq + softirq) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-struct CpuMark {
+// The server's own time per route, from its /metrics: route -> (seconds in handlers, requests).
+using HandlerTimes = std::map<std::string, std::pair<double, double>>;
+
+HandlerTimes scrape_handler_times(const std::string& server) {
+  HandlerTimes out;
+  httplib::Client client(server);
+  client.set_read_timeout(30, 0);
+  httplib::Result r = client.Get("/metrics");
+  if (!r || r->status != 200) return out;
+  std::istringstream in(r->body);
+  std::string line;
+  const std::string sum = "edgeai_http_request_duration_seconds_sum{route=\"";
+  const std::string count = "edgeai_http_request_duration_seconds_count{route=\"";
+  while (std::getline(in, line)) {
+    const bool is_sum = line.rfind(sum, 0) == 0;
+    if (!is_sum && line.rfind(count, 0) != 0) continue;
+    const std::size_t start = (is_sum ? sum : count).size();
+    const std::size_t quote = line.find('"', start);
+    const std::size_t space = line.rfind(' ');
+    if (quote == std::string::npos || space == std::string::npos) continue;
+    auto& slot = out[line.substr(start, quote - start)];
+    (is_sum ? slot.first : slot.second) = std::atof(line.c_str() + space + 1);
+  }
+  return out;
+}
+
+// A window's edge: the time, CPU seconds so far, the server's handler times so far.
+struct Mark {
   Clock::time_point at;
   double self = 0, server = 0, machine = 0;
-  static CpuMark now(int server_pid) {
-    return {Clock::now(), self_cpu_seconds(), process_cpu_seconds(server_pid), machine_busy_seconds()};
+  HandlerTimes handlers;
+  static Mark now(const Options& options) {
+    Mark m;
+    m.handlers = scrape_handler_times(options.server);
+    m.at = Clock::now();
+    m.self = self_cpu_seconds();
+    m.server = process_cpu_seconds(options.server_pid);
+    m.machine = machine_busy_seconds();
+    return m;
   }
 };
 
-json cpu_between(const CpuMark& a, const CpuMark& b) {
+json marks_between(const Mark& a, const Mark& b) {
   const double wall = std::chrono::duration<double>(b.at - a.at).count();
   auto cores = [wall](double x) {
     return wall > 0 && std::isfinite(x) ? json(std::round(x / wall * 100) / 100) : json();
   };
+  // Mean time inside the server's handlers per route (what the server spent, without the network,
+  // the accept queue and httplib's reading and writing).
+  json handlers = json::object();
+  for (const auto& [route, end] : b.handlers) {
+    const auto it = a.handlers.find(route);
+    const double seconds = end.first - (it == a.handlers.end() ? 0.0 : it->second.first);
+    const double n = end.second - (it == a.handlers.end() ? 0.0 : it->second.second);
+    if (n > 0) handlers[route] = json{{"requests", n}, {"mean_ms", std::round(seconds / n * 1e6) / 1e3}};
+  }
   return json{{"client_cpu_cores", cores(b.self - a.self)},
               {"server_cpu_cores", cores(b.server - a.server)},
-              {"machine_busy_cores", cores(b.machine - a.machine)}};
+              {"machine_busy_cores", cores(b.machine - a.machine)},
+              {"server_handlers", handlers}};
 }
 
 double percentile(std::vector<float>& v, double p) {  // nearest rank; v is sorted
@@ -254,13 +298,15 @@ class Worker {
     const auto t0 = Clock::now();
     httplib::Result result = send();
     samples_.push_back({std::chrono::duration<float, std::milli>(Clock::now() - t0).count(), type, window});
-    if (!result) shared_.error(std::string(kTypeNames[type]) + ": " + httplib::to_string(result.error()));
+    if (!result) error(type, httplib::to_string(result.error()));
     return result;
   }
 
-  void http_error(RequestType type, int status) {
-    shared_.error(std::string(kTypeNames[type]) + ": HTTP " + std::to_string(status));
+  // Errors by window and request type: "steady/poll: HTTP 500", "enroll/enroll: Read".
+  void error(RequestType type, const std::string& what) {
+    shared_.error(std::string(kWindowNames[shared_.window.load()]) + "/" + kTypeNames[type] + ": " + what);
   }
+  void http_error(RequestType type, int status) { error(type, "HTTP " + std::to_string(status)); }
 
   void enroll(Device& d) {
     const std::string body = json{{"token", d.token}, {"name", d.name}}.dump();
@@ -278,7 +324,7 @@ class Worker {
         d.credential = j.at("credential").get<std::string>();
         d.enrolled = true;
       } catch (const std::exception& e) {
-        shared_.error(std::string("enroll: bad answer: ") + e.what());
+        error(kEnroll, std::string("bad answer: ") + e.what());
       }
     }
   }
@@ -315,7 +361,7 @@ class Worker {
     try {
       j = json::parse(r->body);
     } catch (const std::exception& e) {
-      return shared_.error(std::string("poll: bad answer: ") + e.what());
+      return error(kPoll, std::string("bad answer: ") + e.what());
     }
     const auto target = j.find("target");
     if (target == j.end() || !target->is_object()) return;
@@ -344,7 +390,7 @@ class Worker {
         return false;
       }
       if (r->body.empty() || static_cast<std::int64_t>(r->body.size()) > size - have) {
-        shared_.error("download: " + std::to_string(r->body.size()) + " bytes for a range of " + std::to_string(want));
+        error(kDownload, std::to_string(r->body.size()) + " bytes for a range of " + std::to_string(want));
         return false;
       }
       crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(r->body.data()), r->body.size());
@@ -353,7 +399,7 @@ class Worker {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&state, digest);
     if (hex(digest, sizeof digest) != sha) {
-      shared_.error("download: SHA-256 mismatch");
+      error(kDownload, "SHA-256 mismatch");
       return false;
     }
     d.active_version = version;
@@ -416,7 +462,7 @@ int run(const Options& options) {
   // Enrollment, then polling: the threads wait for each other in between.
   std::latch enrolled(threads + 1);
   std::vector<std::thread> pool;
-  const CpuMark enroll_start = CpuMark::now(options.server_pid);
+  const Mark enroll_start = Mark::now(options);
   for (auto& w : workers) {
     pool.emplace_back([&, worker = w.get()] {
       worker->enroll_all();
@@ -425,7 +471,7 @@ int run(const Options& options) {
     });
   }
   enrolled.arrive_and_wait();
-  const CpuMark enroll_end = CpuMark::now(options.server_pid);
+  const Mark enroll_end = Mark::now(options);
   int enrolled_count = 0;
   for (const Device& d : devices) enrolled_count += d.enrolled;
   std::fprintf(stderr, "ota_load: %d of %d devices enrolled in %.1f s\n", enrolled_count, options.devices,
@@ -440,12 +486,12 @@ int run(const Options& options) {
   std::this_thread::sleep_for(std::chrono::duration<double>(options.interval));
 
   shared.window = kSteady;
-  const CpuMark steady_start = CpuMark::now(options.server_pid);
+  const Mark steady_start = Mark::now(options);
   std::this_thread::sleep_for(std::chrono::duration<double>(options.steady));
-  const CpuMark steady_end = CpuMark::now(options.server_pid);
+  const Mark steady_end = Mark::now(options);
 
   json campaign_json;
-  CpuMark rollout_start{}, rollout_end{};
+  Mark rollout_start{}, rollout_end{};
   double campaign_create_ms = NAN;
   if (rollout) {
     httplib::Client admin(options.server);
@@ -463,7 +509,7 @@ int run(const Options& options) {
     }
     shared.campaign_created = true;
     shared.window = kRollout;
-    rollout_start = CpuMark::now(options.server_pid);
+    rollout_start = Mark::now(options);
     httplib::Result r = admin.Post("/api/v1/campaigns", headers, body, "application/json");
     campaign_create_ms = std::chrono::duration<double, std::milli>(Clock::now() - rollout_start.at).count();
     std::int64_t campaign_id = 0;
@@ -488,7 +534,7 @@ int run(const Options& options) {
       });
     }
     shared.window = kTail;
-    rollout_end = CpuMark::now(options.server_pid);
+    rollout_end = Mark::now(options);
     std::this_thread::sleep_for(std::chrono::duration<double>(options.tail));
     shared.stop = true;
     for (std::thread& t : pool) t.join();
@@ -523,7 +569,7 @@ int run(const Options& options) {
     for (int t = 0; t < kTypes; ++t) n += by[w][t].size();
     return static_cast<std::int64_t>(n);
   };
-  auto window_json = [&](Window w, const CpuMark& a, const CpuMark& b) {
+  auto window_json = [&](Window w, const Mark& a, const Mark& b) {
     const double seconds = std::chrono::duration<double>(b.at - a.at).count();
     json j{{"seconds", round3(seconds)},
            {"requests", requests_in(w)},
@@ -531,7 +577,7 @@ int run(const Options& options) {
     for (int t = 0; t < kTypes; ++t) {
       if (!by[w][t].empty()) j[kTypeNames[t]] = latency_json(by[w][t]);
     }
-    j.update(cpu_between(a, b));
+    j.update(marks_between(a, b));
     return j;
   };
 
@@ -632,7 +678,7 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", o.server_pid, "the server's process id, for its CPU time");
   app.add_option("--name-prefix", o.name_prefix, "device names: PREFIX-00000 ...")->capture_default_str();
   app.add_option("--tcp-nodelay", o.tcp_nodelay,
-                 "1: TCP_NODELAY on the devices' connections (0: as cpp-httplib's default and the agent)")
+                 "1: TCP_NODELAY on the devices' connections, as curl (0: cpp-httplib's default, as the agent)")
       ->capture_default_str();
   app.add_option("--json-out", o.json_out, "also write the summary line here");
   CLI11_PARSE(app, argc, argv);

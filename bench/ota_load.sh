@@ -27,7 +27,7 @@
 #   SOAK             campaign soak seconds between phases             [0]
 #   SERVER_THREADS   the server's request threads (--threads)         [64]
 #   CLIENT_THREADS   ota_load threads = keep-alive connections        [32]
-#   CLIENT_NODELAY   1: TCP_NODELAY on ota_load's connections (0: as the agent) [0]
+#   CLIENT_NODELAY   1: TCP_NODELAY on ota_load's connections, as curl (0: as the agent) [1]
 #   STEADY           seconds of polling measured before the campaign  [10]
 #   ENGINES          which databases                                  ["sqlite postgres"]
 #   BUNDLE           the release published                            [out/ecg-mitbih.eai]
@@ -91,7 +91,7 @@ PHASES="${PHASES:-5,25,100}"
 SOAK="${SOAK:-0}"
 SERVER_THREADS="${SERVER_THREADS:-64}"
 CLIENT_THREADS="${CLIENT_THREADS:-32}"
-CLIENT_NODELAY="${CLIENT_NODELAY:-0}"
+CLIENT_NODELAY="${CLIENT_NODELAY:-1}"
 STEADY="${STEADY:-10}"
 ENGINES="${ENGINES:-sqlite postgres}"
 BUNDLE="${BUNDLE:-out/ecg-mitbih.eai}"
@@ -114,10 +114,27 @@ for f in "$EDGEAI" "$OTA_LOAD_BIN"; do
     exit 1
   fi
 done
+# Every figure from one pair of binaries, even if a build replaces them meanwhile: copies.
+mkdir -p "$RESULTS_DIR/bin"
+for f in "$EDGEAI" "$OTA_LOAD_BIN"; do
+  if [ "$(cd "$(dirname "$f")" && pwd)" != "$(cd "$RESULTS_DIR/bin" && pwd)" ]; then
+    cp "$f" "$RESULTS_DIR/bin/$(basename "$f")" || exit 1
+  fi
+done
+EDGEAI="$RESULTS_DIR/bin/$(basename "$EDGEAI")"
+OTA_LOAD_BIN="$RESULTS_DIR/bin/$(basename "$OTA_LOAD_BIN")"
 if [ ! -s "$BUNDLE" ]; then
   echo "ota_load.sh: no bundle $BUNDLE (set BUNDLE, or train one: edgeai train ecg-mitbih -o $BUNDLE)" >&2
   exit 1
 fi
+
+# Connections the kernel dropped because a listen queue was full (TcpExt ListenOverflows, this
+# network namespace: the server's loopback listener, and PostgreSQL's).
+listen_overflows() {
+  awk '/^TcpExt:/ { if (!n) { for (i = 2; i <= NF; i++) if ($i == "ListenOverflows") col = i; n = 1; next }
+                   print $col; exit }' /proc/net/netstat 2> /dev/null
+}
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -127,7 +144,7 @@ run_engine() {
   local raw="$RESULTS_DIR/$engine"
   local work
   work=$(mktemp -d /tmp/edgeai-ota-load.XXXXXX)
-  rm -f "$raw".json "$raw".notes
+  rm -f "$raw".json "$raw".notes "$raw".listen_overflows
   : > "$raw.notes"
   note() { echo "$*" >> "$raw.notes"; log "$engine: $*"; }
 
@@ -184,11 +201,20 @@ run_engine() {
   fi
 
   if [ "$rc" = 0 ]; then
+    local overflows0
+    overflows0=$(listen_overflows)
     log "$engine: ota_load, $DEVICES devices every $INTERVAL s, rollout of $release $version (phases $PHASES)"
     timeout "$RUN_TIMEOUT" "$OTA_LOAD_BIN" --server "$url" --tokens "$work/tokens.txt" --devices "$DEVICES" \
       --threads "$CLIENT_THREADS" --interval "$INTERVAL" --steady "$STEADY" --release "$release" \
       --version "$version" --admin-token "$work/data/admin-token" --phases "$PHASES" --soak "$SOAK" \
       --tcp-nodelay "$CLIENT_NODELAY" --server-pid "$server_pid" --json-out "$raw.json" > "$raw.ota_load.out" 2> "$raw.ota_load.err" || rc=$?
+    local overflows1
+    overflows1=$(listen_overflows)
+    if [ -n "$overflows0" ] && [ -n "$overflows1" ]; then
+      echo $((overflows1 - overflows0)) > "$raw.listen_overflows"
+      [ $((overflows1 - overflows0)) != 0 ] &&
+        note "the kernel dropped $((overflows1 - overflows0)) connection handshakes on a full listen queue (TcpExt ListenOverflows)"
+    fi
     [ "$rc" = 124 ] && note "ota_load timed out after $RUN_TIMEOUT s"
     [ "$rc" != 0 ] && [ "$rc" != 124 ] && note "ota_load exited with $rc: $(tail -1 "$raw.ota_load.err")"
   fi
@@ -223,6 +249,12 @@ run_engine() {
   return "$rc"
 }
 
+# Other work on the machine: cores busy in the 3 s before the first run.
+busy0=$(busy_ticks)
+sleep 3
+busy1=$(busy_ticks)
+OTA_OTHER_CORES=$(awk -v b0="$busy0" -v b1="$busy1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b1 - b0) / hz / 3 }')
+
 overall=0
 for engine in $ENGINES; do
   case "$engine" in
@@ -242,7 +274,7 @@ fi
 export OTA_COMMIT="$commit" OTA_CPU="$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*:[[:space:]]*//')" \
   OTA_CORES="$(nproc)" OTA_TMPFS="$(df -T /tmp 2> /dev/null | awk 'NR == 2 {print $2}')" \
   OTA_BUNDLE_BYTES="$(stat -c %s "$BUNDLE")" OTA_ELAPSED=$(($(date +%s) - START_SECONDS))
-export DEVICES INTERVAL PHASES SOAK SERVER_THREADS CLIENT_THREADS STEADY ENGINES BUNDLE RESULTS_DIR
+export OTA_OTHER_CORES DEVICES INTERVAL CLIENT_NODELAY PHASES SOAK SERVER_THREADS CLIENT_THREADS STEADY ENGINES BUNDLE RESULTS_DIR
 python3 - "$OUT_SECTION" <<'PY'
 import datetime, json, math, os, sys
 

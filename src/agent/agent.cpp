@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "format/delta.hpp"
 #include "format/json_fields.hpp"
 
 namespace edgeai {
@@ -179,32 +180,76 @@ void Agent::report(const DeviceRecord& record, const std::string& note) {
   }
 }
 
+// The bundle rebuilt from the active one and a model-aware delta (format/delta.hpp), when the
+// server has one smaller than the bundle; nullopt sends the caller to the full download. The
+// updater checks the signed size and sha256 of what this yields, as for any download.
+std::optional<std::vector<std::uint8_t>> Agent::fetch_by_delta(const TargetInfo& target) {
+  const std::string base_path = updater_->active_path();
+  if (base_path.empty()) return std::nullopt;
+  std::ifstream in(base_path, std::ios::binary);
+  const std::vector<std::uint8_t> base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (base.empty()) return std::nullopt;
+  const std::string path = str_cat("/api/v1/device/deltas/", target.sha256, "?from=", sha256_hex(base));
+  // A delta is only worth it below the bundle's size: more than that is cut off.
+  Result<std::vector<std::uint8_t>> delta = http_->get_range(path, -1, static_cast<std::size_t>(target.size));
+  if (!delta.is_ok()) {
+    log_line("no delta (" + delta.status().message() + "): downloading the whole bundle");
+    return std::nullopt;
+  }
+  Result<std::vector<std::uint8_t>> rebuilt = apply_delta(base, *delta, target.size);
+  if (!rebuilt.is_ok() || sha256_hex(*rebuilt) != target.sha256) {
+    log_line("delta not usable (" + (rebuilt.is_ok() ? std::string("sha256 differs") : rebuilt.status().message()) +
+             "): downloading the whole bundle");
+    return std::nullopt;
+  }
+  log_line(str_cat("delta: ", delta->size(), " bytes instead of ", target.size));
+  return std::move(rebuilt).value();
+}
+
 ByteSource Agent::download_source(const TargetInfo& target) {
-  // A window of the artifact per request; the updater reads it in chunks.
-  struct Window {
-    std::int64_t offset = -1;
-    std::vector<std::uint8_t> bytes;
+  // The bytes come from a delta when one works, else from the bundle a window per request;
+  // the updater reads either in chunks.
+  struct Source {
+    bool delta_tried = false;
+    std::optional<std::vector<std::uint8_t>> rebuilt;
+    std::int64_t window_offset = -1;
+    std::vector<std::uint8_t> window;
   };
-  auto window = std::make_shared<Window>();
+  auto src = std::make_shared<Source>();
   const std::string path = "/api/v1/device/artifacts/" + target.sha256;
   std::int64_t kill_at = -1;
   if (options_.fault.rfind("kill-at-byte:", 0) == 0) kill_at = std::atoll(options_.fault.c_str() + 13);
   HttpClient* http = http_.get();
-  const std::int64_t signed_size = target.size;
-  return [window, path, http, kill_at, signed_size](std::int64_t offset, std::uint8_t* out,
-                                                    std::size_t size) -> Result<std::size_t> {
+  const bool use_delta = options_.deltas;
+  return [this, src, path, http, kill_at, target, use_delta](std::int64_t offset, std::uint8_t* out,
+                                                             std::size_t size) -> Result<std::size_t> {
     constexpr std::int64_t kWindow = 1 << 20;
-    if (offset >= signed_size) return std::size_t{0};  // never asks past the signed size
-    if (window->offset < 0 || offset < window->offset ||
-        offset >= window->offset + static_cast<std::int64_t>(window->bytes.size())) {
-      const auto want = static_cast<std::size_t>(std::min(kWindow, signed_size - offset));
-      EDGEAI_ASSIGN_OR_RETURN(window->bytes, http->get_range(path, offset, want));
-      window->offset = offset;
-      if (window->bytes.empty()) return std::size_t{0};
+    if (offset >= target.size) return std::size_t{0};  // never asks past the signed size
+    if (!src->delta_tried) {
+      src->delta_tried = true;
+      if (use_delta) src->rebuilt = fetch_by_delta(target);
     }
-    const std::size_t at = static_cast<std::size_t>(offset - window->offset);
-    const std::size_t n = std::min(size, window->bytes.size() - at);
-    std::copy_n(window->bytes.data() + at, n, out);
+    const std::uint8_t* from = nullptr;
+    std::size_t available = 0;
+    if (src->rebuilt) {
+      const auto at = static_cast<std::size_t>(offset);
+      if (at >= src->rebuilt->size()) return std::size_t{0};
+      from = src->rebuilt->data() + at;
+      available = src->rebuilt->size() - at;
+    } else {
+      if (src->window_offset < 0 || offset < src->window_offset ||
+          offset >= src->window_offset + static_cast<std::int64_t>(src->window.size())) {
+        const auto want = static_cast<std::size_t>(std::min(kWindow, target.size - offset));
+        EDGEAI_ASSIGN_OR_RETURN(src->window, http->get_range(path, offset, want));
+        src->window_offset = offset;
+        if (src->window.empty()) return std::size_t{0};
+      }
+      const auto at = static_cast<std::size_t>(offset - src->window_offset);
+      from = src->window.data() + at;
+      available = src->window.size() - at;
+    }
+    const std::size_t n = std::min(size, available);
+    std::copy_n(from, n, out);
     if (kill_at >= 0 && offset + static_cast<std::int64_t>(n) >= kill_at) {
       log_line(str_cat("fault injection: SIGKILL at byte ", offset + static_cast<std::int64_t>(n)));
       ::raise(SIGKILL);

@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/http_client.hpp"
 #include "agent/journal.hpp"
@@ -30,6 +32,7 @@ struct AgentOptions {
   std::string ca_cert;       // HTTPS: the PEM certificate to verify the server with
   int wait_seconds = 25;     // long-poll
   int retry_seconds = 2;     // after the server could not be reached
+  bool deltas = true;        // ask for a model-aware delta from the active bundle first
   ValidationOptions validation;
   // Test hooks (also from EDGEAI_AGENT_FAULT): "kill-after:<state>" raises SIGKILL right after
   // that state is journaled; "kill-at-byte:<n>" once the download passes byte n.
@@ -56,6 +59,7 @@ class Agent {
   Status save_trust();
   Status handle_desired(const std::string& body);
   ByteSource download_source(const TargetInfo& target);
+  std::optional<std::vector<std::uint8_t>> fetch_by_delta(const TargetInfo& target);
   void report(const DeviceRecord& record, const std::string& note = "");
 
   AgentOptions options_;

@@ -39,10 +39,13 @@ int main(int argc, char** argv) {
   app.add_option("--health-inferences", options.validation.health_inferences,
                  "inferences the new model must serve after the switch before the update counts as done")
       ->capture_default_str();
+  bool no_delta = false;
+  app.add_flag("--no-delta", no_delta, "always download whole bundles (default: a model-aware delta when smaller)");
   bool once = false;
   app.add_flag("--once", once, "run one round (finish an interrupted update, poll, install) and exit");
   CLI11_PARSE(app, argc, argv);
   options.validation.max_arena_bytes = max_arena_mb << 20;
+  options.deltas = !no_delta;
   if (once && options.wait_seconds == 25) options.wait_seconds = 0;
 
   auto agent = edgeai::Agent::create(options);

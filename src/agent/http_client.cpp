@@ -59,7 +59,8 @@ Result<std::vector<std::uint8_t>> HttpClient::get_range(const std::string& path,
                                                         std::size_t max_bytes) {
   httplib::Headers headers;
   if (!credential_.empty()) headers.emplace("Authorization", "Bearer " + credential_);
-  headers.emplace("Range", str_cat("bytes=", offset, "-", offset + static_cast<std::int64_t>(max_bytes) - 1));
+  if (offset >= 0)
+    headers.emplace("Range", str_cat("bytes=", offset, "-", offset + static_cast<std::int64_t>(max_bytes) - 1));
   client_->set_read_timeout(30, 0);
   std::vector<std::uint8_t> bytes;
   bool cut = false;
@@ -88,13 +89,12 @@ Result<std::vector<std::uint8_t>> HttpClient::get_range(const std::string& path,
     return data_loss("GET ", base_url_, path, ": the server sent more than the ", max_bytes, " bytes asked for");
   }
   if (!result) return io_error("GET ", base_url_, path, ": no answer (", httplib::to_string(result.error()), ")");
-  if (status == 200 && offset != 0) {
+  if (status == 200 && offset > 0) {
     // The server ignored the range: skip to the offset in what it sent (rarely needed).
     return io_error("GET ", base_url_, path, ": the server ignored the byte range");
   }
-  if (status != 200 && status != 206) {
-    return io_error("GET ", base_url_, path, ": HTTP ", status);
-  }
+  if (status == 404) return not_found("GET ", base_url_, path, ": HTTP 404");
+  if (status != 200 && status != 206) return io_error("GET ", base_url_, path, ": HTTP ", status);
   return bytes;
 }
 

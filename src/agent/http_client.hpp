@@ -35,8 +35,9 @@ class HttpClient {
   // Any status the server answered is a reply; only no answer at all is an error.
   Result<HttpReply> get(const std::string& path, const std::string& if_none_match = "", int timeout_seconds = 30);
   Result<HttpReply> post_json(const std::string& path, const std::string& body, int timeout_seconds = 30);
-  // Bytes `offset` to `offset + max_bytes - 1`. A server that sends more than that is cut off
-  // and reported as data loss (endless data), not as a network error to retry.
+  // Bytes `offset` to `offset + max_bytes - 1` (offset < 0: the whole resource, no Range). A
+  // server that sends more than `max_bytes` is cut off and reported as data loss (endless
+  // data), not as a network error to retry; HTTP 404 is not_found.
   Result<std::vector<std::uint8_t>> get_range(const std::string& path, std::int64_t offset, std::size_t max_bytes);
 
  private:

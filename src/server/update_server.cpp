@@ -13,6 +13,7 @@
 #include <map>
 
 #include "format/atomic_file.hpp"
+#include "format/delta.hpp"
 #include "format/json_fields.hpp"
 #include "server/openapi.hpp"
 
@@ -53,6 +54,7 @@ std::string route_of(const std::string& path) {
                                         "/api/v1/enrollment-tokens",
                                         "/api/v1/device/desired",
                                         "/api/v1/device/artifacts",
+                                        "/api/v1/device/deltas",
                                         "/api/v1/device/status",
                                         "/api/v1/devices",
                                         "/api/v1/releases",
@@ -114,6 +116,26 @@ json campaign_json(const CampaignRow& c, const std::vector<AssignmentRow>* assig
     j["counts"] = counts;
   }
   return j;
+}
+
+// Streams a file; httplib answers Range requests (206) from a provider that knows the length.
+bool serve_file(const std::string& path, httplib::Response& res) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return false;
+  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+  if (!*file) return false;
+  res.set_content_provider(static_cast<std::size_t>(size), "application/octet-stream",
+                           [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                             std::vector<char> buffer(std::min<std::size_t>(length, 256 * 1024));
+                             file->clear();
+                             file->seekg(static_cast<std::streamoff>(offset));
+                             file->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+                             const auto got = static_cast<std::size_t>(file->gcount());
+                             if (got == 0) return false;
+                             return sink.write(buffer.data(), got);
+                           });
+  return true;
 }
 
 }  // namespace
@@ -280,8 +302,8 @@ void UpdateServer::routes() {
     // httplib answered these before any handler (handlers log their own): log the reason here.
     if (res.status == 413) {
       ++metrics.rejected;
-      std::fprintf(stderr, "edgeai server: rejected %s %s: 413 body larger than the upload limit\n",
-                   req.method.c_str(), req.path.c_str());
+      std::fprintf(stderr, "edgeai server: rejected %s %s: 413 body larger than the upload limit\n", req.method.c_str(),
+                   req.path.c_str());
     } else if (res.status == 404 && res.body.empty()) {
       ++metrics.rejected;
       std::fprintf(stderr, "edgeai server: rejected %s %s: 404 no such route\n", req.method.c_str(), req.path.c_str());
@@ -731,21 +753,55 @@ void UpdateServer::routes() {
         // Another device's artifact looks the same as one that does not exist.
         if (!*allowed) return reject(res, 404, "no artifact " + sha + " for device " + device->id, req);
         const std::string path = (fs::path(options_.data_dir) / "artifacts" / sha).string();
-        std::error_code ec;
-        const auto size = fs::file_size(path, ec);
-        if (ec) return reject(res, 404, "artifact " + sha + " missing from the store", req);
-        auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
-        // httplib answers Range requests (206) from a provider that knows the length.
-        res.set_content_provider(static_cast<std::size_t>(size), "application/octet-stream",
-                                 [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                   std::vector<char> buffer(std::min<std::size_t>(length, 256 * 1024));
-                                   file->clear();
-                                   file->seekg(static_cast<std::streamoff>(offset));
-                                   file->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-                                   const auto got = static_cast<std::size_t>(file->gcount());
-                                   if (got == 0) return false;
-                                   return sink.write(buffer.data(), got);
-                                 });
+        if (!serve_file(path, res)) return reject(res, 404, "artifact " + sha + " missing from the store", req);
+      }));
+
+  // A model-aware delta (format/delta.hpp) from a bundle the device had to one it is assigned,
+  // made once and kept; 404 when no delta is smaller than the bundle (the device then downloads
+  // the bundle itself).
+  s.Get(
+      R"(/api/v1/device/deltas/([0-9a-f]{64}))",
+      timed("/api/v1/device/deltas", [this, device_of, reject](const httplib::Request& req, httplib::Response& res) {
+        std::optional<DeviceRow> device = device_of(req, res);
+        if (!device) return;
+        const std::string target = req.matches[1];
+        const std::string base = req.get_param_value("from");
+        if (base.size() != 64 || base.find_first_not_of("0123456789abcdef") != std::string::npos) {
+          return reject(res, 400, "query 'from' must be the sha256 of the bundle the device has", req);
+        }
+        Result<bool> to = store_->may_download(device->id, target);
+        Result<bool> from = store_->may_download(device->id, base);
+        if (!to.is_ok() || !from.is_ok()) return reject(res, 500, "store unavailable", req);
+        if (!*to || !*from)
+          return reject(res, 404, "no delta " + base + " -> " + target + " for device " + device->id, req);
+        const fs::path dir = fs::path(options_.data_dir) / "deltas";
+        const std::string path = (dir / (base + "-" + target)).string();
+        {
+          std::lock_guard<std::mutex> lock(delta_mutex_);  // one delta computed at a time
+          std::error_code ec;
+          if (!fs::exists(path, ec)) {
+            Result<std::string> base_bytes = read_text((fs::path(options_.data_dir) / "artifacts" / base).string());
+            Result<std::string> target_bytes = read_text((fs::path(options_.data_dir) / "artifacts" / target).string());
+            if (!base_bytes.is_ok() || !target_bytes.is_ok())
+              return reject(res, 404, "artifact missing from the store", req);
+            const auto span = [](const std::string& b) {
+              return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+            };
+            DeltaStats stats;
+            Result<std::vector<std::uint8_t>> delta = make_delta(span(*base_bytes), span(*target_bytes), &stats);
+            if (!delta.is_ok()) return reject(res, 404, "no delta: " + delta.status().message(), req);
+            // An empty file marks "no smaller delta", so that it is not computed again.
+            const bool smaller = delta->size() < target_bytes->size();
+            fs::create_directories(dir, ec);
+            if (Status st = write_file_atomically(path, smaller ? *delta : std::vector<std::uint8_t>()); !st.is_ok()) {
+              return reject(res, 500, st.message(), req);
+            }
+            std::fprintf(stderr, "edgeai server: delta %.12s -> %.12s: %zu bytes (%s) for a %zu-byte bundle\n",
+                         base.c_str(), target.c_str(), delta->size(), stats.chosen.c_str(), target_bytes->size());
+          }
+          if (fs::file_size(path, ec) == 0) return reject(res, 404, "no delta smaller than the bundle", req);
+        }
+        if (!serve_file(path, res)) return reject(res, 404, "delta missing", req);
       }));
 
   s.Post("/api/v1/device/status",

@@ -2,6 +2,7 @@
 // its data directory:
 //   edgeai.db           the SQLite database (unless --db names a PostgreSQL server)
 //   artifacts/<sha256>  each published bundle, named by its hash
+//   deltas/<from>-<to>  model-aware deltas between two bundles, made on a device's first request
 //   root.json           the signed root metadata devices pin at enrollment
 //   keys/timestamp.*    the server's online key: it signs short-lived timestamps
 //   admin-token         the operator's bearer token (owner-only); `edgeai publish|campaign|devices`
@@ -69,6 +70,7 @@ class UpdateServer {
   int port_ = 0;
 
   std::mutex mutex_;
+  std::mutex delta_mutex_;
   std::condition_variable wake_;
   std::uint64_t generation_ = 0;
   std::atomic<bool> stopping_{false};

@@ -89,6 +89,17 @@ TEST_P(OtaEndToEnd, APhasedCampaignUpdatesTheCanaryFirstThenTheRest) {
     EXPECT_EQ(d["state"], "idle") << d.dump();
   }
   EXPECT_NE(model_outputs(fleet.active_model("cam-2")), v1_out) << "v2 computes what v1 did";
+  // v2 travelled as a model-aware delta from v1 (only the weights' changed bytes), and the
+  // device rebuilt it and checked the signed hash (the state machine's verifying step).
+  for (const std::string& name : names) {
+    const std::string log = read_text(fleet.agent_log(name));
+    const std::size_t at = log.find("delta: ");
+    ASSERT_NE(at, std::string::npos) << name << " did not update by delta:\n" << log;
+    long long sent = 0, whole = 0;
+    ASSERT_EQ(std::sscanf(log.c_str() + at, "delta: %lld bytes instead of %lld", &sent, &whole), 2);
+    std::printf("%s: v2 by delta, %lld bytes instead of %lld\n", name.c_str(), sent, whole);
+    EXPECT_LT(sent * 4, whole) << name;
+  }
   // Metrics count what happened.
   httplib::Client client(fleet.url());
   auto metrics = client.Get("/metrics");

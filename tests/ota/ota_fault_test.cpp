@@ -89,15 +89,17 @@ TEST(OtaFaults, AgentsKilledAtEveryStateAndMidDownloadConvergeWithAWorkingModel)
       bool ok = works(fleet, name, why);
       if (!ok) ADD_FAILURE() << name << " after " << fault << ": no working model: " << why;
       // Restart: rounds until it settles (the first one normally finishes the update).
-      const auto settled = [&] { return fleet.record(name).active_version == version && fleet.record(name).state == "idle"; };
+      const auto settled = [&] {
+        return fleet.record(name).active_version == version && fleet.record(name).state == "idle";
+      };
       for (int attempt = 0; attempt < 5 && !settled(); ++attempt) {
         fleet.agent_once(name);
       }
       const DeviceRecord r = fleet.record(name);
       if (r.active_version != version || r.state != "idle") {
         ok = false;
-        ADD_FAILURE() << name << " after " << fault << ": " << r.state << " on " << r.active_version << ", want idle on "
-                      << version << "\n"
+        ADD_FAILURE() << name << " after " << fault << ": " << r.state << " on " << r.active_version
+                      << ", want idle on " << version << "\n"
                       << read_text(fleet.agent_log(name));
       }
       if (!works(fleet, name, why)) {

@@ -29,15 +29,14 @@ class HostileServer {
       // does not cut it to the range either).
       res.status = 206;
       auto body = std::make_shared<std::string>(artifact_);
-      res.set_chunked_content_provider("application/octet-stream",
-                                       [body](std::size_t offset, httplib::DataSink& sink) {
-                                         if (offset >= body->size()) {
-                                           sink.done();
-                                           return true;
-                                         }
-                                         const std::size_t n = std::min<std::size_t>(64 * 1024, body->size() - offset);
-                                         return sink.write(body->data() + offset, n);
-                                       });
+      res.set_chunked_content_provider("application/octet-stream", [body](std::size_t offset, httplib::DataSink& sink) {
+        if (offset >= body->size()) {
+          sink.done();
+          return true;
+        }
+        const std::size_t n = std::min<std::size_t>(64 * 1024, body->size() - offset);
+        return sink.write(body->data() + offset, n);
+      });
     });
     server_.Post("/api/v1/device/status", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -101,7 +100,8 @@ std::string signed_timestamp(const std::string& targets, std::int64_t targets_ve
 }
 
 std::string desired_json(const std::string& timestamp, const std::string& targets) {
-  return json{{"device_id", "dev-a"}, {"group", "line"}, {"campaign", 1}, {"timestamp", timestamp}, {"targets", targets}}
+  return json{
+      {"device_id", "dev-a"}, {"group", "line"}, {"campaign", 1}, {"timestamp", timestamp}, {"targets", targets}}
       .dump();
 }
 
@@ -202,8 +202,8 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
     const TargetInfo t = target_of(v22, "2.2.0", 6);
     const std::string targets = signed_targets(t, fleet.release_key());
     device_case("expired timestamp",
-                desired_json(signed_timestamp(targets, 6, timestamp_key, seen + 10, now_seconds() - 60), targets),
-                v22, "expired");
+                desired_json(signed_timestamp(targets, 6, timestamp_key, seen + 10, now_seconds() - 60), targets), v22,
+                "expired");
   }
   // 6. A server streaming more than the signed size (endless data).
   {
@@ -217,7 +217,8 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
   }
 
   // The real server's side. Device A's credential, from its identity.
-  const json identity = json::parse(*Journal((fleet.agent_dir("dev-a") / "identity").string()).read().value(), nullptr, false);
+  const json identity =
+      json::parse(*Journal((fleet.agent_dir("dev-a") / "identity").string()).read().value(), nullptr, false);
   const std::string credential_a = identity["credential"];
   const fs::path for_b = write_tiny_bundle(fleet.dir(), "5.0.0", 3.0f);
   fleet.cli_ok({"publish", for_b.string(), "--key", key, "--group", "other"});
@@ -225,7 +226,9 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
   const std::string sha_b = sha256_hex(file_bytes(for_b));
   const auto server_case = [&](const std::string& attack, int status, int expected_status,
                                const std::string& log_needle) {
-    const std::string line = logged_line(read_text(fleet.server_log()), log_needle);
+    // The server logs after it answers: give the line a moment to land.
+    std::string line;
+    wait_until([&] { return !(line = logged_line(read_text(fleet.server_log()), log_needle)).empty(); }, 5);
     const bool ok = status == expected_status && !line.empty();
     EXPECT_EQ(status, expected_status) << attack;
     EXPECT_FALSE(line.empty()) << attack << ": no log line with '" << log_needle << "'";
@@ -247,8 +250,8 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
   fleet.api("POST", "/api/v1/enroll", json{{"token", "enr_guess"}, {"name", "x"}}.dump(), "", &status);
   server_case("guessed enrollment token", status, 403, "enrollment token not valid");
   {
-    const CommandResult r = fleet.cli({"publish", for_b.string(), "--key", key, "--group", "line",
-                                       "--name", "../../etc/passwd", "--version", "6.0.0"});
+    const CommandResult r = fleet.cli({"publish", for_b.string(), "--key", key, "--group", "line", "--name",
+                                       "../../etc/passwd", "--version", "6.0.0"});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     server_case("path traversal in a release name", r.output.find("HTTP 400") != std::string::npos ? 400 : -1, 400,
                 "400 targets: unsafe name '../../etc/passwd'");
@@ -258,8 +261,9 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
   {
     const KeyPair wrong = generate_key_pair();
     ASSERT_TRUE(write_key_files((fleet.dir() / "wrong").string(), wrong).is_ok());
-    const CommandResult signed_wrong = fleet.cli(
-        {"publish", for_b.string(), "--key", (fleet.dir() / "wrong.key").string(), "--group", "line", "--version", "6.0.0"});
+    const CommandResult signed_wrong =
+        fleet.cli({"publish", for_b.string(), "--key", (fleet.dir() / "wrong.key").string(), "--group", "line",
+                   "--version", "6.0.0"});
     EXPECT_EQ(signed_wrong.exit_code, 1) << signed_wrong.output;
     server_case("upload signed by the wrong key", signed_wrong.output.find("HTTP 422") != std::string::npos ? 422 : -1,
                 422, "422 targets metadata is not signed by the release key");
@@ -277,7 +281,8 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
 
   std::printf("\n| attack | outcome | logged reason |\n| --- | --- | --- |\n");
   for (const Row& r : rows) std::printf("| %s | %s | %s |\n", r.attack.c_str(), r.outcome.c_str(), r.reason.c_str());
-  std::printf("active model after every case: version %s, outputs unchanged\n", fleet.record("dev-a").active_version.c_str());
+  std::printf("active model after every case: version %s, outputs unchanged\n",
+              fleet.record("dev-a").active_version.c_str());
 }
 
 }  // namespace
