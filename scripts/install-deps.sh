@@ -9,7 +9,7 @@ packages=(
   protobuf-compiler libprotobuf-dev libonnx-dev libonnx-testdata
   libsodium-dev libzstd-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
-  libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
+  openssl libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev
 )
 

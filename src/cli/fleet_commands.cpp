@@ -24,6 +24,7 @@ using nlohmann::json;
 struct Connection {
   std::string server;
   std::string token;
+  std::string ca_cert;
   std::string data_dir;
   bool json_output = false;
 };
@@ -32,6 +33,8 @@ void add_connection_options(CLI::App* cmd, Connection& c) {
   cmd->add_option("--server", c.server, "update server URL (default: $EDGEAI_SERVER, else http://127.0.0.1:8080)");
   cmd->add_option("--token", c.token, "operator token (default: $EDGEAI_ADMIN_TOKEN, else DATA_DIR/admin-token)");
   cmd->add_option("--data-dir", c.data_dir, "the server's data directory, to read its admin-token");
+  cmd->add_option("--ca-cert", c.ca_cert,
+                  "HTTPS: PEM certificate to verify the server with (default: $EDGEAI_CA_CERT)");
   cmd->add_flag("--json", c.json_output, "print the server's JSON answer");
 }
 
@@ -57,7 +60,9 @@ class Api {
     if (c_.server.rfind("http://", 0) != 0 && c_.server.rfind("https://", 0) != 0) {
       throw CommandError("--server '" + c_.server + "' must start with http:// or https://");
     }
+    if (c_.ca_cert.empty() && std::getenv("EDGEAI_CA_CERT")) c_.ca_cert = std::getenv("EDGEAI_CA_CERT");
     client_ = std::make_unique<httplib::Client>(c_.server);
+    if (!c_.ca_cert.empty()) client_->set_ca_cert_path(c_.ca_cert.c_str());
     client_->set_connection_timeout(5, 0);
     client_->set_read_timeout(120, 0);
     client_->set_write_timeout(120, 0);

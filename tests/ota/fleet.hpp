@@ -147,7 +147,8 @@ inline std::vector<float> model_outputs(const fs::path& path) {
 class Fleet {
  public:
   // `engine`: "sqlite" or "postgresql" (a fresh database on the test server).
-  explicit Fleet(const std::string& engine, const std::vector<std::string>& server_args = {}) {
+  // `tls`: HTTPS with a self-signed certificate for 127.0.0.1 (made with the openssl tool).
+  explicit Fleet(const std::string& engine, const std::vector<std::string>& server_args = {}, bool tls = false) {
     dir_ = fs::temp_directory_path() / server::testing::unique_test_name("edgeai-ota-");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "agents");
@@ -163,7 +164,17 @@ class Fleet {
         db_ = std::make_unique<server::testing::TestDatabase>(std::move(db).value());
       }
     }
-    start_server(server_args);
+    std::vector<std::string> args = server_args;
+    if (tls) {
+      ca_cert_ = (dir_ / "server.crt").string();
+      const CommandResult made = run_command(
+          {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+           "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", (dir_ / "server.key").string(), "-out", ca_cert_},
+          dir_);
+      EXPECT_EQ(made.exit_code, 0) << made.output;
+      args.insert(args.end(), {"--tls-cert", ca_cert_, "--tls-key", (dir_ / "server.key").string()});
+    }
+    start_server(args);
   }
   ~Fleet() {
     agents_.clear();
@@ -174,6 +185,7 @@ class Fleet {
 
   const fs::path& dir() const { return dir_; }
   const std::string& url() const { return url_; }
+  const std::string& ca_cert() const { return ca_cert_; }
   fs::path server_dir() const { return dir_ / "server"; }
   fs::path server_log() const { return dir_ / "server.log"; }
   const KeyPair& release_key() const { return release_; }
@@ -210,6 +222,7 @@ class Fleet {
     for (const std::string& a : {std::string("--server"), url_, std::string("--data-dir"), server_dir().string()}) {
       args.push_back(a);
     }
+    if (!ca_cert_.empty()) args.insert(args.end(), {"--ca-cert", ca_cert_});
     return run_command(args, dir_);
   }
   std::string cli_ok(const std::vector<std::string>& args) {
@@ -236,6 +249,7 @@ class Fleet {
     std::vector<std::string> argv = {
         EDGEAI_AGENT_BIN, "--server", url_,      "--data-dir", agent_dir(name).string(), "--name", name,
         "--wait",         "2",        "--retry", "1"};
+    if (!ca_cert_.empty()) argv.insert(argv.end(), {"--ca-cert", ca_cert_});
     if (!token.empty()) {
       argv.push_back("--enroll");
       argv.push_back(token);
@@ -256,6 +270,7 @@ class Fleet {
                                      "--name",
                                      name,
                                      "--once"};
+    if (!ca_cert_.empty() && server.empty()) argv.insert(argv.end(), {"--ca-cert", ca_cert_});
     if (!token.empty()) {
       argv.push_back("--enroll");
       argv.push_back(token);
@@ -282,6 +297,7 @@ class Fleet {
   json api(const std::string& method, const std::string& path, const std::string& body = "",
            const std::string& token = "*admin*", int* status = nullptr) {
     httplib::Client client(url_);
+    if (!ca_cert_.empty()) client.set_ca_cert_path(ca_cert_.c_str());
     client.set_read_timeout(30, 0);
     httplib::Headers headers;
     const std::string credential = token == "*admin*" ? admin_token() : token;
@@ -297,7 +313,7 @@ class Fleet {
  private:
   fs::path dir_;
   KeyPair root_, release_;
-  std::string url_, db_url_;
+  std::string url_, db_url_, ca_cert_;
   std::unique_ptr<server::testing::TestDatabase> db_;
   std::unique_ptr<Process> server_;
   std::map<std::string, std::unique_ptr<Process>> agents_;

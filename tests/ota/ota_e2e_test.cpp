@@ -147,6 +147,28 @@ TEST_P(OtaEndToEnd, ABadReleaseRollsBackOnTheCanaryAndHaltsTheCampaign) {
   EXPECT_EQ(fleet.cli({"campaign", "halt", "2"}).exit_code, 1) << "halting a halted campaign should fail";
 }
 
+// HTTPS: the server with a certificate, the agent and the CLI verifying it; an agent that does
+// not know the certificate refuses the server.
+TEST(OtaHttps, AgentsEnrollAndUpdateOverTlsAndRefuseAnUnknownCertificate) {
+  Fleet fleet("sqlite", {}, /*tls=*/true);
+  ASSERT_EQ(fleet.url().rfind("https://", 0), 0u) << fleet.url();
+  const std::vector<std::string> tokens = fleet.tokens("line", 2);
+  // Without the certificate: no enrollment, a one-line error naming the TLS failure.
+  const CommandResult refused = run_command({EDGEAI_AGENT_BIN, "--server", fleet.url(), "--data-dir",
+                                             fleet.agent_dir("cam-x").string(), "--enroll", tokens[1], "--once"},
+                                            fleet.dir());
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("SSL"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(fleet.agent_dir("cam-x") / "identity"));
+  ASSERT_EQ(fleet.agent_once("cam-1", tokens[0]).exit_code, 0) << read_text(fleet.agent_log("cam-1"));
+  const fs::path v1 = write_tiny_bundle(fleet.dir(), "1.0.0", 1.0f);
+  fleet.cli_ok({"publish", v1.string(), "--key", (fleet.dir() / "release.key").string(), "--group", "line"});
+  fleet.cli_ok({"campaign", "create", "--release", "tiny", "--version", "1.0.0"});
+  ASSERT_EQ(fleet.agent_once("cam-1").exit_code, 0) << read_text(fleet.agent_log("cam-1"));
+  EXPECT_EQ(fleet.record("cam-1").active_version, "1.0.0");
+  EXPECT_EQ(fleet.api("GET", "/api/v1/campaigns/1")["state"], "completed");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OtaEndToEnd, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
