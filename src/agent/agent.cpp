@@ -296,12 +296,25 @@ Status Agent::handle_desired(const std::string& text) {
     return why;
   };
   TrustState candidate = *trust_;
+  // Key rotation: walk the chain of roots from the pinned one, each signed by its predecessor.
+  std::string newest_root = root_envelope_;
+  if (auto v = body.find("root_version"); v != body.end() && v->is_number_integer()) {
+    for (std::int64_t next = candidate.root().version + 1; next <= v->get<std::int64_t>(); ++next) {
+      Result<HttpReply> reply = http_->get(str_cat("/api/v1/root/", next));
+      if (!reply.is_ok()) return reply.status();
+      if (reply->status != 200) return reject(io_error("root version ", next, ": HTTP ", reply->status));
+      if (Status st = candidate.update_root(reply->body, now_seconds()); !st.is_ok()) return reject(st);
+      newest_root = reply->body;
+      log_line(str_cat("root rotated to version ", next));
+    }
+  }
   Result<TimestampMetadata> timestamp = candidate.verify_timestamp(ts->get<std::string>(), now_seconds());
   if (!timestamp.is_ok()) return reject(timestamp.status());
   Result<TargetsMetadata> verified = candidate.verify_targets(targets->get<std::string>(), *timestamp, now_seconds());
   if (!verified.is_ok()) return reject(verified.status());
   if (verified->targets.empty()) return reject(invalid_argument("targets metadata names no bundle"));
   *trust_ = candidate;
+  root_envelope_ = newest_root;
   EDGEAI_RETURN_IF_ERROR(save_trust());
   rejected_.clear();
 

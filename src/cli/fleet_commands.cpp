@@ -11,6 +11,7 @@
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "format/bundle.hpp"
@@ -72,6 +73,9 @@ class Api {
   json get(const std::string& path) { return check_reply(client_->Get(path), "GET " + path); }
   json post(const std::string& path, const json& body) {
     return check_reply(client_->Post(path, body.dump(), "application/json"), "POST " + path);
+  }
+  json post_text(const std::string& path, const std::string& body) {
+    return check_reply(client_->Post(path, body, "application/json"), "POST " + path);
   }
   json put(const std::string& path, const json& body) {
     return check_reply(client_->Put(path, body.dump(), "application/json"), "PUT " + path);
@@ -343,6 +347,84 @@ Action add_devices_command(CLI::App& app) {
                   text_of(d, "last_error").c_str());
     }
     std::printf("%zu devices\n", r["devices"].size());
+    return 0;
+  };
+}
+
+Action add_root_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "root", "Show the root metadata devices trust, or rotate keys: a new root signed by the current root's key");
+  cmd->require_subcommand(1);
+  struct Args {
+    Connection c;
+    std::string root_key, new_root_key, release_pub;
+    int expires_days = 365;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* show = cmd->add_subcommand("show", "The current root: version, expiry, the keys of each role");
+  add_connection_options(show, a->c);
+  CLI::App* rotate = cmd->add_subcommand(
+      "rotate",
+      "Publish the next root version: a new root key and/or a new release key, signed by the current root "
+      "key (and the new one); devices walk the chain on their next poll");
+  rotate->add_option("--root-key", a->root_key, "the current root key (.key)")->required()->check(CLI::ExistingFile);
+  rotate->add_option("--new-root-key", a->new_root_key, "a new root key (.key) to replace it")
+      ->check(CLI::ExistingFile);
+  rotate->add_option("--release-pub", a->release_pub, "a new release public key (.pub) to replace the current one")
+      ->check(CLI::ExistingFile);
+  rotate->add_option("--expires-days", a->expires_days, "days the new root stays valid")->capture_default_str();
+  add_connection_options(rotate, a->c);
+  return [a, show, rotate]() -> int {
+    Api api(a->c);
+    const json envelope = api.get("/api/v1/root");
+    const Envelope env = check(parse_envelope(envelope.dump()));
+    RootMetadata root = check(root_from_json(env.payload));
+    if (show->parsed()) {
+      std::printf("root version %lld, expires %s\n", static_cast<long long>(root.version), root.expires.c_str());
+      for (const auto& [role, keys] : {std::pair{"root", &root.root}, std::pair{"targets (release)", &root.targets},
+                                       std::pair{"timestamp", &root.timestamp}}) {
+        std::string ids;
+        for (const std::string& id : keys->keyids) ids += (ids.empty() ? "" : ", ") + id;
+        std::printf("  %-18s threshold %d: %s\n", role, keys->threshold, ids.c_str());
+      }
+      return 0;
+    }
+    if (a->new_root_key.empty() && a->release_pub.empty()) {
+      throw CommandError("nothing to rotate: pass --new-root-key and/or --release-pub");
+    }
+    const KeyPair old_root = check(read_secret_key_file(a->root_key));
+    if (std::find(root.root.keyids.begin(), root.root.keyids.end(), key_id(old_root.public_key)) ==
+        root.root.keyids.end()) {
+      throw CommandError(a->root_key + " is not a key of the current root (key id " + key_id(old_root.public_key) +
+                         ")");
+    }
+    RootMetadata next = root;
+    next.version = root.version + 1;
+    next.expires = format_utc(static_cast<std::int64_t>(std::time(nullptr)) + a->expires_days * 86400LL);
+    std::optional<KeyPair> new_root;
+    if (!a->new_root_key.empty()) {
+      new_root = check(read_secret_key_file(a->new_root_key));
+      next.keys[key_id(new_root->public_key)] = new_root->public_key;
+      next.root.keyids = {key_id(new_root->public_key)};
+    }
+    if (!a->release_pub.empty()) {
+      const PublicKey release = check(read_public_key_file(a->release_pub));
+      next.keys[key_id(release)] = release;
+      next.targets.keyids = {key_id(release)};
+    }
+    // Keys no role names any more leave the root.
+    for (auto it = next.keys.begin(); it != next.keys.end();) {
+      const auto named = [&](const RoleKeys& r) {
+        return std::find(r.keyids.begin(), r.keyids.end(), it->first) != r.keyids.end();
+      };
+      it = named(next.root) || named(next.targets) || named(next.timestamp) ? std::next(it) : next.keys.erase(it);
+    }
+    std::vector<const KeyPair*> signers = {&old_root};
+    if (new_root) signers.push_back(&*new_root);
+    const std::string signed_root = sign_envelope(kRootType, root_to_json(next), signers);
+    api.post_text("/api/v1/root", signed_root);
+    std::printf("root rotated to version %lld (release key %s, root key %s)\n", static_cast<long long>(next.version),
+                next.targets.keyids.front().c_str(), next.root.keyids.front().c_str());
     return 0;
   };
 }

@@ -202,6 +202,10 @@ Result<std::unique_ptr<UpdateServer>> UpdateServer::create(const ServerOptions& 
   if (valid_signatures(root_env, server->root_.keys, server->root_.root.keyids) < server->root_.root.threshold) {
     return data_loss(root_path, ": not signed by its own root keys");
   }
+  // Every root version is kept (roots/N.json): a device that pinned an old one walks the chain.
+  fs::create_directories(dir / "roots", ec);
+  const fs::path this_root = dir / "roots" / str_cat(server->root_.version, ".json");
+  if (!fs::exists(this_root)) EDGEAI_RETURN_IF_ERROR(write_file_atomically(this_root.string(), server->root_envelope_));
   if (std::find(server->root_.timestamp.keyids.begin(), server->root_.timestamp.keyids.end(),
                 key_id(server->timestamp_key_.public_key)) == server->root_.timestamp.keyids.end()) {
     return failed_precondition(root_path, " does not name this server's timestamp key ", ts_prefix, ".pub");
@@ -262,6 +266,11 @@ void UpdateServer::stop() {
   }
   wake_.notify_all();
   if (http_) http_->stop();
+}
+
+std::pair<RootMetadata, std::string> UpdateServer::current_root() {
+  std::lock_guard<std::mutex> lock(root_mutex_);
+  return {root_, root_envelope_};
 }
 
 void UpdateServer::changed() {
@@ -405,8 +414,42 @@ void UpdateServer::routes() {
     res.set_content(openapi_document(), "application/json");
   });
   s.Get("/api/v1/root", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(root_envelope_, "application/json");
+    res.set_content(current_root().second, "application/json");
   });
+  s.Get(R"(/api/v1/root/(\d+))", [this, reject](const httplib::Request& req, httplib::Response& res) {
+    Result<std::string> text =
+        read_text((fs::path(options_.data_dir) / "roots" / (std::string(req.matches[1]) + ".json")).string());
+    if (!text.is_ok()) return reject(res, 404, "no root version " + std::string(req.matches[1]), req);
+    res.set_content(*text, "application/json");
+  });
+  // Key rotation: the next root, signed by the current root's keys and by its own.
+  s.Post("/api/v1/root",
+         timed("/api/v1/root", [this, admin, reject, reply](const httplib::Request& req, httplib::Response& res) {
+           if (!admin(req, res)) return;
+           std::lock_guard<std::mutex> lock(root_mutex_);
+           TrustState chain(root_);
+           if (Status st = chain.update_root(req.body, now_seconds()); !st.is_ok()) {
+             return reject(res, 422, st.message(), req);
+           }
+           const RootMetadata& next = chain.root();
+           if (std::find(next.timestamp.keyids.begin(), next.timestamp.keyids.end(),
+                         key_id(timestamp_key_.public_key)) == next.timestamp.keyids.end()) {
+             return reject(res, 422, "the new root does not name this server's timestamp key", req);
+           }
+           const fs::path dir(options_.data_dir);
+           if (Status st = write_file_atomically((dir / "roots" / str_cat(next.version, ".json")).string(), req.body);
+               !st.is_ok()) {
+             return reject(res, 500, st.message(), req);
+           }
+           if (Status st = write_file_atomically((dir / "root.json").string(), req.body); !st.is_ok()) {
+             return reject(res, 500, st.message(), req);
+           }
+           root_ = next;
+           root_envelope_ = req.body;
+           std::fprintf(stderr, "edgeai server: root rotated to version %lld\n", static_cast<long long>(next.version));
+           changed();
+           reply(res, json{{"version", next.version}, {"expires", next.expires}}, 201);
+         }));
 
   s.Get("/metrics", timed("/metrics", [this, &metrics](const httplib::Request&, httplib::Response& res) {
           std::string out;
@@ -503,7 +546,7 @@ void UpdateServer::routes() {
                  json{{"device_id", device->id},
                       {"credential", credential},
                       {"group", device->device_group},
-                      {"root", root_envelope_}},
+                      {"root", current_root().second}},
                  201);
            changed();
          }));
@@ -577,8 +620,10 @@ void UpdateServer::routes() {
         // The server checks what a device will check, so that a bad release fails here first.
         Result<Envelope> env = parse_envelope(targets_envelope);
         if (!env.is_ok()) return reject(res, 400, "targets: " + env.status().message(), req);
-        if (env->payload_type != kTargetsType ||
-            valid_signatures(*env, root_.keys, root_.targets.keyids) < root_.targets.threshold) {
+        if (env->payload_type != kTargetsType || [&] {
+              const RootMetadata root = current_root().first;
+              return valid_signatures(*env, root.keys, root.targets.keyids) < root.targets.threshold;
+            }()) {
           return reject(res, 422, "targets metadata is not signed by the release key the root names", req);
         }
         Result<TargetsMetadata> targets = targets_from_json(env->payload);
@@ -714,7 +759,9 @@ void UpdateServer::routes() {
                       res.status = 304;
                       return;
                     }
-                    json body{{"device_id", device->id}, {"group", device->device_group}};
+                    json body{{"device_id", device->id},
+                              {"group", device->device_group},
+                              {"root_version", current_root().first.version}};
                     if (desired->has_value()) {
                       const ReleaseRow& r = (*desired)->release;
                       // Freshness: signed now, by the online key, naming this exact targets document.

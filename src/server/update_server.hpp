@@ -3,7 +3,8 @@
 //   edgeai.db           the SQLite database (unless --db names a PostgreSQL server)
 //   artifacts/<sha256>  each published bundle, named by its hash
 //   deltas/<from>-<to>  model-aware deltas between two bundles, made on a device's first request
-//   root.json           the signed root metadata devices pin at enrollment
+//   root.json           the signed root metadata devices pin at enrollment (the newest)
+//   roots/<N>.json      every root version: a device walks the chain from the one it pinned
 //   keys/timestamp.*    the server's online key: it signs short-lived timestamps
 //   admin-token         the operator's bearer token (owner-only); `edgeai publish|campaign|devices`
 //                       read it from here or from --token / EDGEAI_ADMIN_TOKEN
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "format/trust.hpp"
 #include "server/store.hpp"
@@ -58,7 +60,8 @@ class UpdateServer {
   UpdateServer() = default;
   void routes();
   void tick_loop();
-  void changed();  // wakes long-polls
+  void changed();                                       // wakes long-polls
+  std::pair<RootMetadata, std::string> current_root();  // the metadata and its envelope
 
   ServerOptions options_;
   std::unique_ptr<Store> store_;
@@ -71,6 +74,7 @@ class UpdateServer {
 
   std::mutex mutex_;
   std::mutex delta_mutex_;
+  std::mutex root_mutex_;  // root_ and root_envelope_ change at a key rotation
   std::condition_variable wake_;
   std::uint64_t generation_ = 0;
   std::atomic<bool> stopping_{false};

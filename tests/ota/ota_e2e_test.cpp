@@ -169,6 +169,63 @@ TEST(OtaHttps, AgentsEnrollAndUpdateOverTlsAndRefuseAnUnknownCertificate) {
   EXPECT_EQ(fleet.api("GET", "/api/v1/campaigns/1")["state"], "completed");
 }
 
+// Key rotation: the root rotates the release key (signed by the current root key and a new
+// one); the server then refuses releases signed by the old release key, and a device that
+// pinned root 1 walks to root 2 and installs a release signed by the new key. A root not
+// signed by the current root's key is refused.
+TEST(OtaKeyRotation, ANewReleaseKeyReachesDevicesThroughTheSignedRootChain) {
+  Fleet fleet("sqlite");
+  const std::vector<std::string> tokens = fleet.tokens("line", 1);
+  ASSERT_EQ(fleet.agent_once("cam-1", tokens[0]).exit_code, 0);
+  const std::string old_key = (fleet.dir() / "release.key").string();
+  const fs::path v1 = write_tiny_bundle(fleet.dir(), "1.0.0", 1.0f);
+  fleet.cli_ok({"publish", v1.string(), "--key", old_key, "--group", "line"});
+  fleet.cli_ok({"campaign", "create", "--release", "tiny", "--version", "1.0.0"});
+  ASSERT_EQ(fleet.agent_once("cam-1").exit_code, 0);
+  ASSERT_EQ(fleet.record("cam-1").active_version, "1.0.0");
+
+  ASSERT_TRUE(write_key_files((fleet.dir() / "release2").string(), generate_key_pair()).is_ok());
+  ASSERT_TRUE(write_key_files((fleet.dir() / "root2").string(), generate_key_pair()).is_ok());
+  // A rotation signed by a key the current root does not name: refused by the CLI and the server.
+  const CommandResult forged = fleet.cli({"root", "rotate", "--root-key", (fleet.dir() / "root2.key").string(),
+                                          "--release-pub", (fleet.dir() / "release2.pub").string()});
+  EXPECT_EQ(forged.exit_code, 1) << forged.output;
+  EXPECT_NE(forged.output.find("is not a key of the current root"), std::string::npos) << forged.output;
+  {
+    RootMetadata fake;
+    fake.version = 2;
+    fake.expires = format_utc(static_cast<std::int64_t>(std::time(nullptr)) + 3600);
+    const KeyPair k = generate_key_pair();
+    fake.keys[key_id(k.public_key)] = k.public_key;
+    fake.root.keyids = fake.targets.keyids = fake.timestamp.keyids = {key_id(k.public_key)};
+    const KeyPair* signers[] = {&k};
+    int status = 0;
+    fleet.api("POST", "/api/v1/root", sign_envelope(kRootType, root_to_json(fake), signers), "*admin*", &status);
+    EXPECT_EQ(status, 422);
+  }
+  std::printf(
+      "$ edgeai root rotate --new-root-key root2.key --release-pub release2.pub\n%s",
+      fleet
+          .cli_ok({"root", "rotate", "--root-key", (fleet.dir() / "root.key").string(), "--new-root-key",
+                   (fleet.dir() / "root2.key").string(), "--release-pub", (fleet.dir() / "release2.pub").string()})
+          .c_str());
+  std::printf("$ edgeai root show\n%s", fleet.cli_ok({"root", "show"}).c_str());
+  const fs::path v2 = write_tiny_bundle(fleet.dir(), "2.0.0", 1.5f);
+  const CommandResult old_signed = fleet.cli({"publish", v2.string(), "--key", old_key, "--group", "line"});
+  EXPECT_EQ(old_signed.exit_code, 1) << old_signed.output;
+  EXPECT_NE(old_signed.output.find("HTTP 422"), std::string::npos) << old_signed.output;
+  fleet.cli_ok({"publish", v2.string(), "--key", (fleet.dir() / "release2.key").string(), "--group", "line"});
+  fleet.cli_ok({"campaign", "create", "--release", "tiny", "--version", "2.0.0"});
+  const CommandResult updated = fleet.agent_once("cam-1");
+  EXPECT_EQ(updated.exit_code, 0) << updated.output;
+  EXPECT_NE(updated.output.find("root rotated to version 2"), std::string::npos) << updated.output;
+  EXPECT_EQ(fleet.record("cam-1").active_version, "2.0.0") << updated.output;
+  // The old root key alone can no longer rotate: the current root names root2.
+  const CommandResult stale = fleet.cli({"root", "rotate", "--root-key", (fleet.dir() / "root.key").string(),
+                                         "--release-pub", (fleet.dir() / "release.pub").string()});
+  EXPECT_EQ(stale.exit_code, 1) << stale.output;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OtaEndToEnd, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

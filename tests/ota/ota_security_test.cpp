@@ -38,6 +38,10 @@ class HostileServer {
         return sink.write(body->data() + offset, n);
       });
     });
+    server_.Get(R"(/api/v1/root/(\d+))", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      res.set_content(root_, "application/json");
+    });
     server_.Post("/api/v1/device/status", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex_);
       reports_.push_back(req.body);
@@ -51,10 +55,11 @@ class HostileServer {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void serve(std::string desired, std::string artifact) {
+  void serve(std::string desired, std::string artifact, std::string root = "") {
     std::lock_guard<std::mutex> lock(mutex_);
     desired_ = std::move(desired);
     artifact_ = std::move(artifact);
+    root_ = std::move(root);
   }
 
  private:
@@ -62,7 +67,7 @@ class HostileServer {
   std::thread thread_;
   int port_ = 0;
   std::mutex mutex_;
-  std::string desired_, artifact_;
+  std::string desired_, artifact_, root_;
   std::vector<std::string> reports_;
 };
 
@@ -149,8 +154,8 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
   // Runs the agent once against the hostile server; the case passes when the agent's log names
   // `expected` (the reason) and the device still runs v1.
   const auto device_case = [&](const std::string& attack, const std::string& desired, const std::string& artifact,
-                               const std::string& expected) {
-    hostile.serve(desired, artifact);
+                               const std::string& expected, const std::string& root = "") {
+    hostile.serve(desired, artifact, root);
     const CommandResult r = fleet.agent_once("dev-a", "", hostile.url());
     const std::string line = logged_line(r.output, expected);
     EXPECT_FALSE(line.empty()) << attack << ": expected '" << expected << "' in the agent's log:\n" << r.output;
@@ -214,6 +219,24 @@ TEST(OtaSecurity, EveryAttackIsRejectedAndTheActiveModelIsUnchanged) {
                 desired_json(signed_timestamp(targets, 7, timestamp_key, seen + 20, seen + 3600), targets),
                 v23 + std::string(4 << 20, 'x'), "more than");
     EXPECT_EQ(fleet.record("dev-a").state, "rolled_back");
+  }
+
+  // 7. A rotated root that the pinned root did not sign: the server's keys swapped for the attacker's.
+  {
+    const KeyPair attacker = generate_key_pair();
+    RootMetadata fake;
+    fake.version = 2;
+    fake.expires = format_utc(now_seconds() + 3600);
+    fake.keys[key_id(attacker.public_key)] = attacker.public_key;
+    fake.root.keyids = fake.targets.keyids = fake.timestamp.keyids = {key_id(attacker.public_key)};
+    const KeyPair* signers[] = {&attacker};
+    const std::string v24 = file_bytes(write_tiny_bundle(fleet.dir(), "2.4.0", 2.5f));
+    const TargetInfo t = target_of(v24, "2.4.0", 8);
+    const std::string targets = signed_targets(t, attacker);
+    json desired = json::parse(desired_json(signed_timestamp(targets, 8, attacker, seen + 30, seen + 3600), targets));
+    desired["root_version"] = 2;
+    device_case("rotated root not signed by the pinned root", desired.dump(), v24,
+                "new root:", sign_envelope(kRootType, root_to_json(fake), signers));
   }
 
   // The real server's side. Device A's credential, from its identity.
