@@ -14,7 +14,8 @@
 //   5. tail: --tail seconds more polling, then the campaign's state is read back.
 // Prints one line of JSON: requests and requests/s per window, latency percentiles per request
 // type, poll scheduling lag, errors by kind, the time for the rollout to reach every device (and
-// each phase), and CPU time of this process, of the server (--server-pid) and of the machine.
+// each phase), and CPU time of this process, of the server (--server-pid: it and its PostgreSQL
+// backend) and of the machine.
 //
 //   ota_load --server http://127.0.0.1:PORT --tokens tokens.txt --admin-token DATA/admin-token
 //            --release NAME --version V [--devices 1000] [--threads 32] [--interval 1]
@@ -70,7 +71,7 @@ struct Options {
   double tail = 2.0;
   double rollout_timeout = 600.0;
   std::size_t range_bytes = 1 << 20;
-  int server_pid = 0;
+  std::vector<int> server_pids;  // the server, and its PostgreSQL backend where there is one
   std::string json_out;
   std::string name_prefix = "load";
   bool tcp_nodelay = true;
@@ -202,7 +203,9 @@ struct Mark {
     m.handlers = scrape_handler_times(options.server);
     m.at = Clock::now();
     m.self = self_cpu_seconds();
-    m.server = process_cpu_seconds(options.server_pid);
+    m.server = 0;
+    for (int pid : options.server_pids) m.server += process_cpu_seconds(pid);
+    if (options.server_pids.empty()) m.server = NAN;
     m.machine = machine_busy_seconds();
     return m;
   }
@@ -331,10 +334,11 @@ class Worker {
 
   httplib::Headers auth(const Device& d) const { return {{"Authorization", "Bearer " + d.credential}}; }
 
-  bool report(Device& d, const std::string& state, const std::string& target_version) {
+  bool report(const Device& d, const std::string& state, const std::string& active_version,
+              const std::string& target_version) {
     const std::string body = json{
         {"state", state},
-        {"active_version", d.active_version},
+        {"active_version", active_version},
         {"target_version", target_version},
         {"last_error", ""}}.dump();
     httplib::Result r =
@@ -374,7 +378,7 @@ class Worker {
     const std::string version = target.value("version", "");
     const std::string sha = target.value("sha256", "");
     const auto size = target.value("size", std::int64_t{0});
-    if (!report(d, "downloading", version)) return false;
+    if (!report(d, "downloading", d.active_version, version)) return false;
     crypto_hash_sha256_state state;
     crypto_hash_sha256_init(&state);
     std::int64_t have = 0;
@@ -402,8 +406,9 @@ class Worker {
       error(kDownload, "SHA-256 mismatch");
       return false;
     }
+    // Installed once the server has heard it; a lost report means the whole update again.
+    if (!report(d, "idle", version, version)) return false;
     d.active_version = version;
-    if (!report(d, "idle", version)) return false;
     if (shared_.campaign_created && version == shared_.version) {
       const double at = seconds_of(Clock::now());
       std::lock_guard<std::mutex> lock(shared_.mutex);
@@ -675,7 +680,8 @@ int main(int argc, char** argv) {
   app.add_option("--range-bytes", o.range_bytes, "bytes per Range request (the agent's window is 1 MiB)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
-  app.add_option("--server-pid", o.server_pid, "the server's process id, for its CPU time");
+  app.add_option("--server-pid", o.server_pids,
+                 "process ids whose CPU time counts as the server's (repeatable: the server, its PostgreSQL backend)");
   app.add_option("--name-prefix", o.name_prefix, "device names: PREFIX-00000 ...")->capture_default_str();
   app.add_option("--tcp-nodelay", o.tcp_nodelay,
                  "1: TCP_NODELAY on the devices' connections, as curl (0: cpp-httplib's default, as the agent)")

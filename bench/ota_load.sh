@@ -33,6 +33,7 @@
 #   BUNDLE           the release published                            [out/ecg-mitbih.eai]
 #   VERSION          its version                                      [2.0.0-load]
 #   RUN_TIMEOUT      seconds one engine's ota_load may take           [900]
+#   QUIET_WAIT       seconds to wait, before each engine, for other work to drop below 0.25 cores [120]
 #   PG_PORT          the throwaway PostgreSQL's port                  [a free one]
 #   EDGEAI           edgeai binary                                    [build/src/cli/edgeai]
 #   OTA_LOAD_BIN     ota_load binary                                  [build/bench/ota_load]
@@ -97,6 +98,7 @@ ENGINES="${ENGINES:-sqlite postgres}"
 BUNDLE="${BUNDLE:-out/ecg-mitbih.eai}"
 VERSION="${VERSION:-2.0.0-load}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-900}"
+QUIET_WAIT="${QUIET_WAIT:-120}"
 PG_PORT="${PG_PORT:-}"
 EDGEAI="${EDGEAI:-build/src/cli/edgeai}"
 OTA_LOAD_BIN="${OTA_LOAD_BIN:-build/bench/ota_load}"
@@ -138,32 +140,48 @@ busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# Cores busy over 3 s (/proc/stat), after waiting up to QUIET_WAIT s for fewer than 0.25: other work
+# on a shared machine takes cores from the server and the client alike.
+other_work() {
+  local waited=0 b0 b1 cores
+  while :; do
+    b0=$(busy_ticks)
+    sleep 3
+    b1=$(busy_ticks)
+    cores=$(awk -v b0="$b0" -v b1="$b1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b1 - b0) / hz / 3 }')
+    if awk -v c="$cores" 'BEGIN { exit !(c < 0.25) }' || [ "$waited" -ge "$QUIET_WAIT" ]; then break; fi
+    waited=$((waited + 3))
+  done
+  echo "$cores"
+}
+
 # run_engine ENGINE: one measured run; its notes (what went wrong) in RESULTS_DIR/ENGINE.notes.
 run_engine() {
   local engine=$1
   local raw="$RESULTS_DIR/$engine"
   local work
   work=$(mktemp -d /tmp/edgeai-ota-load.XXXXXX)
-  rm -f "$raw".json "$raw".notes "$raw".listen_overflows
+  rm -f "$raw".json "$raw".notes "$raw".listen_overflows "$raw".other
   : > "$raw.notes"
   note() { echo "$*" >> "$raw.notes"; log "$engine: $*"; }
+  other_work > "$raw.other"
 
   if ! "$EDGEAI" keygen "$work/root" > /dev/null || ! "$EDGEAI" keygen "$work/release" > /dev/null; then
     note "edgeai keygen failed"
     rm -rf "$work"
     return 1
   fi
-  local db_args=() pg_dir=""
+  local db_args=() pg_dir="" pg_port=""
   if [ "$engine" = postgres ]; then
-    local port="${PG_PORT:-$(free_port)}"
+    pg_port="${PG_PORT:-$(free_port)}"
     pg_dir="$work/pg"
-    log "postgres: throwaway cluster on 127.0.0.1:$port"
-    if ! bash tests/support/postgres_fixture.sh start "$pg_dir" "$port" > "$raw.postgres.out" 2>&1; then
+    log "postgres: throwaway cluster on 127.0.0.1:$pg_port"
+    if ! bash tests/support/postgres_fixture.sh start "$pg_dir" "$pg_port" > "$raw.postgres.out" 2>&1; then
       note "PostgreSQL did not start: $(tail -1 "$raw.postgres.out")"
       rm -rf "$work"
       return 1
     fi
-    db_args=(--db "postgresql://postgres@127.0.0.1:$port/edgeai")
+    db_args=(--db "postgresql://postgres@127.0.0.1:$pg_port/edgeai")
   fi
 
   log "$engine: server (--threads $SERVER_THREADS)"
@@ -200,6 +218,18 @@ run_engine() {
     fi
   fi
 
+  # The server's CPU time, and with PostgreSQL its backend's (the server holds one connection).
+  local pids=(--server-pid "$server_pid") pid
+  if [ "$rc" = 0 ] && [ -n "$pg_port" ]; then
+    local psql
+    psql="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)/psql"
+    for pid in $("$psql" -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d edgeai \
+      -c "SELECT pid FROM pg_stat_activity WHERE datname = 'edgeai' AND pid <> pg_backend_pid()" 2> /dev/null); do
+      pids+=(--server-pid "$pid")
+    done
+    [ ${#pids[@]} -gt 2 ] || note "no PostgreSQL backend found: the server's CPU is the server process alone"
+  fi
+
   if [ "$rc" = 0 ]; then
     local overflows0
     overflows0=$(listen_overflows)
@@ -207,7 +237,7 @@ run_engine() {
     timeout "$RUN_TIMEOUT" "$OTA_LOAD_BIN" --server "$url" --tokens "$work/tokens.txt" --devices "$DEVICES" \
       --threads "$CLIENT_THREADS" --interval "$INTERVAL" --steady "$STEADY" --release "$release" \
       --version "$version" --admin-token "$work/data/admin-token" --phases "$PHASES" --soak "$SOAK" \
-      --tcp-nodelay "$CLIENT_NODELAY" --server-pid "$server_pid" --json-out "$raw.json" > "$raw.ota_load.out" 2> "$raw.ota_load.err" || rc=$?
+      --tcp-nodelay "$CLIENT_NODELAY" "${pids[@]}" --json-out "$raw.json" > "$raw.ota_load.out" 2> "$raw.ota_load.err" || rc=$?
     local overflows1
     overflows1=$(listen_overflows)
     if [ -n "$overflows0" ] && [ -n "$overflows1" ]; then
@@ -249,12 +279,6 @@ run_engine() {
   return "$rc"
 }
 
-# Other work on the machine: cores busy in the 3 s before the first run.
-busy0=$(busy_ticks)
-sleep 3
-busy1=$(busy_ticks)
-OTA_OTHER_CORES=$(awk -v b0="$busy0" -v b1="$busy1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b1 - b0) / hz / 3 }')
-
 overall=0
 for engine in $ENGINES; do
   case "$engine" in
@@ -274,7 +298,7 @@ fi
 export OTA_COMMIT="$commit" OTA_CPU="$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*:[[:space:]]*//')" \
   OTA_CORES="$(nproc)" OTA_TMPFS="$(df -T /tmp 2> /dev/null | awk 'NR == 2 {print $2}')" \
   OTA_BUNDLE_BYTES="$(stat -c %s "$BUNDLE")" OTA_ELAPSED=$(($(date +%s) - START_SECONDS))
-export OTA_OTHER_CORES DEVICES INTERVAL CLIENT_NODELAY PHASES SOAK SERVER_THREADS CLIENT_THREADS STEADY ENGINES BUNDLE RESULTS_DIR
+export DEVICES INTERVAL CLIENT_NODELAY PHASES SOAK SERVER_THREADS CLIENT_THREADS STEADY ENGINES BUNDLE RESULTS_DIR
 python3 - "$OUT_SECTION" <<'PY'
 import datetime, json, math, os, sys
 
@@ -299,6 +323,14 @@ def notes(engine):
         return []
 
 
+def other(engine):
+    try:
+        with open(os.path.join(E["RESULTS_DIR"], engine + ".other")) as f:
+            return f.read().strip()
+    except Exception:
+        return "n/a"
+
+
 def get(obj, *path):
     for p in path:
         if not isinstance(obj, dict) or obj.get(p) is None:
@@ -314,38 +346,42 @@ def num(v, digits=1):
 
 
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+engines = E["ENGINES"].split()
+runs = {e: load(e) for e in engines}
 lines = []
 add = lines.append
 add("## OTA server under load (issue 6)")
 add("")
-add("Written by `bench/ota_load.sh` (%s; it took %d min %02d s): `bench/ota_load.cpp` simulates %s devices on"
-    " %s OS threads, each thread with one keep-alive HTTP/1.1 connection its devices share, against one"
-    " `edgeai server` on loopback; client and server share this machine's cores." % (
-        now, int(E["OTA_ELAPSED"]) // 60, int(E["OTA_ELAPSED"]) % 60, E["DEVICES"], E["CLIENT_THREADS"]))
+add("Written by `bench/ota_load.sh` (%s; the run took %d min %02d s): `bench/ota_load.cpp` simulates %s devices"
+    " on %s OS threads against one `edgeai server` on loopback. Each thread owns its share of the devices and one"
+    " keep-alive HTTP/1.1 connection (TCP_NODELAY %s) that they take turns on; client and server share this"
+    " machine's cores." % (now, int(E["OTA_ELAPSED"]) // 60, int(E["OTA_ELAPSED"]) % 60, E["DEVICES"],
+                          E["CLIENT_THREADS"], "on" if E["CLIENT_NODELAY"] == "1" else "off"))
 add("")
-add("- CPU: %s, %s cores (`/proc/cpuinfo`); edgeai: git commit %s" % (E["OTA_CPU"], E["OTA_CORES"], E["OTA_COMMIT"]))
+add("- CPU: %s, %s cores (`/proc/cpuinfo`); cores busy with other work in the 3 s before each engine's run"
+    " (/proc/stat): %s" % (E["OTA_CPU"], E["OTA_CORES"],
+                           ", ".join("%s %s" % (names.get(e, e), other(e)) for e in engines)))
+add("- edgeai: git commit %s; server `--threads %s`" % (E["OTA_COMMIT"], E["SERVER_THREADS"]))
 add("- Devices: %s, each polling `GET /api/v1/device/desired` every %s s (jittered start; `If-None-Match` with its"
-    " last ETag, so a poll with nothing new is a 304); server: `--threads %s`" % (
-        E["DEVICES"], E["INTERVAL"], E["SERVER_THREADS"]))
-add("- Steady: %s s of polling only, measured after every device had its first answer. Rollout: `%s` (%s bytes)"
-    " published, then a campaign, phases %s, soak %s s, created by the tool; a device that sees the target reports"
-    " `downloading`, fetches the artifact with Range requests (1 MiB each, as the agent: one here), checks size"
-    " and SHA-256, and reports `idle` on the new version. \"Rollout time\" runs from the campaign request until the"
-    " last device's `idle` report was answered; rollout requests/s counts every request in that time." % (
-        E["STEADY"], os.path.basename(E["BUNDLE"]), "{:,}".format(int(E["OTA_BUNDLE_BYTES"])), E["PHASES"],
-        E["SOAK"]))
+    " last ETag, so a poll with nothing new is answered 304)" % (E["DEVICES"], E["INTERVAL"]))
+add("- Steady: %s s of polling only, measured once every device had its first answer. Rollout: `%s` (%s bytes)"
+    " published, then a campaign, phases %s, soak %s s, created by the tool through the operator API; a device"
+    " that sees the target reports `downloading`, fetches the artifact with Range requests (1 MiB a request, as"
+    " the agent: one here), checks size and SHA-256, and reports `idle` on the new version. The rollout time runs"
+    " from the campaign request until the last device's `idle` report was answered; rollout requests/s counts"
+    " every request in that time." % (E["STEADY"], os.path.basename(E["BUNDLE"]),
+                                      "{:,}".format(int(E["OTA_BUNDLE_BYTES"])), E["PHASES"], E["SOAK"]))
 add("- Databases: SQLite in the data directory (WAL, `synchronous=FULL`; /tmp is %s here); PostgreSQL 15 is the"
-    " throwaway cluster of `tests/support/postgres_fixture.sh` (`fsync=off`, `synchronous_commit=off`), so its"
-    " commits never wait for the disk while SQLite's do." % (E.get("OTA_TMPFS") or "?"))
-add("- Latencies are per request, as the client saw them (milliseconds, nearest-rank percentiles); errors are"
-    " transport failures and unexpected HTTP statuses.")
+    " throwaway cluster of `tests/support/postgres_fixture.sh` (`fsync=off`, `synchronous_commit=off`): its"
+    " commits do not wait for the disk, SQLite's do." % (E.get("OTA_TMPFS") or "?"))
+add("- Latencies: per request as the client saw it, milliseconds, nearest-rank percentiles. Errors: transport"
+    " failures and unexpected HTTP statuses (listed below the tables).")
 add("")
 add("| engine | devices | poll interval | steady requests/s | poll p50 ms | poll p99 ms | rollout requests/s"
     " | download p99 ms | rollout time to all devices s | errors |")
 add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-engines = E["ENGINES"].split()
 for engine in engines:
-    r = load(engine)
+    r = runs[engine]
     add("| %s | %s | %s s | %s | %s | %s | %s | %s | %s | %s |" % (
         names.get(engine, engine), get(r, "enrolled") if r else E["DEVICES"], E["INTERVAL"],
         num(get(r, "steady", "requests_per_s")), num(get(r, "steady", "poll", "p50_ms"), 2),
@@ -353,45 +389,85 @@ for engine in engines:
         num(get(r, "rollout", "download", "p99_ms"), 2), num(get(r, "rollout", "time_to_all_s"), 2),
         num(get(r, "errors", "total"), 0) if r else "n/a"))
 add("")
-add("| engine | offered polls/s | steady poll lag p99 ms | report p50 / p99 ms (rollout) | phases done at s"
-    " | campaign | CPU cores steady: server / client / machine | CPU cores rollout: server / client / machine |")
-add("| --- | ---: | ---: | ---: | --- | --- | --- | --- |")
+add("Poll latencies here are the steady window's (polling only); the download's is the rollout's, one Range"
+    " request of the whole bundle.")
+add("")
+add("More of the same runs: when each phase's share of the devices had installed; the rollout's poll and report"
+    " latencies; the mean time the server spent inside its handlers (its `/metrics`: without the network, the"
+    " accept queue and httplib's own reading and writing); CPU cores used by the server (with PostgreSQL: and its"
+    " backend process), by this tool, and by the whole machine.")
+add("")
+add("| engine | phases done at s | poll p50 / p99 ms, rollout | report p50 / p99 ms, rollout"
+    " | server handler mean ms, steady: desired | rollout: desired / artifacts / status"
+    " | CPU cores steady: server / client / machine | rollout | campaign |")
+add("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 for engine in engines:
-    r = load(engine)
-    phases = ", ".join("%s%% %s" % (p.get("percent"), num(p.get("s"), 2)) for p in (get(r, "rollout", "phase_done_s") or []))
+    r = runs[engine]
+    phases = ", ".join("%s%%: %s" % (p.get("percent"), num(p.get("s"), 2))
+                       for p in (get(r, "rollout", "phase_done_s") or []))
     counts = get(r, "campaign", "counts") or {}
     campaign = "n/a"
     if get(r, "campaign", "state"):
-        campaign = "%s (%s installed, %s pending, %s failed)" % (
+        campaign = "%s: %s installed, %s pending, %s failed" % (
             get(r, "campaign", "state"), counts.get("installed", "?"), counts.get("pending", "?"),
             counts.get("failed", "?"))
 
-    def cores(window):
-        return " / ".join(num(get(r, window, k), 2) for k in ("server_cpu_cores", "client_cpu_cores",
-                                                               "machine_busy_cores"))
+    def handler(window, route):
+        return num(get(r, window, "server_handlers", "/api/v1/device/" + route, "mean_ms"), 2)
 
-    add("| %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
-        names.get(engine, engine), num(get(r, "offered_polls_per_s"), 0), num(get(r, "steady", "poll_lag_p99_ms"), 1),
+    def cores(window):
+        return " / ".join(num(get(r, window, k), 2)
+                          for k in ("server_cpu_cores", "client_cpu_cores", "machine_busy_cores"))
+
+    add("| %s | %s | %s / %s | %s / %s | %s | %s / %s / %s | %s | %s | %s |" % (
+        names.get(engine, engine), phases or "n/a",
+        num(get(r, "rollout", "poll", "p50_ms"), 2), num(get(r, "rollout", "poll", "p99_ms"), 2),
         num(get(r, "rollout", "report", "p50_ms"), 2), num(get(r, "rollout", "report", "p99_ms"), 2),
-        phases or "n/a", campaign, cores("steady"), cores("rollout")))
-add("")
-add("\"Poll lag\" is how late a poll started against its schedule (the client's own threads or a slow answer"
-    " hold it back); a server keeping up keeps it near zero and the steady requests/s near the offered rate."
-    " Server CPU is the `edgeai server` process alone (PostgreSQL's backends count under \"machine\").")
-problems = [(names.get(e, e), n) for e in engines for n in notes(e)]
+        handler("steady", "desired"), handler("rollout", "desired"), handler("rollout", "artifacts"),
+        handler("rollout", "status"), cores("steady"), cores("rollout"), campaign))
+
+problems = []
 for e in engines:
-    r = load(e)
-    for kind, n in sorted((get(r, "errors", "kinds") or {}).items()):
-        problems.append((names.get(e, e), "%s x %s" % (kind, n)))
+    problems += [(names.get(e, e), n) for n in notes(e)]
+    for kind, n in sorted((get(runs[e], "errors", "kinds") or {}).items()):
+        problems.append((names.get(e, e), "%s: %s time(s) (window/request: error)" % (kind, n)))
+    for window in ("steady", "rollout"):
+        busy = [get(runs[e], window, k) for k in ("machine_busy_cores", "server_cpu_cores", "client_cpu_cores")]
+        if None not in busy and busy[0] - busy[1] - busy[2] > 0.3:
+            problems.append((names.get(e, e), "other work took about %.1f cores in the %s window (the machine's busy"
+                             " cores less the server's and the client's): its figures are disturbed" % (
+                                 busy[0] - busy[1] - busy[2], window)))
+    # Requests queued inside the server while cores were idle.
+    server_cores = get(runs[e], "rollout", "server_cpu_cores")
+    machine_cores = get(runs[e], "rollout", "machine_busy_cores")
+    status_ms = get(runs[e], "rollout", "server_handlers", "/api/v1/device/status", "mean_ms")
+    poll_ms = get(runs[e], "steady", "server_handlers", "/api/v1/device/desired", "mean_ms")
+    if None not in (server_cores, machine_cores, status_ms, poll_ms) and status_ms > 10 * poll_ms and \
+            machine_cores < int(E["OTA_CORES"]) - 0.5:
+        problems.append((names.get(e, e), "in the rollout the server used %.2f cores (the machine %.2f of %s) while"
+                         " a status report spent %.1f ms in its handler and a poll %s ms (%.2f ms in the steady"
+                         " window): the requests wait for one another, not for a core. The store serialises them"
+                         " (one database connection behind a mutex), and every status report also runs"
+                         " Store::advance_campaigns, which reads the whole group and the campaign's assignments" % (
+                             server_cores, machine_cores, E["OTA_CORES"], status_ms,
+                             num(get(runs[e], "rollout", "server_handlers", "/api/v1/device/desired", "mean_ms"), 1),
+                             poll_ms)))
+    enroll_ms = get(runs[e], "enroll", "enroll", "p50_ms")
+    enroll_handler = get(runs[e], "enroll", "server_handlers", "/api/v1/enroll", "mean_ms")
+    if enroll_ms is not None and enroll_handler is not None and 30 < enroll_ms - enroll_handler < 60:
+        problems.append((names.get(e, e), "an enrollment took %s ms (p50) at the client against %s ms inside the"
+                         " server's handler: on a reused connection an answer with a body waits for the client's"
+                         " delayed ACK (about 40 ms), as the server does not set TCP_NODELAY and cpp-httplib"
+                         " writes headers and body separately" % (num(enroll_ms, 1), num(enroll_handler, 1))))
 if problems:
     add("")
-    add("What went wrong:")
+    add("Seen in these runs:")
     add("")
     for engine, text in problems:
         add("- %s: %s" % (engine, text.replace("|", "\\|")))
 add("")
 add("Reproduce: `bench/ota_load.sh --doc docs/benchmarks.md` (variables at the top of the script; raw outputs in"
-    " `%s/`), or `OTA_LOAD=1 bench/run_benchmarks.sh` with everything else." % E["RESULTS_DIR"])
+    " `%s/`); `bench/run_benchmarks.sh` runs it too (`OTA_LOAD=0` leaves it out)." % E["RESULTS_DIR"])
 with open(out, "w") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -19,7 +19,10 @@
 #      fp32 and int8 (calibrated on their training data), and the inspection model end to end
 #      on the real tile photos (`edgeai bench --images`: read + decode + preprocess + inference);
 #   5. peak resident memory of `edgeai bench` on MobileNetV2 int8 and the size of the stripped
-#      device runtime library (tools/device_library_size.sh).
+#      device runtime library (tools/device_library_size.sh);
+#   6. the OTA update server under load (bench/ota_load.sh: 1000 simulated devices polling one
+#      server, SQLite and PostgreSQL, and a phased rollout to all of them); its section is put
+#      into the report after benchmarks_report.py has written it.
 #
 # Needs: a built edgeai (build/src/cli/edgeai; and edgeai-train beside it only when a use-case
 # bundle has to be trained), g++, Debian's /usr/bin/python3 with torch/torchvision/onnx/numpy,
@@ -53,6 +56,8 @@
 #   TILE_INT8_IMAGES    photos for the int8 end-to-end run, evenly spaced (0: all)   [0]
 #   DEVICE_LIB          1: measure the device library (builds build-device/) [1]
 #   DELTA               1: OTA delta sizes for MobileNetV2 (bench/delta_bench.py) [1]
+#   OTA_LOAD            1: the update server under load (bench/ota_load.sh; needs build/bench/ota_load;
+#                       its own variables, DEVICES, INTERVAL, ..., are read from the environment) [1]
 #   EDGEAI_TIMEOUT      seconds per edgeai command                  [900]
 #   EDGEAI              the edgeai binary (copied to RESULTS_DIR/bin first) [build/src/cli/edgeai]
 #   MODEL_DIR           exported torchvision models                 [out/models]
@@ -89,6 +94,7 @@ TILE_IMAGES="${TILE_IMAGES:-$DATASETS/magnetic-tile}"
 TILE_INT8_IMAGES="${TILE_INT8_IMAGES:-0}"
 DEVICE_LIB="${DEVICE_LIB:-1}"
 DELTA="${DELTA:-1}"
+OTA_LOAD="${OTA_LOAD:-1}"
 EDGEAI_TIMEOUT="${EDGEAI_TIMEOUT:-900}"
 EDGEAI="${EDGEAI:-build/src/cli/edgeai}"
 MODEL_DIR="${MODEL_DIR:-out/models}"
@@ -391,6 +397,18 @@ else
   note delta "DELTA=0 or no edgeai binary"
 fi
 
+# ---- 4c. the update server under load (issue 6) ----------------------------------------------------
+if [ "$OTA_LOAD" = 1 ] && [ "$have_edgeai" = 1 ]; then
+  log "OTA server under load (bench/ota_load.sh: simulated devices, SQLite and PostgreSQL)"
+  # The release it rolls out: the MIT-BIH bundle, as found or as trained above.
+  ota_bundle="${BUNDLE:-$USECASE_MODEL_DIR/ecg-mitbih.eai}"
+  [ -s "$ota_bundle" ] || ota_bundle="$USECASE_DIR/ecg-mitbih.eai"
+  step ota_load 3600 env EDGEAI="$EDGEAI" BUNDLE="$ota_bundle" RESULTS_DIR="$RESULTS_DIR/ota_load" \
+    OUT_SECTION="$RAW/ota_load.md" bash bench/ota_load.sh || true
+else
+  note ota_load "OTA_LOAD=0 or no edgeai binary"
+fi
+
 # ---- 5. the report --------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - START_SECONDS ))
 # Other work: cores busy during the 3 s sampled before the benchmark started.
@@ -412,6 +430,10 @@ export ROUNDS MODELS THREADS INT8_MODELS INT8_THREADS USECASES ORT_VERSION ORT_R
 export BENCH_COMMIT="$commit" BENCH_CPU="$cpu" BENCH_CORES="$cores" BENCH_SIMD="$simd" BENCH_ELAPSED="$elapsed" \
   BENCH_OTHER_CORES="$other_cores"
 if "$PYTHON" bench/benchmarks_report.py "$OUT_MD"; then
+  # bench/ota_load.sh's section (written even when an engine failed), before the failed steps.
+  if [ -s "$RAW/ota_load.md" ] && ! bash bench/ota_load.sh --insert "$RAW/ota_load.md" "$OUT_MD"; then
+    log "FAILED to put $RAW/ota_load.md into $OUT_MD"
+  fi
   log "wrote $OUT_MD in $(( $(date +%s) - START_SECONDS )) s in all"
 else
   log "FAILED to write $OUT_MD"

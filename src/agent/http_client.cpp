@@ -24,6 +24,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(const std::string& base_u
   if (!ca_cert.empty()) c->client_->set_ca_cert_path(ca_cert.c_str());
   c->client_->set_connection_timeout(5, 0);
   c->client_->set_keep_alive(true);
+  c->client_->set_tcp_nodelay(true);  // small requests: no ~40 ms Nagle delay on a kept-alive connection
   return c;
 }
 

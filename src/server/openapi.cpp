@@ -56,13 +56,13 @@ json build() {
   paths["/api/v1/device/status"]["post"] = op(
       "Report the agent's state (body: state, active_version, target_version, last_error)", "device", ok("recorded"));
   paths["/api/v1/root"]["get"] = op("The signed root metadata (the newest)", "", ok("root envelope"));
-  paths["/api/v1/root"]["post"] = op("Rotate keys: the next root, signed by the current root's keys and its own",
-                                     "operator", json{{"201", {{"description", "rotated"}}},
-                                                      {"422", {{"description", "does not chain"}}}});
+  paths["/api/v1/root"]["post"] =
+      op("Rotate keys: the next root, signed by the current root's keys and its own", "operator",
+         json{{"201", {{"description", "rotated"}}}, {"422", {{"description", "does not chain"}}}});
   paths["/api/v1/root/{version}"]["get"] = op("One version of the root chain", "", ok("root envelope"));
-  paths["/api/v1/device/deltas/{sha256}"]["get"] =
-      op("A model-aware delta to a bundle assigned to the calling device, from one it had (query from=sha256)",
-         "device", json{{"200", {{"description", "the delta"}}}, {"404", {{"description", "none smaller than the bundle"}}}});
+  paths["/api/v1/device/deltas/{sha256}"]["get"] = op(
+      "A model-aware delta to a bundle assigned to the calling device, from one it had (query from=sha256)", "device",
+      json{{"200", {{"description", "the delta"}}}, {"404", {{"description", "none smaller than the bundle"}}}});
   paths["/metrics"]["get"] = op("Prometheus metrics", "", ok("text exposition format"));
   paths["/healthz"]["get"] = op("Liveness", "", ok("ok"));
   return json{

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS assignments (
   PRIMARY KEY (campaign_id, device_id)
 );
 CREATE INDEX IF NOT EXISTS assignments_by_device ON assignments (device_id);
+CREATE INDEX IF NOT EXISTS devices_by_group ON devices (device_group, seq);
 CREATE TABLE IF NOT EXISTS device_events (
   device_id TEXT NOT NULL,
   at BIGINT NOT NULL,
@@ -316,8 +317,9 @@ Status Store::touch_device(const std::string& id, std::int64_t now) {
   return db_->query("UPDATE devices SET last_seen = $1 WHERE id = $2", {str(now), id}).status();
 }
 
-Status Store::record_report(const std::string& device_id, const DeviceReport& report, std::int64_t now) {
-  return db_->transaction([&]() -> Status {
+Result<bool> Store::record_report(const std::string& device_id, const DeviceReport& report, std::int64_t now) {
+  bool settled = false;
+  EDGEAI_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
     EDGEAI_RETURN_IF_ERROR(
         db_->query("UPDATE devices SET last_seen = $1, state = $2, active_version = $3, "
                    "target_version = $4, last_error = $5 WHERE id = $6",
@@ -347,9 +349,11 @@ Status Store::record_report(const std::string& device_id, const DeviceReport& re
                                         {result, str(now), result == "failed" ? report.last_error : std::string(),
                                          as_text(row[0]), device_id})
                                  .status());
+      settled = true;
     }
     return Status::ok();
-  });
+  }));
+  return settled;
 }
 
 Status Store::add_release(const ReleaseRow& release) {
@@ -496,65 +500,72 @@ Result<bool> Store::advance_campaigns(std::int64_t now) {
 }
 
 Status Store::advance_campaign(const CampaignRow& c, std::int64_t now, bool& changed) {
+  // Aggregates in SQL, so that a step costs a few indexed queries however large the group (it
+  // runs after every device report).
   return db_->transaction([&]() -> Status {
     EDGEAI_ASSIGN_OR_RETURN(std::optional<CampaignRow> fresh, campaign(c.id));  // under the transaction's lock
     if (!fresh || fresh->state != "running") return Status::ok();
     CampaignRow campaign = *fresh;
-    EDGEAI_ASSIGN_OR_RETURN(std::vector<DeviceRow> group, devices(campaign.device_group));
-    if (group.empty()) return Status::ok();  // waits for the group's first device
-    EDGEAI_ASSIGN_OR_RETURN(std::vector<AssignmentRow> assigned, assignments(campaign.id));
-    std::int64_t failed = 0, finished = 0;
-    for (const AssignmentRow& a : assigned) {
-      failed += a.result == "failed";
-      finished += a.result != "pending";
-    }
+    const std::string id = str(campaign.id);
+    EDGEAI_ASSIGN_OR_RETURN(
+        SqlResult group, db_->query("SELECT COUNT(*) FROM devices WHERE device_group = $1", {campaign.device_group}));
+    const std::int64_t group_size = as_int(group.rows[0][0]);
+    if (group_size == 0) return Status::ok();  // waits for the group's first device
+    EDGEAI_ASSIGN_OR_RETURN(
+        SqlResult counts,
+        db_->query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN result = 'failed' THEN 1 ELSE 0 END), 0), "
+                   "COALESCE(SUM(CASE WHEN result = 'pending' THEN 0 ELSE 1 END), 0) FROM assignments WHERE "
+                   "campaign_id = $1",
+                   {id}));
+    const std::int64_t assigned = as_int(counts.rows[0][0]), failed = as_int(counts.rows[0][1]),
+                       finished = as_int(counts.rows[0][2]);
     const std::int64_t counted = failed - campaign.ignored_failures;
-    if (!assigned.empty() && counted > 0 &&
-        static_cast<double>(counted) / static_cast<double>(assigned.size()) > campaign.max_failure_rate) {
+    if (assigned > 0 && counted > 0 &&
+        static_cast<double>(counted) / static_cast<double>(assigned) > campaign.max_failure_rate) {
       changed = true;
+      EDGEAI_ASSIGN_OR_RETURN(SqlResult failures,
+                              db_->query("SELECT device_id, detail FROM assignments WHERE campaign_id = $1 AND "
+                                         "result = 'failed' ORDER BY finished_at LIMIT 10",
+                                         {id}));
       std::string who;
-      for (const AssignmentRow& a : assigned) {
-        if (a.result == "failed") who += (who.empty() ? "" : "; ") + a.device_id + ": " + a.detail;
-      }
+      for (const SqlRow& f : failures.rows) who += (who.empty() ? "" : "; ") + as_text(f[0]) + ": " + as_text(f[1]);
       return db_
-          ->query("UPDATE campaigns SET state = 'halted', halt_reason = $1, updated_at = $2 WHERE id = $3",
-                  {str_cat("failure rate ", counted, "/", assigned.size(), " above ", campaign.max_failure_rate, " (",
-                           who, ")"),
-                   str(now), str(campaign.id)})
+          ->query(
+              "UPDATE campaigns SET state = 'halted', halt_reason = $1, updated_at = $2 WHERE id = $3",
+              {str_cat("failure rate ", counted, "/", assigned, " above ", campaign.max_failure_rate, " (", who, ")"),
+               str(now), id})
           .status();
     }
     // The current phase's devices: the first N of the group in enrollment order.
-    const std::int64_t want =
-        phase_device_count(campaign.phases[campaign.phase], static_cast<std::int64_t>(group.size()));
-    std::int64_t assigned_count = static_cast<std::int64_t>(assigned.size());
-    for (const DeviceRow& d : group) {
-      if (assigned_count >= want) break;
-      const bool has =
-          std::any_of(assigned.begin(), assigned.end(), [&](const AssignmentRow& a) { return a.device_id == d.id; });
-      if (has) continue;
-      EDGEAI_RETURN_IF_ERROR(db_->query("INSERT INTO assignments VALUES ($1, $2, $3, $4, 'pending', 0, '')",
-                                        {str(campaign.id), d.id, str(campaign.phase), str(now)})
-                                 .status());
-      ++assigned_count;
-      changed = true;
+    const std::int64_t want = phase_device_count(campaign.phases[campaign.phase], group_size);
+    if (assigned < want) {
+      EDGEAI_ASSIGN_OR_RETURN(
+          SqlResult next, db_->query("SELECT d.id FROM devices d WHERE d.device_group = $1 AND NOT EXISTS (SELECT 1 "
+                                     "FROM assignments a WHERE a.campaign_id = $2 AND a.device_id = d.id) ORDER BY "
+                                     "d.seq LIMIT $3",
+                                     {campaign.device_group, id, str(want - assigned)}));
+      for (const SqlRow& d : next.rows) {
+        EDGEAI_RETURN_IF_ERROR(db_->query("INSERT INTO assignments VALUES ($1, $2, $3, $4, 'pending', 0, '')",
+                                          {id, as_text(d[0]), str(campaign.phase), str(now)})
+                                   .status());
+        changed = true;
+      }
+      if (!next.rows.empty()) return Status::ok();  // the phase is rolling out
     }
-    if (assigned_count > static_cast<std::int64_t>(assigned.size()) || finished < assigned_count) {
-      return Status::ok();  // the phase is still rolling out
-    }
+    if (finished < assigned) return Status::ok();  // the phase is still rolling out
     if (campaign.phase_done_at == 0) {
       changed = true;
-      campaign.phase_done_at = now;
       const bool last = campaign.phase + 1 >= static_cast<std::int64_t>(campaign.phases.size());
       return db_
           ->query("UPDATE campaigns SET phase_done_at = $1, state = $2, updated_at = $1 WHERE id = $3",
-                  {str(now), last ? "completed" : "running", str(campaign.id)})
+                  {str(now), last ? "completed" : "running", id})
           .status();
     }
     if (now - campaign.phase_done_at < campaign.soak_seconds) return Status::ok();  // soaking
     changed = true;
     return db_
         ->query("UPDATE campaigns SET phase = $1, phase_done_at = 0, updated_at = $2 WHERE id = $3",
-                {str(campaign.phase + 1), str(now), str(campaign.id)})
+                {str(campaign.phase + 1), str(now), id})
         .status();
   });
 }

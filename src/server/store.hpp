@@ -95,8 +95,8 @@ class Store {
                            const std::optional<std::vector<std::string>>& tags);
   Status touch_device(const std::string& id, std::int64_t now);
   // Records the report and settles the device's pending assignments: the campaign's version
-  // active is "installed"; rolled back while targeting it is "failed".
-  Status record_report(const std::string& device_id, const DeviceReport& report, std::int64_t now);
+  // active is "installed"; rolled back while targeting it is "failed". True when one settled.
+  Result<bool> record_report(const std::string& device_id, const DeviceReport& report, std::int64_t now);
 
   // A release whose name and version are new.
   Status add_release(const ReleaseRow& release);

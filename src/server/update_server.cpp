@@ -1,7 +1,10 @@
 #include "server/update_server.hpp"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -138,6 +141,26 @@ bool serve_file(const std::string& path, httplib::Response& res) {
   return true;
 }
 
+// Debian's compiled cpp-httplib listens with a backlog of 5: with a fleet connecting at once the
+// kernel drops handshakes (1 s stalls). Linux lets listen() be called again on a listening socket
+// to raise the backlog; httplib does not expose its socket, so find it by its port.
+void raise_listen_backlog(int port) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd", ec)) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
 }  // namespace
 
 struct UpdateServer::Metrics {
@@ -247,6 +270,7 @@ Status UpdateServer::bind() {
     }
     port_ = options_.port;
   }
+  raise_listen_backlog(port_);
   return Status::ok();
 }
 
@@ -303,6 +327,11 @@ void UpdateServer::routes() {
   s.set_payload_max_length(static_cast<std::size_t>(options_.max_upload_bytes));
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
+  // Small JSON answers on kept-alive connections: without TCP_NODELAY each waits ~40 ms for
+  // Nagle's algorithm; and a device polls for hours on one connection.
+  s.set_tcp_nodelay(true);
+  s.set_keep_alive_max_count(100000);
+  s.set_keep_alive_timeout(120);
 
   Metrics& metrics = *metrics_;
   s.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
@@ -867,14 +896,16 @@ void UpdateServer::routes() {
              if (v->size() > 4096) return reject(res, 400, std::string("field '") + field + "' longer than 4096", req);
              *out = *v;
            }
-           if (Status st = store_->record_report(device->id, report, now_seconds()); !st.is_ok()) {
-             return reject(res, 500, st.to_string(), req);
-           }
+           Result<bool> settled = store_->record_report(device->id, report, now_seconds());
+           if (!settled.is_ok()) return reject(res, 500, settled.status().to_string(), req);
            std::fprintf(stderr, "edgeai server: %s reports %s (active %s, target %s)%s%s\n", device->id.c_str(),
                         report.state.c_str(), report.active_version.c_str(), report.target_version.c_str(),
                         report.last_error.empty() ? "" : ": ", report.last_error.c_str());
-           // A report may finish a phase or trip the failure rate: settle campaigns now.
-           if (auto moved = store_->advance_campaigns(now_seconds()); moved.is_ok() && *moved) changed();
+           // A report that settled an assignment may finish a phase or trip the failure rate: advance
+           // campaigns now rather than at the next tick.
+           if (*settled) {
+             if (auto moved = store_->advance_campaigns(now_seconds()); moved.is_ok() && *moved) changed();
+           }
            reply(res, json{{"ok", true}});
          }));
 }

@@ -62,7 +62,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
       rep.active_version = failed ? "" : version;
       rep.target_version = version;
       rep.last_error = failed ? "golden vector 0 differs" : "";
-      ASSERT_TRUE(store_->record_report(id, rep, now).is_ok());
+      Result<bool> settled = store_->record_report(id, rep, now);
+      ASSERT_TRUE(settled.is_ok());
     }
   }
 
@@ -125,6 +126,9 @@ TEST_P(StoreTest, PhasesAssignTheCanaryFirstAndWaitForTheSoak) {
   auto c = store_->create_campaign(spec, 2000);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   EXPECT_EQ(c->device_group, "line");
+  // A report settles only an assignment of the reported version.
+  DeviceReport early{"idle", "2.0.0", "2.0.0", ""};
+  EXPECT_FALSE(*store_->record_report("d5", early, 2001)) << "settled an assignment d5 does not have";
   // Phase 0: the first device enrolled only.
   EXPECT_EQ(assigned(c->id), (std::vector<std::string>{"d0"}));
   EXPECT_TRUE(store_->desired("d0")->has_value());
