@@ -447,8 +447,8 @@ for e in engines:
         problems.append((names.get(e, e), "in the rollout the server used %.2f cores (the machine %.2f of %s) while"
                          " a status report spent %.1f ms in its handler and a poll %s ms (%.2f ms in the steady"
                          " window): the requests wait for one another, not for a core. The store serialises them"
-                         " (one database connection behind a mutex), and every status report also runs"
-                         " Store::advance_campaigns, which reads the whole group and the campaign's assignments" % (
+                         " on one database connection behind a mutex, and a report that settles an assignment"
+                         " also runs the campaign step (a few aggregate queries) in its own transaction" % (
                              server_cores, machine_cores, E["OTA_CORES"], status_ms,
                              num(get(runs[e], "rollout", "server_handlers", "/api/v1/device/desired", "mean_ms"), 1),
                              poll_ms)))
