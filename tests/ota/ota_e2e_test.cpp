@@ -84,7 +84,8 @@ TEST_P(OtaEndToEnd, APhasedCampaignUpdatesTheCanaryFirstThenTheRest) {
   // The server's view agrees with each device's own.
   const std::string devices = fleet.cli_ok({"devices"});
   std::printf("$ edgeai devices\n%s", devices.c_str());
-  for (const json& d : fleet.api("GET", "/api/v1/devices")["devices"]) {
+  const json fleet_devices = fleet.api("GET", "/api/v1/devices");
+  for (const json& d : fleet_devices["devices"]) {
     EXPECT_EQ(d["active_version"], "2.0.0") << d.dump();
     EXPECT_EQ(d["state"], "idle") << d.dump();
   }
