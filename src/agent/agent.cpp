@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "format/atomic_file.hpp"
 #include "format/delta.hpp"
 #include "format/json_fields.hpp"
 
@@ -113,9 +114,7 @@ Status Agent::enroll() {
   // Pin the root: the operator's file when given (the server's must then be the same), else
   // the one the server sent at enrollment (trust on first use), which must be self-signed.
   if (!options_.root_path.empty()) {
-    std::ifstream in(options_.root_path, std::ios::binary);
-    if (!in) return io_error(options_.root_path, ": cannot open");
-    root = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EDGEAI_ASSIGN_OR_RETURN(root, read_whole_file(options_.root_path));
   }
   EDGEAI_RETURN_IF_ERROR(self_signed_root(root).status());
   root_envelope_ = root;
@@ -135,9 +134,7 @@ Status Agent::load_trust() {
     // Enrolled, then killed before the trust record: fetch the root again (as at enrollment).
     std::string root;
     if (!options_.root_path.empty()) {
-      std::ifstream in(options_.root_path, std::ios::binary);
-      if (!in) return io_error(options_.root_path, ": cannot open");
-      root = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EDGEAI_ASSIGN_OR_RETURN(root, read_whole_file(options_.root_path));
     } else {
       EDGEAI_ASSIGN_OR_RETURN(HttpReply reply, http_->get("/api/v1/root"));
       if (reply.status != 200) return io_error("GET /api/v1/root: HTTP ", reply.status);
@@ -186,9 +183,9 @@ void Agent::report(const DeviceRecord& record, const std::string& note) {
 std::optional<std::vector<std::uint8_t>> Agent::fetch_by_delta(const TargetInfo& target) {
   const std::string base_path = updater_->active_path();
   if (base_path.empty()) return std::nullopt;
-  std::ifstream in(base_path, std::ios::binary);
-  const std::vector<std::uint8_t> base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (base.empty()) return std::nullopt;
+  Result<std::string> base_file = read_whole_file(base_path);
+  if (!base_file.is_ok() || base_file->empty()) return std::nullopt;
+  const std::vector<std::uint8_t> base(base_file->begin(), base_file->end());
   const std::string path = str_cat("/api/v1/device/deltas/", target.sha256, "?from=", sha256_hex(base));
   // A delta is only worth it below the bundle's size: more than that is cut off.
   Result<std::vector<std::uint8_t>> delta = http_->get_range(path, -1, static_cast<std::size_t>(target.size));

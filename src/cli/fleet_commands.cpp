@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "format/atomic_file.hpp"
 #include "format/bundle.hpp"
 #include "format/trust.hpp"
 
@@ -39,11 +40,7 @@ void add_connection_options(CLI::App* cmd, Connection& c) {
   cmd->add_flag("--json", c.json_output, "print the server's JSON answer");
 }
 
-std::string read_file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CommandError(path + ": cannot open");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string read_file_text(const std::string& path) { return check(read_whole_file(path)); }
 
 // An API client with the operator's credentials; every non-2xx answer becomes a CommandError
 // with the server's reason.

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
 namespace edgeai {
 
@@ -54,6 +55,14 @@ Status write_file_atomically(const std::string& path, std::span<const std::uint8
   // Make the rename itself durable (a power cut must not bring the old name back empty).
   sync_parent_directory(path);
   return Status::ok();
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path, ": cannot open (", std::strerror(errno), ")");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return io_error(path, ": read failed");
+  return bytes;
 }
 
 }  // namespace edgeai

@@ -1,5 +1,6 @@
 // Files that a reader, a kill or a power cut sees either as they were or whole as written:
-// the bundle writer, the agent's journal and the CLI's outputs share this one mechanism.
+// the bundle writer, the agent's journal and the CLI's outputs share this one mechanism. And
+// the plain whole-file read that the OTA code (keys, roots, artifacts) shares.
 #pragma once
 
 #include <sys/types.h>
@@ -23,5 +24,7 @@ inline Status write_file_atomically(const std::string& path, std::string_view te
 }
 // Makes a rename inside the directory of `path` durable (best effort, as above).
 void sync_parent_directory(const std::string& path);
+// The whole file; an error naming the path when it cannot be read.
+Result<std::string> read_whole_file(const std::string& path);
 
 }  // namespace edgeai

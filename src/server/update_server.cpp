@@ -28,12 +28,6 @@ using json_fields::json;
 
 std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path, ": cannot open");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 std::string random_hex(std::size_t bytes) {
   std::vector<std::uint8_t> buffer(bytes);
   randombytes_buf(buffer.data(), buffer.size());
@@ -219,7 +213,7 @@ Result<std::unique_ptr<UpdateServer>> UpdateServer::create(const ServerOptions& 
     const KeyPair* signers[] = {&root_key};
     EDGEAI_RETURN_IF_ERROR(write_file_atomically(root_path, sign_envelope(kRootType, root_to_json(root), signers)));
   }
-  EDGEAI_ASSIGN_OR_RETURN(server->root_envelope_, read_text(root_path));
+  EDGEAI_ASSIGN_OR_RETURN(server->root_envelope_, read_whole_file(root_path));
   EDGEAI_ASSIGN_OR_RETURN(Envelope root_env, parse_envelope(server->root_envelope_));
   EDGEAI_ASSIGN_OR_RETURN(server->root_, root_from_json(root_env.payload));
   if (valid_signatures(root_env, server->root_.keys, server->root_.root.keyids) < server->root_.root.threshold) {
@@ -239,7 +233,7 @@ Result<std::unique_ptr<UpdateServer>> UpdateServer::create(const ServerOptions& 
   if (!fs::exists(token_path)) {
     EDGEAI_RETURN_IF_ERROR(write_file_atomically(token_path, "adm_" + random_hex(24) + "\n", 0600));
   }
-  EDGEAI_ASSIGN_OR_RETURN(std::string token, read_text(token_path));
+  EDGEAI_ASSIGN_OR_RETURN(std::string token, read_whole_file(token_path));
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   server->admin_token_hash_ = sha256_hex(token);
 
@@ -447,7 +441,7 @@ void UpdateServer::routes() {
   });
   s.Get(R"(/api/v1/root/(\d+))", [this, reject](const httplib::Request& req, httplib::Response& res) {
     Result<std::string> text =
-        read_text((fs::path(options_.data_dir) / "roots" / (std::string(req.matches[1]) + ".json")).string());
+        read_whole_file((fs::path(options_.data_dir) / "roots" / (std::string(req.matches[1]) + ".json")).string());
     if (!text.is_ok()) return reject(res, 404, "no root version " + std::string(req.matches[1]), req);
     res.set_content(*text, "application/json");
   });
@@ -835,50 +829,52 @@ void UpdateServer::routes() {
   // A model-aware delta (format/delta.hpp) from a bundle the device had to one it is assigned,
   // made once and kept; 404 when no delta is smaller than the bundle (the device then downloads
   // the bundle itself).
-  s.Get(
-      R"(/api/v1/device/deltas/([0-9a-f]{64}))",
-      timed("/api/v1/device/deltas", [this, device_of, reject](const httplib::Request& req, httplib::Response& res) {
-        std::optional<DeviceRow> device = device_of(req, res);
-        if (!device) return;
-        const std::string target = req.matches[1];
-        const std::string base = req.get_param_value("from");
-        if (base.size() != 64 || base.find_first_not_of("0123456789abcdef") != std::string::npos) {
-          return reject(res, 400, "query 'from' must be the sha256 of the bundle the device has", req);
-        }
-        Result<bool> to = store_->may_download(device->id, target);
-        Result<bool> from = store_->may_download(device->id, base);
-        if (!to.is_ok() || !from.is_ok()) return reject(res, 500, "store unavailable", req);
-        if (!*to || !*from)
-          return reject(res, 404, "no delta " + base + " -> " + target + " for device " + device->id, req);
-        const fs::path dir = fs::path(options_.data_dir) / "deltas";
-        const std::string path = (dir / (base + "-" + target)).string();
-        {
-          std::lock_guard<std::mutex> lock(delta_mutex_);  // one delta computed at a time
-          std::error_code ec;
-          if (!fs::exists(path, ec)) {
-            Result<std::string> base_bytes = read_text((fs::path(options_.data_dir) / "artifacts" / base).string());
-            Result<std::string> target_bytes = read_text((fs::path(options_.data_dir) / "artifacts" / target).string());
-            if (!base_bytes.is_ok() || !target_bytes.is_ok())
-              return reject(res, 404, "artifact missing from the store", req);
-            const auto span = [](const std::string& b) {
-              return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
-            };
-            DeltaStats stats;
-            Result<std::vector<std::uint8_t>> delta = make_delta(span(*base_bytes), span(*target_bytes), &stats);
-            if (!delta.is_ok()) return reject(res, 404, "no delta: " + delta.status().message(), req);
-            // An empty file marks "no smaller delta", so that it is not computed again.
-            const bool smaller = delta->size() < target_bytes->size();
-            fs::create_directories(dir, ec);
-            if (Status st = write_file_atomically(path, smaller ? *delta : std::vector<std::uint8_t>()); !st.is_ok()) {
-              return reject(res, 500, st.message(), req);
-            }
-            std::fprintf(stderr, "edgeai server: delta %.12s -> %.12s: %zu bytes (%s) for a %zu-byte bundle\n",
-                         base.c_str(), target.c_str(), delta->size(), stats.chosen.c_str(), target_bytes->size());
+  s.Get(R"(/api/v1/device/deltas/([0-9a-f]{64}))",
+        timed("/api/v1/device/deltas", [this, device_of, reject](const httplib::Request& req, httplib::Response& res) {
+          std::optional<DeviceRow> device = device_of(req, res);
+          if (!device) return;
+          const std::string target = req.matches[1];
+          const std::string base = req.get_param_value("from");
+          if (base.size() != 64 || base.find_first_not_of("0123456789abcdef") != std::string::npos) {
+            return reject(res, 400, "query 'from' must be the sha256 of the bundle the device has", req);
           }
-          if (fs::file_size(path, ec) == 0) return reject(res, 404, "no delta smaller than the bundle", req);
-        }
-        if (!serve_file(path, res)) return reject(res, 404, "delta missing", req);
-      }));
+          Result<bool> to = store_->may_download(device->id, target);
+          Result<bool> from = store_->may_download(device->id, base);
+          if (!to.is_ok() || !from.is_ok()) return reject(res, 500, "store unavailable", req);
+          if (!*to || !*from)
+            return reject(res, 404, "no delta " + base + " -> " + target + " for device " + device->id, req);
+          const fs::path dir = fs::path(options_.data_dir) / "deltas";
+          const std::string path = (dir / (base + "-" + target)).string();
+          {
+            std::lock_guard<std::mutex> lock(delta_mutex_);  // one delta computed at a time
+            std::error_code ec;
+            if (!fs::exists(path, ec)) {
+              Result<std::string> base_bytes =
+                  read_whole_file((fs::path(options_.data_dir) / "artifacts" / base).string());
+              Result<std::string> target_bytes =
+                  read_whole_file((fs::path(options_.data_dir) / "artifacts" / target).string());
+              if (!base_bytes.is_ok() || !target_bytes.is_ok())
+                return reject(res, 404, "artifact missing from the store", req);
+              const auto span = [](const std::string& b) {
+                return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+              };
+              DeltaStats stats;
+              Result<std::vector<std::uint8_t>> delta = make_delta(span(*base_bytes), span(*target_bytes), &stats);
+              if (!delta.is_ok()) return reject(res, 404, "no delta: " + delta.status().message(), req);
+              // An empty file marks "no smaller delta", so that it is not computed again.
+              const bool smaller = delta->size() < target_bytes->size();
+              fs::create_directories(dir, ec);
+              if (Status st = write_file_atomically(path, smaller ? *delta : std::vector<std::uint8_t>());
+                  !st.is_ok()) {
+                return reject(res, 500, st.message(), req);
+              }
+              std::fprintf(stderr, "edgeai server: delta %.12s -> %.12s: %zu bytes (%s) for a %zu-byte bundle\n",
+                           base.c_str(), target.c_str(), delta->size(), stats.chosen.c_str(), target_bytes->size());
+            }
+            if (fs::file_size(path, ec) == 0) return reject(res, 404, "no delta smaller than the bundle", req);
+          }
+          if (!serve_file(path, res)) return reject(res, 404, "delta missing", req);
+        }));
 
   s.Post("/api/v1/device/status",
          timed("/api/v1/device/status", [this, device_of, body_json, reject, reply](const httplib::Request& req,
