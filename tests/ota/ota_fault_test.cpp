@@ -71,7 +71,8 @@ TEST(OtaFaults, AgentsKilledAtEveryStateAndMidDownloadConvergeWithAWorkingModel)
       } else {
         // From outside, at a random instant of the round.
         fault = "external SIGKILL";
-        const int delay_ms = std::uniform_int_distribution<int>(0, 120)(rng);
+        // An update takes tens of milliseconds here: kill within that.
+        const int delay_ms = std::uniform_int_distribution<int>(0, 20)(rng);
         Process p({EDGEAI_AGENT_BIN, "--data-dir", fleet.agent_dir(name).string(), "--once"}, fleet.agent_log(name));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         p.signal(SIGKILL);
