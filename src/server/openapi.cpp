@@ -55,6 +55,11 @@ json build() {
               {"404", {{"description", "not assigned to this device"}}}});
   paths["/api/v1/device/status"]["post"] = op(
       "Report the agent's state (body: state, active_version, target_version, last_error)", "device", ok("recorded"));
+  paths["/api/v1/device/telemetry"]["post"] =
+      op("Telemetry from the device's outbox (body: dropped, items [{sequence, kind, body, created_at}]); each "
+         "(device, sequence) is stored once; returns the sequence acknowledged",
+         "device", ok("acknowledged"));
+  paths["/api/v1/devices/{id}/telemetry"]["get"] = op("A device's telemetry (query: kind)", "operator", ok("items"));
   paths["/api/v1/root"]["get"] = op("The signed root metadata (the newest)", "", ok("root envelope"));
   paths["/api/v1/root"]["post"] =
       op("Rotate keys: the next root, signed by the current root's keys and its own", "operator",

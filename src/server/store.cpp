@@ -74,6 +74,19 @@ CREATE TABLE IF NOT EXISTS assignments (
 );
 CREATE INDEX IF NOT EXISTS assignments_by_device ON assignments (device_id);
 CREATE INDEX IF NOT EXISTS devices_by_group ON devices (device_group, seq);
+CREATE TABLE IF NOT EXISTS telemetry (
+  device_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (device_id, sequence)
+);
+CREATE TABLE IF NOT EXISTS telemetry_dropped (
+  device_id TEXT PRIMARY KEY,
+  dropped BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS device_events (
   device_id TEXT NOT NULL,
   at BIGINT NOT NULL,
@@ -590,6 +603,46 @@ Result<bool> Store::may_download(const std::string& device_id, const std::string
                               "r.sha256 = $2 LIMIT 1",
                               {device_id, sha256}));
   return !r.rows.empty();
+}
+
+Result<std::int64_t> Store::ingest_telemetry(const std::string& device_id, const std::vector<TelemetryRow>& items,
+                                             std::int64_t dropped, std::int64_t now) {
+  std::int64_t acknowledged = 0;
+  EDGEAI_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
+    for (const TelemetryRow& item : items) {
+      // (device, sequence) is unique: a batch sent again after a lost answer is stored once.
+      EDGEAI_RETURN_IF_ERROR(
+          db_->query("INSERT INTO telemetry VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                     {device_id, str(item.sequence), item.kind, item.body, str(item.created_at), str(now)})
+              .status());
+      acknowledged = std::max(acknowledged, item.sequence);
+    }
+    // The device's own count only grows: keep the largest seen.
+    EDGEAI_RETURN_IF_ERROR(db_->query("INSERT INTO telemetry_dropped VALUES ($1, $2) ON CONFLICT (device_id) DO UPDATE "
+                                      "SET dropped = CASE WHEN telemetry_dropped.dropped > excluded.dropped THEN "
+                                      "telemetry_dropped.dropped ELSE excluded.dropped END",
+                                      {device_id, str(dropped)})
+                               .status());
+    return Status::ok();
+  }));
+  return acknowledged;
+}
+
+Result<std::vector<TelemetryRow>> Store::telemetry(const std::string& device_id, const std::string& kind) {
+  EDGEAI_ASSIGN_OR_RETURN(SqlResult r, db_->query("SELECT sequence, kind, body, created_at, received_at FROM telemetry "
+                                                  "WHERE device_id = $1 AND ($2 = '' OR kind = $2) ORDER BY sequence",
+                                                  {device_id, kind}));
+  std::vector<TelemetryRow> out;
+  for (const SqlRow& row : r.rows) {
+    out.push_back({as_int(row[0]), as_text(row[1]), as_text(row[2]), as_int(row[3]), as_int(row[4])});
+  }
+  return out;
+}
+
+Result<std::int64_t> Store::telemetry_dropped(const std::string& device_id) {
+  EDGEAI_ASSIGN_OR_RETURN(SqlResult r,
+                          db_->query("SELECT dropped FROM telemetry_dropped WHERE device_id = $1", {device_id}));
+  return r.rows.empty() ? std::int64_t{0} : as_int(r.rows[0][0]);
 }
 
 }  // namespace edgeai::server

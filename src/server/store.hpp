@@ -67,6 +67,14 @@ struct DeviceReport {
   std::string active_version, target_version, last_error;
 };
 
+// One telemetry item of a device (issue 7): an aggregate window or a notable event, as JSON.
+struct TelemetryRow {
+  std::int64_t sequence = 0;  // the device's own numbering, never reused
+  std::string kind;
+  std::string body;
+  std::int64_t created_at = 0, received_at = 0;
+};
+
 // The release a device should run, and the campaign that says so.
 struct Desired {
   ReleaseRow release;
@@ -117,6 +125,13 @@ class Store {
   // The newest campaign assignment of `device_id` that still stands (a halted campaign's
   // pending assignments do not), or nullopt.
   Result<std::optional<Desired>> desired(const std::string& device_id);
+  // Stores a batch of a device's telemetry, each (device, sequence) once however often it
+  // arrives, and the device's count of items it dropped; returns the sequence acknowledged.
+  Result<std::int64_t> ingest_telemetry(const std::string& device_id, const std::vector<TelemetryRow>& items,
+                                        std::int64_t dropped, std::int64_t now);
+  Result<std::vector<TelemetryRow>> telemetry(const std::string& device_id, const std::string& kind = "");
+  Result<std::int64_t> telemetry_dropped(const std::string& device_id);
+
   // Whether the bundle `sha256` was ever assigned to `device_id`: a device downloads nothing else.
   Result<bool> may_download(const std::string& device_id, const std::string& sha256);
 

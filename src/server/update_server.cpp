@@ -53,6 +53,7 @@ std::string route_of(const std::string& path) {
                                         "/api/v1/device/artifacts",
                                         "/api/v1/device/deltas",
                                         "/api/v1/device/status",
+                                        "/api/v1/device/telemetry",
                                         "/api/v1/devices",
                                         "/api/v1/releases",
                                         "/api/v1/campaigns",
@@ -874,6 +875,59 @@ void UpdateServer::routes() {
             if (fs::file_size(path, ec) == 0) return reject(res, 404, "no delta smaller than the bundle", req);
           }
           if (!serve_file(path, res)) return reject(res, 404, "delta missing", req);
+        }));
+
+  // Telemetry (issue 7): batches from the device's outbox; each item is stored once.
+  s.Post("/api/v1/device/telemetry",
+         timed("/api/v1/device/telemetry", [this, device_of, body_json, reject, reply](const httplib::Request& req,
+                                                                                       httplib::Response& res) {
+           std::optional<DeviceRow> device = device_of(req, res);
+           if (!device) return;
+           std::optional<json> body = body_json(req, res);
+           if (!body) return;
+           auto items = body->find("items");
+           if (items == body->end() || !items->is_array())
+             return reject(res, 400, "field 'items' must be an array", req);
+           if (items->size() > 1000) return reject(res, 400, "at most 1000 items per batch", req);
+           std::vector<TelemetryRow> rows;
+           for (const json& item : *items) {
+             if (!item.is_object()) return reject(res, 400, "each item must be an object", req);
+             TelemetryRow row;
+             auto sequence = json_fields::get_int(item, "sequence");
+             auto kind = json_fields::get_string(item, "kind");
+             auto text = json_fields::get_string(item, "body");
+             auto created = json_fields::get_int(item, "created_at");
+             if (!sequence.is_ok() || !kind.is_ok() || !text.is_ok() || !created.is_ok() || *sequence < 1) {
+               return reject(res, 400, "an item needs sequence (>= 1), kind, body (JSON text) and created_at", req);
+             }
+             if (kind->size() > 64 || text->size() > 65536) return reject(res, 400, "an item is too large", req);
+             row.sequence = *sequence;
+             row.kind = *kind;
+             row.body = *text;
+             row.created_at = *created;
+             rows.push_back(std::move(row));
+           }
+           const std::int64_t dropped =
+               json_fields::get_int(*body, "dropped").is_ok() ? *json_fields::get_int(*body, "dropped") : 0;
+           Result<std::int64_t> acknowledged = store_->ingest_telemetry(device->id, rows, dropped, now_seconds());
+           if (!acknowledged.is_ok()) return reject(res, 500, acknowledged.status().to_string(), req);
+           reply(res, json{{"acknowledged", *acknowledged}});
+         }));
+  s.Get(R"(/api/v1/devices/([^/]+)/telemetry)",
+        timed("/api/v1/devices", [this, admin, reject, reply](const httplib::Request& req, httplib::Response& res) {
+          if (!admin(req, res)) return;
+          Result<std::vector<TelemetryRow>> rows = store_->telemetry(req.matches[1], req.get_param_value("kind"));
+          Result<std::int64_t> dropped = store_->telemetry_dropped(req.matches[1]);
+          if (!rows.is_ok() || !dropped.is_ok()) return reject(res, 500, "store unavailable", req);
+          json list = json::array();
+          for (const TelemetryRow& r : *rows) {
+            list.push_back({{"sequence", r.sequence},
+                            {"kind", r.kind},
+                            {"body", r.body},
+                            {"created_at", r.created_at},
+                            {"received_at", r.received_at}});
+          }
+          reply(res, json{{"device", std::string(req.matches[1])}, {"items", list}, {"dropped", *dropped}});
         }));
 
   s.Post("/api/v1/device/status",

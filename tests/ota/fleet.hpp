@@ -216,6 +216,8 @@ class Fleet {
     while (!url_.empty() && url_.back() == '\n') url_.pop_back();
   }
 
+  void stop_server() { server_.reset(); }
+
   // `edgeai ARGS --server URL --data-dir SERVER_DIR`.
   CommandResult cli(std::vector<std::string> args) {
     args.insert(args.begin(), EDGEAI_BIN);

@@ -214,6 +214,23 @@ TEST_P(StoreTest, ACampaignNeedsAPublishedReleaseOfItsGroupAndSanePhases) {
   EXPECT_EQ(store_->next_release_counter(), 2);
 }
 
+TEST_P(StoreTest, TelemetryIsStoredOncePerDeviceAndSequence) {
+  enroll("line", 2, "d");
+  const std::vector<TelemetryRow> batch = {{1, "window", "{\"n\":1}", 10, 0}, {2, "event", "{\"alert\":\"V\"}", 11, 0}};
+  EXPECT_EQ(*store_->ingest_telemetry("d0", batch, 0, 100), 2);
+  EXPECT_EQ(*store_->ingest_telemetry("d0", batch, 3, 101), 2) << "a batch sent again";
+  EXPECT_EQ(*store_->ingest_telemetry("d1", batch, 0, 102), 2) << "another device's sequence numbers are its own";
+  EXPECT_TRUE(store_->ingest_telemetry("d0", {}, 1, 103).is_ok());
+  Result<std::vector<TelemetryRow>> rows = store_->telemetry("d0");
+  ASSERT_TRUE(rows.is_ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows.value()[1].body, "{\"alert\":\"V\"}");
+  EXPECT_EQ(rows.value()[0].received_at, 100);
+  EXPECT_EQ(store_->telemetry("d0", "event")->size(), 1u);
+  EXPECT_EQ(*store_->telemetry_dropped("d0"), 3) << "the device's dropped count only grows";
+  EXPECT_EQ(*store_->telemetry_dropped("d1"), 0);
+}
+
 TEST(PhaseCount, CoversAtLeastOneDeviceAndAtMostAll) {
   EXPECT_EQ(phase_device_count(5, 3), 1);
   EXPECT_EQ(phase_device_count(34, 3), 2);
