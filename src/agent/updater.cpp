@@ -7,7 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "format/atomic_file.hpp"
@@ -20,12 +21,6 @@ namespace fs = std::filesystem;
 using json_fields::json;
 
 constexpr std::size_t kChunk = 64 * 1024;
-
-Result<std::vector<std::uint8_t>> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path, ": cannot open");
-  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 }  // namespace
 
@@ -210,7 +205,8 @@ Status Updater::run(const ByteSource& source) {
     // After the rename the part is gone and the slot holds the download: verify whichever is there.
     std::error_code ec;
     const bool renamed = !fs::exists(part, ec);
-    EDGEAI_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_all(renamed ? model : part));
+    EDGEAI_ASSIGN_OR_RETURN(std::string file, read_whole_file(renamed ? model : part));
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(file.data()), file.size());
     if (Status hash = check_download_hash(target, bytes); !hash.is_ok()) return fail(hash);
     record_.state = "installing";
     EDGEAI_RETURN_IF_ERROR(save());

@@ -32,6 +32,15 @@ inline Result<std::int64_t> get_int(const json& j, const char* key) {
   if (it == j.end() || !it->is_number_integer()) return invalid_argument("field '", key, "' missing or not an integer");
   return it->get<std::int64_t>();
 }
+// Optional fields: the value when present with its type, else `fallback`.
+inline std::int64_t get_int_or(const json& j, const char* key, std::int64_t fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+inline std::string get_string_or(const json& j, const char* key, std::string fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
+}
 inline bool get_bool_or_false(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_boolean() && it->get<bool>();

@@ -166,7 +166,8 @@ CampaignRow campaign_from_row(const SqlRow& r) {
   c.release_name = as_text(r[1]);
   c.release_version = as_text(r[2]);
   c.device_group = as_text(r[3]);
-  c.phases = parse_phases(as_text(r[4])).is_ok() ? *parse_phases(as_text(r[4])) : std::vector<int>{100};
+  Result<std::vector<int>> phases = parse_phases(as_text(r[4]));  // checked on the way in
+  c.phases = phases.is_ok() ? std::move(phases).value() : std::vector<int>{100};
   c.soak_seconds = as_int(r[5]);
   c.max_failure_rate = as_double(r[6]);
   c.state = as_text(r[7]);

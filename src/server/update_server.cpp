@@ -287,6 +287,11 @@ void UpdateServer::stop() {
   if (http_) http_->stop();
 }
 
+std::int64_t UpdateServer::root_version() {
+  std::lock_guard<std::mutex> lock(root_mutex_);
+  return root_.version;
+}
+
 std::pair<RootMetadata, std::string> UpdateServer::current_root() {
   std::lock_guard<std::mutex> lock(root_mutex_);
   return {root_, root_envelope_};
@@ -539,11 +544,8 @@ void UpdateServer::routes() {
                tags.push_back(t.get<std::string>());
              }
            }
-           const std::int64_t count =
-               json_fields::get_int(*body, "count").is_ok() ? *json_fields::get_int(*body, "count") : 1;
-           const std::int64_t ttl = json_fields::get_int(*body, "ttl_seconds").is_ok()
-                                        ? *json_fields::get_int(*body, "ttl_seconds")
-                                        : 7 * 24 * 3600;
+           const std::int64_t count = json_fields::get_int_or(*body, "count", 1);
+           const std::int64_t ttl = json_fields::get_int_or(*body, "ttl_seconds", 7 * 24 * 3600);
            Result<std::vector<std::string>> tokens = store_->create_enrollment_tokens(
                *group, tags, static_cast<int>(std::clamp<std::int64_t>(count, 0, 100000)), ttl, now_seconds());
            if (!tokens.is_ok()) return reject(res, 400, tokens.status().message(), req);
@@ -556,8 +558,7 @@ void UpdateServer::routes() {
            if (!body) return;
            Result<std::string> token = json_fields::get_string(*body, "token");
            if (!token.is_ok()) return reject(res, 400, token.status().message(), req);
-           const std::string name =
-               json_fields::get_string(*body, "name").is_ok() ? *json_fields::get_string(*body, "name") : std::string();
+           const std::string name = json_fields::get_string_or(*body, "name", "");
            const std::string credential = "dev_" + random_hex(32);
            Result<DeviceRow> device = store_->enroll(*token, name, sha256_hex(credential), now_seconds());
            if (!device.is_ok()) {
@@ -754,64 +755,62 @@ void UpdateServer::routes() {
 
   // --- the device's own endpoints ---------------------------------------------------------------
   s.Get("/api/v1/device/desired",
-        timed("/api/v1/device/desired",
-              [this, device_of, reject, reply](const httplib::Request& req, httplib::Response& res) {
-                std::optional<DeviceRow> device = device_of(req, res);
-                if (!device) return;
-                int wait = 0;
-                if (req.has_param("wait"))
-                  wait = std::clamp(std::atoi(req.get_param_value("wait").c_str()), 0, options_.max_wait_seconds);
-                const std::string if_none_match = req.get_header_value("If-None-Match");
-                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
-                for (;;) {
-                  std::uint64_t generation;
-                  {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    generation = generation_;
-                  }
-                  Result<std::optional<Desired>> desired = store_->desired(device->id);
-                  if (!desired.is_ok()) return reject(res, 500, desired.status().to_string(), req);
-                  const std::string tag = desired->has_value()
-                                              ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256)
-                                              : std::string("none");
-                  const std::string etag =
-                      str_cat('"', sha256_hex(str_cat(device->device_group, "/", tag)).substr(0, 16), '"');
-                  if (etag != if_none_match || stopping_ || std::chrono::steady_clock::now() >= deadline) {
-                    (void)store_->touch_device(device->id, now_seconds());
-                    res.set_header("ETag", etag);
-                    if (etag == if_none_match) {
-                      res.status = 304;
-                      return;
-                    }
-                    json body{{"device_id", device->id},
-                              {"group", device->device_group},
-                              {"root_version", current_root().first.version}};
-                    if (desired->has_value()) {
-                      const ReleaseRow& r = (*desired)->release;
-                      // Freshness: signed now, by the online key, naming this exact targets document.
-                      TimestampMetadata ts;
-                      const std::int64_t now = now_seconds();
-                      ts.version = now;
-                      ts.expires = format_utc(now + options_.timestamp_ttl_seconds);
-                      ts.targets_version = r.target.release_counter;
-                      ts.targets_sha256 = sha256_hex(r.targets_envelope);
-                      const KeyPair* signers[] = {&timestamp_key_};
-                      body["campaign"] = (*desired)->campaign_id;
-                      body["timestamp"] = sign_envelope(kTimestampType, timestamp_to_json(ts), signers);
-                      body["targets"] = r.targets_envelope;
-                      body["target"] = {{"name", r.target.name},
-                                        {"version", r.target.version},
-                                        {"sha256", r.target.sha256},
-                                        {"size", r.target.size}};
-                    } else {
-                      body["campaign"] = nullptr;
-                    }
-                    return reply(res, body);
-                  }
-                  std::unique_lock<std::mutex> lock(mutex_);
-                  wake_.wait_until(lock, deadline, [&] { return generation_ != generation || stopping_.load(); });
-                }
-              }));
+        timed("/api/v1/device/desired", [this, device_of, reject, reply](const httplib::Request& req,
+                                                                         httplib::Response& res) {
+          std::optional<DeviceRow> device = device_of(req, res);
+          if (!device) return;
+          int wait = 0;
+          if (req.has_param("wait"))
+            wait = std::clamp(std::atoi(req.get_param_value("wait").c_str()), 0, options_.max_wait_seconds);
+          const std::string if_none_match = req.get_header_value("If-None-Match");
+          const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+          for (;;) {
+            std::uint64_t generation;
+            {
+              std::lock_guard<std::mutex> lock(mutex_);
+              generation = generation_;
+            }
+            Result<std::optional<Desired>> desired = store_->desired(device->id);
+            if (!desired.is_ok()) return reject(res, 500, desired.status().to_string(), req);
+            const std::string tag = desired->has_value()
+                                        ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256)
+                                        : std::string("none");
+            const std::string etag =
+                str_cat('"', sha256_hex(str_cat(device->device_group, "/", tag)).substr(0, 16), '"');
+            if (etag != if_none_match || stopping_ || std::chrono::steady_clock::now() >= deadline) {
+              (void)store_->touch_device(device->id, now_seconds());
+              res.set_header("ETag", etag);
+              if (etag == if_none_match) {
+                res.status = 304;
+                return;
+              }
+              json body{{"device_id", device->id}, {"group", device->device_group}, {"root_version", root_version()}};
+              if (desired->has_value()) {
+                const ReleaseRow& r = (*desired)->release;
+                // Freshness: signed now, by the online key, naming this exact targets document.
+                TimestampMetadata ts;
+                const std::int64_t now = now_seconds();
+                ts.version = now;
+                ts.expires = format_utc(now + options_.timestamp_ttl_seconds);
+                ts.targets_version = r.target.release_counter;
+                ts.targets_sha256 = sha256_hex(r.targets_envelope);
+                const KeyPair* signers[] = {&timestamp_key_};
+                body["campaign"] = (*desired)->campaign_id;
+                body["timestamp"] = sign_envelope(kTimestampType, timestamp_to_json(ts), signers);
+                body["targets"] = r.targets_envelope;
+                body["target"] = {{"name", r.target.name},
+                                  {"version", r.target.version},
+                                  {"sha256", r.target.sha256},
+                                  {"size", r.target.size}};
+              } else {
+                body["campaign"] = nullptr;
+              }
+              return reply(res, body);
+            }
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait_until(lock, deadline, [&] { return generation_ != generation || stopping_.load(); });
+          }
+        }));
 
   s.Get(
       R"(/api/v1/device/artifacts/([0-9a-f]{64}))",
@@ -907,8 +906,7 @@ void UpdateServer::routes() {
              row.created_at = *created;
              rows.push_back(std::move(row));
            }
-           const std::int64_t dropped =
-               json_fields::get_int(*body, "dropped").is_ok() ? *json_fields::get_int(*body, "dropped") : 0;
+           const std::int64_t dropped = json_fields::get_int_or(*body, "dropped", 0);
            Result<std::int64_t> acknowledged = store_->ingest_telemetry(device->id, rows, dropped, now_seconds());
            if (!acknowledged.is_ok()) return reject(res, 500, acknowledged.status().to_string(), req);
            reply(res, json{{"acknowledged", *acknowledged}});

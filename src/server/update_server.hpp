@@ -62,6 +62,7 @@ class UpdateServer {
   void tick_loop();
   void changed();                                       // wakes long-polls
   std::pair<RootMetadata, std::string> current_root();  // the metadata and its envelope
+  std::int64_t root_version();                          // without copying it (every poll asks)
 
   ServerOptions options_;
   std::unique_ptr<Store> store_;
