@@ -89,7 +89,9 @@ Status check_capabilities(const std::string& path, const Manifest& manifest) {
 }  // namespace
 
 Status check_health(const std::string& path, int inferences, int threads) {
-  EDGEAI_ASSIGN_OR_RETURN(Bundle bundle, read_bundle(path));
+  Result<Bundle> read = read_bundle(path);
+  if (!read.is_ok()) return read.status().with_context(path + ": health check");
+  Bundle bundle = std::move(read).value();
   const Manifest manifest = bundle.manifest;
   SessionOptions session_options;
   session_options.threads = threads;

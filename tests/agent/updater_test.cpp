@@ -104,6 +104,41 @@ TEST_F(UpdaterTest, InstallsThenUpdatesIntoTheOtherSlot) {
   EXPECT_EQ(restarted.record().state, "idle");
 }
 
+// The health window after the switch: a new model that no longer serves (here: its file damaged
+// between the switch and the health check, as a kill then a bad sector would) sends the device
+// back to the previous slot, which serves as before.
+TEST_F(UpdaterTest, AFailedHealthWindowMakesThePreviousSlotActiveAgain) {
+  const std::string device = (dir_ / "device").string();
+  {
+    Updater updater(device, "line-1");
+    ASSERT_TRUE(updater.open().is_ok());
+    ASSERT_TRUE(updater.update(target_for(v1_, "1.0.0", 1), serve(v1_)).is_ok());
+  }
+  std::vector<float> out1;
+  {
+    Updater updater(device, "line-1");
+    ASSERT_TRUE(updater.open().is_ok());
+    out1 = active_output(updater);
+    ASSERT_TRUE(updater.update(target_for(v2_, "2.0.0", 2), serve(v2_)).is_ok());
+    ASSERT_EQ(updater.record().active_slot, "b");
+    // Back to the instant after the switch, the health window not yet passed.
+    DeviceRecord r = updater.record();
+    r.state = "active";
+    ASSERT_TRUE(Journal((fs::path(device) / "state").string()).write(record_to_json(r)).is_ok());
+    std::ofstream(updater.active_path(), std::ios::binary | std::ios::trunc) << "damaged";
+  }
+  Updater restarted(device, "line-1");
+  ASSERT_TRUE(restarted.open().is_ok());
+  ASSERT_EQ(restarted.record().state, "active");
+  EXPECT_FALSE(restarted.resume(serve(v2_)).is_ok());
+  EXPECT_EQ(restarted.record().state, "rolled_back");
+  EXPECT_EQ(restarted.record().active_slot, "a");
+  EXPECT_EQ(restarted.record().active_version, "1.0.0");
+  EXPECT_EQ(restarted.record().active_counter, 1);
+  EXPECT_NE(restarted.record().last_error.find("health check"), std::string::npos) << restarted.record().last_error;
+  EXPECT_EQ(active_output(restarted), out1);
+}
+
 TEST_F(UpdaterTest, FailedUpdatesRollBackAndLeaveTheActiveModelAsItWas) {
   Updater updater((dir_ / "device").string(), "line-1");
   ASSERT_TRUE(updater.open().is_ok());

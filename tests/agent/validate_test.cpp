@@ -97,5 +97,38 @@ TEST_F(ValidateTest, TheLatencyBudgetHoldsFromOptionsOrManifest) {
   EXPECT_EQ(validate_bundle(write(garbled, "garbled.eai")).status().code(), StatusCode::kInvalidArgument);
 }
 
+// The capability check: what the bundle says it needs against this device.
+TEST_F(ValidateTest, ABundleNeedingMoreThanThisDeviceHasIsRefusedNamingWhat) {
+  Bundle newer = make_bundle(1);
+  newer.manifest.metadata["requires_runtime"] = "0.2.0";
+  auto report = validate_bundle(write(newer, "newer.eai"));
+  ASSERT_FALSE(report.is_ok());
+  EXPECT_NE(report.status().message().find("needs runtime 0.2.0"), std::string::npos) << report.status().to_string();
+  Bundle same = make_bundle(1);
+  same.manifest.metadata["requires_runtime"] = kRuntimeVersion;
+  EXPECT_TRUE(validate_bundle(write(same, "same.eai")).is_ok());
+
+  Bundle cpu = make_bundle(1);
+  cpu.manifest.metadata["requires_cpu"] = "avx2,quantum_annealer";
+  report = validate_bundle(write(cpu, "cpu.eai"));
+  ASSERT_FALSE(report.is_ok());
+  EXPECT_NE(report.status().message().find("'quantum_annealer', unknown here"), std::string::npos)
+      << report.status().to_string();
+
+  ValidationOptions tiny_arena;
+  tiny_arena.max_arena_bytes = 1;
+  report = validate_bundle(write(make_bundle(1), "arena.eai"), tiny_arena);
+  ASSERT_FALSE(report.is_ok());
+  EXPECT_NE(report.status().message().find("this device allows 1"), std::string::npos) << report.status().to_string();
+}
+
+TEST_F(ValidateTest, TheHealthWindowRunsTheGoldenInputsAndRefusesABundleThatDoesNotLoad) {
+  EXPECT_TRUE(check_health(write(make_bundle(2), "good.eai"), 5).is_ok());
+  EXPECT_FALSE(check_health(write(make_bundle(0), "none.eai"), 5).is_ok()) << "nothing to run";
+  const std::string broken = (dir_ / "broken.eai").string();
+  std::ofstream(broken) << "not a bundle";
+  EXPECT_FALSE(check_health(broken, 5).is_ok());
+}
+
 }  // namespace
 }  // namespace edgeai
