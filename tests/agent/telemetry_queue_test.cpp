@@ -102,11 +102,14 @@ TEST_F(TelemetryQueueTest, AWriterKilledMidPushLosesNothingThatWasPushed) {
       }
     }
     ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 120)(rng)));
+    // Wait for the first push to return (a loaded machine may take longer than the kill delay just to start the
+    // child), then kill it somewhere in the middle of later pushes.
+    std::int64_t v = 0, last_returned = 0;
+    if (::read(fds[0], &v, sizeof v) == sizeof v) last_returned = v;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 60)(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    std::int64_t v = 0, last_returned = 0;
     while (::read(fds[0], &v, sizeof v) == sizeof v) last_returned = v;
     ::close(fds[0]);
     ASSERT_GT(last_returned, 0) << "trial " << trial << ": the writer pushed nothing";
