@@ -89,16 +89,24 @@ TEST_F(JournalTest, AWriterKilledAtAnyInstantLeavesAWholeRecord) {
   std::mt19937 rng(20261126);
   int trials = 0, failures = 0, records_seen = 0;
   for (int trial = 0; trial < 60; ++trial) {
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      ::close(ready[0]);
       // Writes records of varying size as fast as it can until killed.
       Journal journal(path);
+      if (::write(ready[1], "r", 1) != 1) ::_exit(4);  // started: the parent times the kill from here
       std::mt19937 sizes(static_cast<unsigned>(trial));
       for (int i = 0;; ++i) {
         if (!journal.write(record(i, sizes() % 200000)).is_ok()) ::_exit(3);
       }
     }
+    ::close(ready[1]);
+    char started = 0;
+    ASSERT_EQ(::read(ready[0], &started, 1), 1);  // a loaded machine may be slow to start the child
+    ::close(ready[0]);
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
     ::kill(child, SIGKILL);
     int status = 0;

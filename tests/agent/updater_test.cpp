@@ -240,13 +240,21 @@ TEST_F(UpdaterTest, AKillAtAnyInstantNeverLeavesTheDeviceWithoutAWorkingModel) {
       ASSERT_TRUE(updater.open().is_ok());
       ASSERT_TRUE(updater.update(t1, serve(v1_)).is_ok());
     }
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      ::close(ready[0]);
       Updater updater(data, "line-1");
       if (!updater.open().is_ok()) ::_exit(2);
+      if (::write(ready[1], "r", 1) != 1) ::_exit(4);  // started: the parent times the kill from here
       ::_exit(updater.update(t2, serve(v2_, 4096, 40)).is_ok() ? 0 : 1);
     }
+    ::close(ready[1]);
+    char started = 0;
+    ASSERT_EQ(::read(ready[0], &started, 1), 1);  // a loaded machine may be slow to start the child
+    ::close(ready[0]);
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 25000));
     ::kill(child, SIGKILL);
     int status = 0;
