@@ -46,6 +46,11 @@ Result<EcgBeatParams> parse_ecg_beat_params(const Preprocessing& pre) {
   EDGEAI_RETURN_IF_ERROR(parse_param(pre, "window_before", true, params.window_before));
   EDGEAI_RETURN_IF_ERROR(parse_param(pre, "window_after", true, params.window_after));
   EDGEAI_RETURN_IF_ERROR(parse_param(pre, "rr_local_beats", false, params.rr_local_beats));
+  params.rr_record_seconds = 0.0;  // absent: a bundle from before the sliding record
+  EDGEAI_RETURN_IF_ERROR(parse_param(pre, "rr_record_seconds", false, params.rr_record_seconds));
+  if (!(params.rr_record_seconds >= 0.0) || params.rr_record_seconds > 86400.0) {
+    return invalid_argument("ecg_beat preprocessing: rr_record_seconds must be in [0, 86400]");
+  }
   if (!(params.sample_rate_hz > 0.0) || !std::isfinite(params.sample_rate_hz)) {
     return invalid_argument("ecg_beat preprocessing: sample_rate_hz must be positive");
   }
@@ -56,6 +61,11 @@ Result<EcgBeatParams> parse_ecg_beat_params(const Preprocessing& pre) {
                             " samples with window_after >= 1");
   }
   if (params.rr_local_beats < 1) return invalid_argument("ecg_beat preprocessing: rr_local_beats must be >= 1");
+  params.r_align_samples = 0;  // absent: a bundle from before the alignment
+  EDGEAI_RETURN_IF_ERROR(parse_param(pre, "r_align_samples", false, params.r_align_samples));
+  if (params.r_align_samples < 0 || params.r_align_samples > 256) {
+    return invalid_argument("ecg_beat preprocessing: r_align_samples must be in [0, 256]");
+  }
   if (const auto it = pre.params.find("lead"); it != pre.params.end()) params.lead = it->second;
   if (const auto it = pre.params.find("baseline"); it != pre.params.end() && it->second != kBaselineWindowMedian) {
     return unsupported("ecg_beat preprocessing: baseline '", it->second, "' (only '", kBaselineWindowMedian,
@@ -79,6 +89,8 @@ Preprocessing ecg_beat_preprocessing(const EcgBeatParams& params) {
   pre.params["rr_local_beats"] = std::to_string(params.rr_local_beats);
   pre.params["rr_features"] = kRrFeatureNames;
   pre.params["lead"] = params.lead;
+  if (params.r_align_samples > 0) pre.params["r_align_samples"] = std::to_string(params.r_align_samples);
+  if (params.rr_record_seconds > 0.0) pre.params["rr_record_seconds"] = format_number(params.rr_record_seconds);
   return pre;
 }
 
@@ -99,13 +111,34 @@ Status extract_beat_window(std::span<const float> signal, std::int64_t r_peak, c
     return out_of_range("beat window [", r_peak - params.window_before, ", ", r_peak + params.window_after,
                         ") around R peak ", r_peak, " is outside the signal of ", signal.size(), " samples");
   }
-  const float* begin = signal.data() + (r_peak - params.window_before);
   std::array<float, kMaxBeatWindowSamples> scratch;
-  std::copy(begin, begin + n, scratch.begin());
-  const auto middle = scratch.begin() + n / 2;
-  std::nth_element(scratch.begin(), middle, scratch.begin() + n);
-  float median = *middle;
-  if (n % 2 == 0) median = 0.5f * (median + *std::max_element(scratch.begin(), middle));
+  auto window_median = [&](const float* begin) {
+    std::copy(begin, begin + n, scratch.begin());
+    const auto middle = scratch.begin() + n / 2;
+    std::nth_element(scratch.begin(), middle, scratch.begin() + n);
+    float median = *middle;
+    if (n % 2 == 0) median = 0.5f * (median + *std::max_element(scratch.begin(), middle));
+    return median;
+  };
+  const auto size = static_cast<std::int64_t>(signal.size());
+  const float* begin = signal.data() + (r_peak - params.window_before);
+  float median = window_median(begin);
+  if (params.r_align_samples > 0) {
+    std::int64_t best = r_peak;
+    float best_value = -1.0f;
+    const std::int64_t last = std::min(size - 1, r_peak + params.r_align_samples);
+    for (std::int64_t i = std::max<std::int64_t>(0, r_peak - params.r_align_samples); i <= last; ++i) {
+      const float v = std::abs(signal[static_cast<std::size_t>(i)] - median);
+      if (v > best_value) {
+        best_value = v;
+        best = i;
+      }
+    }
+    if (best != r_peak && beat_window_fits(size, best, params)) {
+      begin = signal.data() + (best - params.window_before);
+      median = window_median(begin);
+    }
+  }
   for (int i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = begin[i] - median;
   return Status::ok();
 }
@@ -119,8 +152,9 @@ Result<std::vector<float>> extract_beat_window(std::span<const float> signal, st
 }
 
 Result<std::vector<RrFeatures>> compute_rr_features(std::span<const std::int64_t> r_peaks, double sample_rate_hz,
-                                                    int local_beats) {
+                                                    int local_beats, double record_seconds) {
   if (!(sample_rate_hz > 0.0)) return invalid_argument("RR features: sample rate must be positive");
+  if (!(record_seconds >= 0.0)) return invalid_argument("RR features: record_seconds must be >= 0");
   if (local_beats < 1) return invalid_argument("RR features: local_beats must be >= 1");
   const std::size_t n = r_peaks.size();
   for (std::size_t i = 1; i < n; ++i) {
@@ -143,8 +177,16 @@ Result<std::vector<RrFeatures>> compute_rr_features(std::span<const std::int64_t
     rr[i] = static_cast<double>(r_peaks[i] - r_peaks[i - 1]) / sample_rate_hz;
     prefix[i] = prefix[i - 1] + rr[i];
   }
-  const double record_rr = prefix[n - 1] / static_cast<double>(n - 1);
+  const double whole_record_rr = prefix[n - 1] / static_cast<double>(n - 1);
+  const auto record_span = static_cast<std::int64_t>(record_seconds * sample_rate_hz);
+  std::size_t record_first = 0;
   for (std::size_t i = 0; i < n; ++i) {
+    double record_rr = whole_record_rr;
+    if (record_seconds > 0.0) {
+      const std::size_t last = std::min(i + 1, n - 1);
+      while (record_first + 1 < last && r_peaks[last] - r_peaks[record_first] > record_span) ++record_first;
+      record_rr = (prefix[last] - prefix[record_first]) / static_cast<double>(last - record_first);
+    }
     const double pre = i == 0 ? rr[1] : rr[i];
     const double post = i + 1 < n ? rr[i + 1] : rr[i];
     // The intervals before pre-RR: rr[first .. i-1] with first >= 1.

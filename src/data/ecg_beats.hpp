@@ -22,12 +22,21 @@ namespace edgeai {
 //   baseline        "window_median": the window's median is subtracted from every sample
 //   rr_local_beats  how many preceding RR intervals form the local average RR
 //   lead            the lead the model was trained on ("MLII"); a reader picks that signal
+//   r_align_samples the window is centred on the sample of largest |x - window median|
+//                   within this many samples of the given R peak (0: on the given peak, as in
+//                   bundles made before it existed). Annotated and detected peaks then give
+//                   the same window though they differ by a few samples.
+//   rr_record_seconds  the "record" of record_rr_s: the peaks of the last this-many seconds up
+//                   to the beat's next peak (what a device can know); absent in bundles made
+//                   before it existed, which mean the whole record (0 here)
 // Optional: "rr_features" (if present it must equal kRrFeatureNames joined by ',').
 struct EcgBeatParams {
   double sample_rate_hz = 360.0;
   int window_before = 90;
   int window_after = 166;
   int rr_local_beats = 10;
+  double rr_record_seconds = 1800.0;  // 0: the whole record (older bundles)
+  int r_align_samples = 8;            // 0: no alignment (older bundles)
   std::string lead = "MLII";
 
   int window_samples() const { return window_before + window_after; }
@@ -42,7 +51,10 @@ Result<EcgBeatParams> parse_ecg_beat_params(const Preprocessing& pre);
 Preprocessing ecg_beat_preprocessing(const EcgBeatParams& params);
 
 // Writes the beat window around `r_peak` into `out` (params.window_samples() floats):
-//   out[i] = signal[r_peak - window_before + i] - median(those samples),  i < window_samples
+//   out[i] = signal[c - window_before + i] - median(those samples),  i < window_samples
+// where c is r_peak moved to the largest |signal - median of r_peak's window| within
+// params.r_align_samples of it (the first of equals; searched inside the signal only; c = r_peak
+// when the moved window would leave the signal). `out` must not overlap `signal`.
 // `signal` is one lead in physical units (mV) at params.sample_rate_hz. Returns OutOfRange
 // when the window does not lie inside the signal (callers count such beats as skipped).
 // The window median as baseline is simple and robust: the window is mostly isoelectric, and
@@ -65,7 +77,7 @@ struct RrFeatures {
   float pre_rr_s = 0;            // this R peak minus the previous one
   float post_rr_s = 0;           // the next R peak minus this one (a device waits one beat)
   float local_rr_s = 0;          // mean of the `local_beats` RR intervals before pre_rr
-  float record_rr_s = 0;         // mean RR interval of the whole peak list
+  float record_rr_s = 0;         // mean RR interval of the record (see compute_rr_features)
   float pre_to_local_ratio = 0;  // pre_rr_s / local_rr_s: < 1 for a premature beat
   // Normalised by the patient's own rhythm, so they carry across patients (inter-patient
   // evaluation): a premature S beat has pre/record < 1; a V beat's compensatory pause gives
@@ -79,10 +91,13 @@ struct RrFeatures {
 // `sample_rate_hz`), as an R-peak detector on a device would produce them. Edges: the first
 // peak takes its post-RR as pre-RR, the last its pre-RR as post-RR; while fewer than
 // `local_beats` earlier intervals exist, the local average uses those there are, and with
-// none it equals pre-RR. A single peak gets all zeros and ratio 1. On a device the "record"
-// is the peak buffer it holds (e.g. the last 5 minutes).
+// none it equals pre-RR. A single peak gets all zeros and ratio 1. The "record" mean RR:
+// with `record_seconds` > 0, the mean interval between the peaks that lie within
+// `record_seconds` before the beat's next peak (the last beat: before itself) — causal, what a
+// device streaming the signal knows one beat later (data/ecg_stream.hpp); with 0, the mean of
+// the whole peak list (how models before rr_record_seconds were trained).
 Result<std::vector<RrFeatures>> compute_rr_features(std::span<const std::int64_t> r_peaks, double sample_rate_hz,
-                                                    int local_beats);
+                                                    int local_beats, double record_seconds = 0.0);
 
 // Linear interpolation of `signal` from `from_hz` to `to_hz`: out[i] = signal at time i / to_hz,
 // for every i whose time lies inside the input; positions map as round(p * to_hz / from_hz).

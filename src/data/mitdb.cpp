@@ -81,7 +81,8 @@ Status load_record(const std::string& dir, const std::string& record, const EcgB
     record_sample.push_back(a.sample);
     classes.push_back(c);
   }
-  Result<std::vector<RrFeatures>> rr = compute_rr_features(peaks, params.sample_rate_hz, params.rr_local_beats);
+  Result<std::vector<RrFeatures>> rr = compute_rr_features(peaks, params.sample_rate_hz, params.rr_local_beats,
+                                                          params.rr_record_seconds);
   if (!rr.is_ok()) return rr.status().with_context(base.string() + ".atr");
 
   const auto window = static_cast<std::size_t>(params.window_samples());

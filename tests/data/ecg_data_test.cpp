@@ -500,6 +500,58 @@ TEST(EcgBeats, RrFeaturesOnHandMadePeaks) {
                {"must increase", "peak 2"});
 }
 
+TEST(EcgBeats, SlidingRecordEndsAtTheNextPeak) {
+  // The same peaks with a 2 s record: beat i's record is the peaks within 200 samples before
+  // peak min(i + 1, 5), at least one interval.
+  //   beat 0: {0, 100} -> 1.0;  beat 1: {0, 100, 200} -> 1.0;  beat 2: {100, 200, 250} -> 0.75
+  //   beat 3: {200, 250, 400} -> 1.0;  beat 4 and 5: {400, 500} -> 1.0 (250 -> 500 is too long)
+  const std::vector<std::int64_t> peaks = {0, 100, 200, 250, 400, 500};
+  Result<std::vector<RrFeatures>> rr = compute_rr_features(peaks, 100.0, 2, 2.0);
+  ASSERT_TRUE(rr.is_ok()) << rr.status().to_string();
+  const float record[6] = {1.0f, 1.0f, 0.75f, 1.0f, 1.0f, 1.0f};
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ((*rr)[static_cast<std::size_t>(i)].record_rr_s, record[i]) << i;
+  EXPECT_FLOAT_EQ((*rr)[2].pre_to_record_ratio, 1.0f / 0.75f);
+  EXPECT_FLOAT_EQ((*rr)[2].post_to_record_ratio, 0.5f / 0.75f);
+  EXPECT_FLOAT_EQ((*rr)[3].pre_to_record_ratio, 0.5f);
+  // One interval longer than the record still counts (no division by zero).
+  Result<std::vector<RrFeatures>> pause = compute_rr_features(std::vector<std::int64_t>{0, 1000}, 100.0, 2, 2.0);
+  ASSERT_TRUE(pause.is_ok());
+  EXPECT_FLOAT_EQ((*pause)[1].record_rr_s, 10.0f);
+  expect_error(compute_rr_features(peaks, 100.0, 2, -1.0).status(), {"record_seconds"});
+}
+
+TEST(EcgBeats, WindowIsCentredOnTheLargestDeflectionNearThePeak) {
+  EcgBeatParams params;
+  params.window_before = 2;
+  params.window_after = 3;
+  params.r_align_samples = 2;
+  // Given peak 4: its window {1, 2, 3, 1, -7} has median 1; within 2 samples of 4 the largest
+  // |x - 1| is -7 at 6, so the window is centred there: samples 4..8 = {3, 1, -7, 1, 2}, median 1.
+  const std::vector<float> signal = {0, 0, 1, 2, 3, 1, -7, 1, 2, 0};
+  std::vector<float> out(5);
+  ASSERT_TRUE(extract_beat_window(signal, 4, params, out).is_ok());
+  EXPECT_EQ(out, (std::vector<float>{2, 0, -8, 0, 1}));
+  // Peaks 5 and 6 find the same sample: the same window.
+  std::vector<float> from5(5), from6(5);
+  ASSERT_TRUE(extract_beat_window(signal, 5, params, from5).is_ok());
+  ASSERT_TRUE(extract_beat_window(signal, 6, params, from6).is_ok());
+  EXPECT_EQ(from5, out);
+  EXPECT_EQ(from6, out);
+  // Without alignment (bundles made before it): centred on the given peak.
+  params.r_align_samples = 0;
+  ASSERT_TRUE(extract_beat_window(signal, 4, params, out).is_ok());
+  EXPECT_EQ(out, (std::vector<float>{0, 1, 2, 0, -8}));
+  // The alignment is a preprocessing parameter: written, read back, absent = 0, bounded.
+  params.r_align_samples = 8;
+  Preprocessing pre = ecg_beat_preprocessing(params);
+  EXPECT_EQ(pre.params.at("r_align_samples"), "8");
+  EXPECT_EQ(parse_ecg_beat_params(pre)->r_align_samples, 8);
+  pre.params.erase("r_align_samples");
+  EXPECT_EQ(parse_ecg_beat_params(pre)->r_align_samples, 0);
+  pre.params["r_align_samples"] = "-1";
+  EXPECT_FALSE(parse_ecg_beat_params(pre).is_ok());
+}
+
 TEST(EcgBeats, WindowAndMedianBaseline) {
   EcgBeatParams params;
   params.window_before = 2;
@@ -592,18 +644,26 @@ TEST(Mitdb, Record100Beats) {
   EXPECT_NEAR(beat[90], 1.28f, 1e-6);
   EXPECT_NEAR(beat[255], 0.005f, 1e-6);
   // Python, beat 20 of the annotation beat list (sample 5918) = sample 19 here: pre 0.791666667,
-  // post 0.822222222, local (10 intervals before pre) 0.813055556, record 0.794593603,
-  // ratio 0.973693201.
+  // post 0.822222222, local (10 intervals before pre) 0.813055556, ratio 0.973693201; record
+  // (the 30-minute sliding record up to the next peak: beats 0..21) 0.811772487.
   EXPECT_EQ(data->sources[19], "100:5918");
   const float* rr = data->inputs[1].data<float>() + 19 * kNumRrFeatures;
   EXPECT_NEAR(rr[0], 0.791666667f, 1e-6);
   EXPECT_NEAR(rr[1], 0.822222222f, 1e-6);
   EXPECT_NEAR(rr[2], 0.813055556f, 1e-6);
-  EXPECT_NEAR(rr[3], 0.794593603f, 1e-6);
+  EXPECT_NEAR(rr[3], 0.811772487f, 1e-6);
   EXPECT_NEAR(rr[4], 0.973693201f, 1e-6);
-  EXPECT_NEAR(rr[5], 0.791666667f / 0.794593603f, 1e-6);
-  EXPECT_NEAR(rr[6], 0.822222222f / 0.794593603f, 1e-6);
+  EXPECT_NEAR(rr[5], 0.791666667f / 0.811772487f, 1e-6);
+  EXPECT_NEAR(rr[6], 0.822222222f / 0.811772487f, 1e-6);
   EXPECT_NEAR(rr[7], 0.822222222f / 0.791666667f, 1e-6);
+
+  // A bundle from before the sliding record (no rr_record_seconds): the whole record's mean,
+  // Python 0.794593603.
+  Preprocessing whole = mitdb_preprocessing();
+  whole.params.erase("rr_record_seconds");
+  Result<LabeledData> legacy = load_mitdb(mitdb_dir(), {"100"}, whole);
+  ASSERT_TRUE(legacy.is_ok()) << legacy.status().to_string();
+  EXPECT_NEAR(legacy->inputs[1].data<float>()[19 * kNumRrFeatures + 3], 0.794593603f, 1e-6);
 }
 
 TEST(Mitdb, Record114UsesItsMliiSignal) {
