@@ -50,6 +50,10 @@ class Agent {
   [[noreturn]] void run();
 
   const DeviceRecord& record() const { return updater_->record(); }
+  // The active model's bundle ("" before the first update).
+  std::string active_path() const { return record().active_slot.empty() ? "" : updater_->active_path(); }
+  // A client with this device's credential for another thread (the telemetry sender).
+  Result<std::unique_ptr<HttpClient>> new_client() const { return http_->clone(); }
   const std::string& device_id() const { return device_id_; }
 
  private:

@@ -20,11 +20,18 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(const std::string& base_u
   EDGEAI_RETURN_IF_ERROR(check_server_url(base_url));
   std::unique_ptr<HttpClient> c(new HttpClient());
   c->base_url_ = base_url;
+  c->ca_cert_ = ca_cert;
   c->client_ = std::make_unique<httplib::Client>(base_url);
   if (!ca_cert.empty()) c->client_->set_ca_cert_path(ca_cert.c_str());
   c->client_->set_connection_timeout(5, 0);
   c->client_->set_keep_alive(true);
   c->client_->set_tcp_nodelay(true);  // small requests: no ~40 ms Nagle delay on a kept-alive connection
+  return c;
+}
+
+Result<std::unique_ptr<HttpClient>> HttpClient::clone() const {
+  EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> c, create(base_url_, ca_cert_));
+  c->credential_ = credential_;
   return c;
 }
 

@@ -30,6 +30,9 @@ class HttpClient {
   ~HttpClient();
 
   void set_credential(std::string credential) { credential_ = std::move(credential); }
+  // A second client to the same server with the same credential, for another thread (a
+  // client is not safe to share between threads).
+  Result<std::unique_ptr<HttpClient>> clone() const;
   const std::string& base_url() const { return base_url_; }
 
   // Any status the server answered is a reply; only no answer at all is an error.
@@ -42,7 +45,7 @@ class HttpClient {
 
  private:
   HttpClient() = default;
-  std::string base_url_, credential_;
+  std::string base_url_, credential_, ca_cert_;
   std::unique_ptr<httplib::Client> client_;
 };
 

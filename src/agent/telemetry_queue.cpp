@@ -56,6 +56,7 @@ Result<std::unique_ptr<TelemetryQueue>> TelemetryQueue::open(const std::string& 
 }
 
 Result<std::int64_t> TelemetryQueue::push(const std::string& kind, const std::string& body, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(mutex_);
   EDGEAI_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
   const auto fail = [&](const char* what) {
     const Status st = io_error(path_, ": telemetry queue: ", what, ": ", sqlite3_errmsg(db_));
@@ -92,6 +93,7 @@ Result<std::int64_t> TelemetryQueue::push(const std::string& kind, const std::st
 }
 
 Result<std::vector<TelemetryItem>> TelemetryQueue::peek(std::int64_t max_items) {
+  std::lock_guard<std::mutex> lock(mutex_);
   Statement select(db_, "SELECT sequence, kind, body, created_at FROM items ORDER BY sequence LIMIT ?1");
   if (!select.ok()) return io_error(path_, ": telemetry queue: ", sqlite3_errmsg(db_));
   sqlite3_bind_int64(select.get(), 1, max_items);
@@ -110,6 +112,7 @@ Result<std::vector<TelemetryItem>> TelemetryQueue::peek(std::int64_t max_items) 
 }
 
 Status TelemetryQueue::acknowledge(std::int64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
   Statement erase(db_, "DELETE FROM items WHERE sequence <= ?1");
   if (!erase.ok()) return io_error(path_, ": telemetry queue: ", sqlite3_errmsg(db_));
   sqlite3_bind_int64(erase.get(), 1, sequence);
@@ -127,9 +130,13 @@ Result<std::int64_t> single_int(sqlite3* db, const char* sql, const std::string&
 
 }  // namespace
 
-Result<std::int64_t> TelemetryQueue::size() { return single_int(db_, "SELECT COUNT(*) FROM items", path_); }
+Result<std::int64_t> TelemetryQueue::size() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return single_int(db_, "SELECT COUNT(*) FROM items", path_);
+}
 
 Result<std::int64_t> TelemetryQueue::dropped() {
+  std::lock_guard<std::mutex> lock(mutex_);
   return single_int(db_, "SELECT value FROM counters WHERE name = 'dropped'", path_);
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,7 @@ class TelemetryQueue {
   TelemetryQueue() = default;
   Status exec(const char* sql);
 
+  std::mutex mutex_;  // the service pushes while the sender peeks and acknowledges
   sqlite3* db_ = nullptr;
   std::int64_t max_items_ = 0;
   std::string path_;

@@ -1,11 +1,13 @@
 // `edgeai eval MODEL --data SPEC`: accuracy and per-class figures of the deployed artifact,
 // computed by the edgeai runtime (not libtorch) over a data set.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "cli/commands.hpp"
 #include "data/dataset_spec.hpp"
 #include "data/evaluate.hpp"
+#include "format/atomic_file.hpp"
 #include "format/npy.hpp"
 #include "runtime/session.hpp"
 
@@ -18,8 +20,32 @@ struct EvalArgs {
   std::int64_t limit = -1;
   bool json = false;
   std::string predictions;  // .npy of the argmax per sample (int64 [N])
+  std::string predictions_csv;  // source, true and predicted label, confidence per sample
   int threads = 1;
 };
+
+std::string label_of(const std::vector<std::string>& labels, std::int64_t i) {
+  return i >= 0 && static_cast<std::size_t>(i) < labels.size() ? labels[static_cast<std::size_t>(i)]
+                                                                 : std::to_string(i);
+}
+
+// One row per sample: where it came from ("208:5120", a file), its label, the model's and the
+// top-1 probability, for comparing with what a device streamed (tools/ecg_stream_agreement.sh).
+void write_predictions_csv(const std::string& path, const LabeledData& data, const std::vector<std::string>& labels,
+                           const EvaluationResult& result) {
+  std::string out = "source,label,predicted,confidence\n";
+  const auto classes = static_cast<std::size_t>(result.num_classes);
+  for (std::size_t n = 0; n < result.predicted.size(); ++n) {
+    const float* y = result.logits.data() + n * classes;
+    const float top = *std::max_element(y, y + classes);
+    double sum = 0.0;
+    for (std::size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(y[c] - top));
+    const std::string source = n < data.sources.size() ? data.sources[n] : std::to_string(n);
+    out += str_cat(source, ",", label_of(labels, data.labels[n]), ",", label_of(labels, result.predicted[n]), ",",
+                   1.0 / sum, "\n");
+  }
+  check(write_file_atomically(path, out));
+}
 
 int run_eval(const EvalArgs& args) {
   if (args.threads < 1) throw CommandError("--threads must be at least 1");
@@ -41,6 +67,7 @@ int run_eval(const EvalArgs& args) {
     const auto count = static_cast<std::int64_t>(result.predicted.size());
     check(write_npy(args.predictions, Tensor::from_vector<std::int64_t>({count}, result.predicted)));
   }
+  if (!args.predictions_csv.empty()) write_predictions_csv(args.predictions_csv, data, labels, result);
 
   if (args.json) {
     std::string json = result.confusion.to_json();
@@ -75,6 +102,8 @@ Action add_eval_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print one JSON object (accuracy, per-class figures, confusion)");
   cmd->add_option("--predictions", args->predictions,
                   "write the predicted class of every sample, in data set order, to this .npy (int64 [N])");
+  cmd->add_option("--predictions-csv", args->predictions_csv,
+                  "write source,label,predicted,confidence of every sample to this CSV");
   return [args] { return run_eval(*args); };
 }
 

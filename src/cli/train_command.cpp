@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "data/dataset_spec.hpp"
+#include "data/drift.hpp"
 #include "data/evaluate.hpp"
 #include "runtime/session.hpp"
 #include "compress/compress.hpp"
@@ -154,6 +155,15 @@ int run_train(const TrainArgs& args) {
   manifest.metadata["best_epoch"] = std::to_string(report.best_epoch);
   manifest.metadata["test_data"] = plan.test_spec;
   Bundle bundle = check(export_bundle(*model, manifest, plan.test, args.golden));
+  // The drift baseline: what the model predicts on held-out in-distribution data (the
+  // validation split), which devices' telemetry is compared with (data/drift.hpp).
+  {
+    std::unique_ptr<Session> val_session = check(Session::create(bundle.graph));
+    EvaluationResult val = check(evaluate_on_runtime(*val_session, plan.val, bundle.manifest.labels));
+    PredictionBaseline baseline = baseline_from_outputs(val.logits, val.num_classes);
+    baseline.data = str_cat("validation split of the training data (", plan.val.size(), " samples)");
+    write_baseline(baseline, bundle.manifest.metadata);
+  }
   check(write_bundle(bundle, args.output));
   std::fprintf(log, "wrote %s (%zu nodes, %.2f M parameters, %zu golden vectors)\n", args.output.c_str(),
                bundle.graph.nodes.size(), static_cast<double>(bundle.graph.parameter_count()) / 1e6,

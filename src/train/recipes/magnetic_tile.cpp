@@ -84,6 +84,12 @@ Result<TrainingPlan> plan_magnetic_tile(const RecipeOptions& options) {
   plan.manifest.metadata["recipe"] = "magnetic-tile";
   plan.manifest.metadata["task"] = task;
   plan.manifest.metadata["split"] = split_text;
+  // On the line every defect class is an anomaly (the agent raises events for them).
+  std::string defects;
+  for (const std::string& name : all.class_names) {
+    if (name != "free") defects += (defects.empty() ? "" : ",") + name;
+  }
+  plan.manifest.metadata["anomaly_labels"] = defects;
   plan.test_spec = "magnetic-tile:test";
   plan.data_summary = {"all   " + all.describe_counts(), "train " + plan.train.describe_counts(),
                        "val   " + plan.val.describe_counts(), "test  " + plan.test.describe_counts()};
