@@ -22,6 +22,7 @@ void TelemetryWindow::reset(double start_unix_s, std::vector<std::string> labels
   counts_.assign(labels_.size(), 0);
   std::fill(std::begin(histogram_), std::end(histogram_), 0);
   latencies_.clear();
+  std::fill(std::begin(latency_buckets_), std::end(latency_buckets_), 0);
   shadow_version_.clear();
   shadow_inferences_ = shadow_agree_ = shadow_anomalies_ = 0;
   confusion_.assign(labels_.size() * labels_.size(), 0);
@@ -35,6 +36,7 @@ void TelemetryWindow::add(const Prediction& p) {
   if (p.label >= 0 && static_cast<std::size_t>(p.label) < counts_.size()) ++counts_[static_cast<std::size_t>(p.label)];
   ++histogram_[confidence_bin(p.confidence)];
   latencies_.push_back(p.latency_ms);
+  ++latency_buckets_[latency_bucket(p.latency_ms)];
 }
 
 void TelemetryWindow::add_shadow(const Prediction& active, const Prediction& candidate, double candidate_latency_ms) {
@@ -68,6 +70,7 @@ std::string TelemetryWindow::close(double end_unix_s) const {
                      {"p95", percentile(latencies, 95)},
                      {"p99", percentile(latencies, 99)},
                      {"max", latencies.empty() ? 0.0 : latencies.back()}};
+  j["latency_buckets"] = std::vector<std::int64_t>(std::begin(latency_buckets_), std::end(latency_buckets_));
   if (shadow_inferences_ > 0) {
     std::vector<double> shadow = shadow_latencies_;
     nlohmann::json confusion = nlohmann::json::array();

@@ -4,8 +4,9 @@
 // mode also how often a candidate model agreed with the active one, and their confusion
 // matrix. close() renders the window as the JSON body of a telemetry item (kind "window").
 //
-// The confidence histogram has the bins of data/drift.hpp, the same as the baseline a bundle
-// records at training time, so the server can compare them (population stability index).
+// The confidence histogram and latency buckets are those of data/telemetry_stats.hpp: the
+// confidence bins are the baseline's a bundle records at training time (the server's drift
+// score), and bucket counts merge across windows and devices into fleet percentiles.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "agent/model_runner.hpp"
-#include "data/drift.hpp"
+#include "data/telemetry_stats.hpp"
 
 namespace edgeai {
 
@@ -45,6 +46,7 @@ class TelemetryWindow {
   std::vector<std::int64_t> counts_;
   std::int64_t histogram_[kConfidenceBins] = {};
   std::vector<double> latencies_;
+  std::int64_t latency_buckets_[kLatencyBuckets] = {};
   // Shadow.
   std::string shadow_version_;
   std::int64_t shadow_inferences_ = 0, shadow_agree_ = 0, shadow_anomalies_ = 0;

@@ -13,7 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "data/dataset_spec.hpp"
-#include "data/drift.hpp"
+#include "data/telemetry_stats.hpp"
 #include "data/evaluate.hpp"
 #include "runtime/session.hpp"
 #include "compress/compress.hpp"
@@ -156,7 +156,7 @@ int run_train(const TrainArgs& args) {
   manifest.metadata["test_data"] = plan.test_spec;
   Bundle bundle = check(export_bundle(*model, manifest, plan.test, args.golden));
   // The drift baseline: what the model predicts on held-out in-distribution data (the
-  // validation split), which devices' telemetry is compared with (data/drift.hpp).
+  // validation split), which devices' telemetry is compared with (data/telemetry_stats.hpp).
   {
     std::unique_ptr<Session> val_session = check(Session::create(bundle.graph));
     EvaluationResult val = check(evaluate_on_runtime(*val_session, plan.val, bundle.manifest.labels));

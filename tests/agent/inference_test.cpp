@@ -137,6 +137,13 @@ TEST_F(InferenceTest, WindowAggregatesCountsConfidenceAndLatencyPercentiles) {
   EXPECT_EQ(j["latency_ms"]["p95"], 95.0);
   EXPECT_EQ(j["latency_ms"]["p99"], 99.0);
   EXPECT_EQ(j["latency_ms"]["max"], 100.0);
+  // Buckets (upper edges ..., 1, 2, 5, 10, 20, 50, 100 ms): 1 | 2 | 3..5 | 6..10 | 11..20 | 21..50 | 51..100.
+  const std::vector<std::int64_t> buckets = j["latency_buckets"];
+  ASSERT_EQ(buckets.size(), static_cast<std::size_t>(kLatencyBuckets));
+  EXPECT_EQ(std::vector<std::int64_t>(buckets.begin() + 4, buckets.begin() + 11),
+            (std::vector<std::int64_t>{1, 1, 3, 5, 10, 30, 50}));
+  EXPECT_EQ(bucket_percentile(buckets, 50, 100.0), 50.0);
+  EXPECT_EQ(bucket_percentile(buckets, 95, 100.0), 100.0);
   EXPECT_EQ(j["start"], 100.0);
   EXPECT_EQ(j["end"], 160.0);
   EXPECT_FALSE(j.contains("shadow"));

@@ -1,4 +1,4 @@
-#include "data/drift.hpp"
+#include "data/telemetry_stats.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -49,6 +49,24 @@ Result<std::vector<double>> parse_fractions(const std::map<std::string, std::str
 int confidence_bin(float confidence) {
   if (!(confidence > 0.0f)) return 0;
   return std::min(kConfidenceBins - 1, static_cast<int>(confidence * kConfidenceBins));
+}
+
+int latency_bucket(double ms) {
+  const auto* edge = std::lower_bound(std::begin(kLatencyBucketsMs), std::end(kLatencyBucketsMs), ms);
+  return static_cast<int>(edge - std::begin(kLatencyBucketsMs));
+}
+
+double bucket_percentile(std::span<const std::int64_t> counts, double p, double max_ms) {
+  std::int64_t total = 0;
+  for (std::int64_t c : counts) total += c;
+  if (total <= 0) return 0.0;
+  const auto rank = static_cast<std::int64_t>(std::max(1.0, std::ceil(p / 100.0 * static_cast<double>(total))));
+  std::int64_t seen = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    seen += counts[i];
+    if (seen >= rank) return i < std::size(kLatencyBucketsMs) ? kLatencyBucketsMs[i] : max_ms;
+  }
+  return max_ms;
 }
 
 PredictionBaseline baseline_from_outputs(std::span<const float> outputs, std::int64_t classes) {

@@ -1,11 +1,13 @@
-// What a model's predictions look like on in-distribution data, and how far a device's look from
-// it (issue 7). At training time the class mix and the histogram of top-1 confidence on the
-// validation split are recorded in the bundle's manifest metadata (the baseline); devices report
-// the same two distributions per telemetry window; the server compares them with the population
-// stability index. Shared by training (records), the agent (bins) and the server (scores).
+// The statistics devices report and the server aggregates (issue 7), defined once for both:
+//   - the histogram of top-1 confidence and the latency buckets of a telemetry window;
+//   - the prediction baseline: the class mix and confidence histogram on in-distribution data
+//     (the validation split), recorded in the bundle's manifest metadata at training time;
+//   - the population stability index the server scores a device's distributions with against
+//     the baseline (drift).
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <span>
 #include <string>
@@ -18,6 +20,15 @@ namespace edgeai {
 // Confidence histogram: kConfidenceBins equal bins over [0, 1], the last one closed.
 inline constexpr int kConfidenceBins = 10;
 int confidence_bin(float confidence);
+
+// Latency buckets: upper edges in milliseconds; a last bucket takes everything above.
+inline constexpr double kLatencyBucketsMs[] = {0.05, 0.1, 0.2, 0.5, 1,   2,    5,    10,
+                                               20,   50,  100, 200, 500, 1000, 2000, 5000};
+inline constexpr int kLatencyBuckets = static_cast<int>(std::size(kLatencyBucketsMs)) + 1;
+int latency_bucket(double ms);
+// The p-th percentile (0..100) of merged bucket counts: the upper edge of the bucket where the
+// cumulative count reaches p % (the last bucket: `max_ms`); 0 without counts.
+double bucket_percentile(std::span<const std::int64_t> counts, double p, double max_ms);
 
 struct PredictionBaseline {
   std::vector<double> class_mix;             // fraction of predictions per class, sums to 1
