@@ -281,7 +281,10 @@ Status Agent::handle_desired(const std::string& text) {
   EDGEAI_ASSIGN_OR_RETURN(json body, json_fields::parse_object(text, "desired state"));
   auto ts = body.find("timestamp");
   auto targets = body.find("targets");
-  if (ts == body.end() || ts->is_null()) return Status::ok();  // nothing assigned
+  if (ts == body.end() || ts->is_null()) {  // nothing assigned
+    end_shadow();
+    return Status::ok();
+  }
   if (!ts->is_string() || targets == body.end() || !targets->is_string()) {
     return invalid_argument("desired state: timestamp and targets must be signed envelopes");
   }
@@ -319,6 +322,8 @@ Status Agent::handle_desired(const std::string& text) {
   for (const TargetInfo& t : verified->targets) {
     if (t.device_group == group_) target = t;
   }
+  if (json_fields::get_string_or(body, "mode", "rollout") == "shadow") return prepare_shadow(target);
+  end_shadow();
   const DeviceRecord& record = updater_->record();
   if (target.version == record.active_version && target.release_counter == record.active_counter) {
     return Status::ok();  // running it already
@@ -333,6 +338,40 @@ Status Agent::handle_desired(const std::string& text) {
     report(updater_->record(), updater_->record().state == "rolled_back" ? "" : st.message());
   }
   return st;
+}
+
+// The candidate of a shadow campaign: the whole bundle, checked against the signed size and
+// hash, and validated like an update (it runs on live inputs), but kept out of the A/B slots.
+Status Agent::prepare_shadow(const TargetInfo& target) {
+  if (shadow_sha_ == target.sha256) return Status::ok();
+  const fs::path dir = fs::path(options_.data_dir) / "shadow";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return io_error(dir.string(), ": cannot create: ", ec.message());
+  EDGEAI_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, http_->get_range("/api/v1/device/artifacts/" + target.sha256,
+                                                                            -1, static_cast<std::size_t>(target.size)));
+  if (static_cast<std::int64_t>(bytes.size()) != target.size || sha256_hex(bytes) != target.sha256) {
+    return data_loss("shadow candidate ", target.version, ": size or sha256 differs from the signed metadata");
+  }
+  const std::string path = (dir / (target.sha256 + ".eai")).string();
+  EDGEAI_RETURN_IF_ERROR(write_file_atomically(path, bytes));
+  Result<ValidationReport> valid = validate_bundle(path, options_.validation);
+  if (!valid.is_ok()) {
+    log_line("shadow candidate " + target.version + " refused: " + valid.status().message());
+    return valid.status();
+  }
+  shadow_sha_ = target.sha256;
+  log_line(str_cat("shadow: running ", target.name, " ", target.version, " beside the active model"));
+  if (on_shadow_) on_shadow_(path, target.version);
+  return Status::ok();
+}
+
+void Agent::end_shadow() {
+  if (shadow_sha_.empty()) return;
+  shadow_sha_.clear();
+  log_line("shadow: ended");
+  if (on_shadow_) on_shadow_("", "");
 }
 
 void Agent::run() {

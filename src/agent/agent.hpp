@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,13 @@ class Agent {
   std::string active_path() const { return record().active_slot.empty() ? "" : updater_->active_path(); }
   // A client with this device's credential for another thread (the telemetry sender).
   Result<std::unique_ptr<HttpClient>> new_client() const { return http_->clone(); }
+  // Shadow mode (issue 7): when the server asks this device to run a candidate beside its
+  // active model, the candidate is downloaded, verified (signature, hash, golden vectors) into
+  // DATA_DIR/shadow/ and handed to `callback` with its release version; ("", "") when the
+  // server no longer asks. Never installed by this: a promotion comes as a normal update.
+  void on_shadow(std::function<void(const std::string& path, const std::string& version)> callback) {
+    on_shadow_ = std::move(callback);
+  }
   const std::string& device_id() const { return device_id_; }
 
  private:
@@ -65,6 +73,8 @@ class Agent {
   ByteSource download_source(const TargetInfo& target);
   std::optional<std::vector<std::uint8_t>> fetch_by_delta(const TargetInfo& target);
   void report(const DeviceRecord& record, const std::string& note = "");
+  Status prepare_shadow(const TargetInfo& target);
+  void end_shadow();
 
   AgentOptions options_;
   std::unique_ptr<HttpClient> http_;
@@ -75,7 +85,9 @@ class Agent {
   std::string device_id_, group_;
   std::string etag_;
   std::string last_report_;
-  std::string rejected_;  // the last metadata rejection, reported with the state
+  std::string rejected_;    // the last metadata rejection, reported with the state
+  std::string shadow_sha_;  // the candidate running in shadow mode ("" for none)
+  std::function<void(const std::string&, const std::string&)> on_shadow_;
 };
 
 }  // namespace edgeai

@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "agent/agent.hpp"
@@ -148,10 +149,24 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<Agent> agent;
   std::unique_ptr<TelemetryQueue> queue;
+  // Shadow mode: the candidate the server asked for, handed to the service once it runs.
+  struct Shadow {
+    std::mutex mutex;
+    std::string path, version;
+    InferenceService* service = nullptr;
+  } shadow;
   if (!options.data_dir.empty() && model_path.empty()) {
     Result<std::unique_ptr<Agent>> created = Agent::create(options);
     if (!created.is_ok()) return fail(created.status());
     agent = std::move(*created);
+    agent->on_shadow([&shadow](const std::string& path, const std::string& version) {
+      std::lock_guard<std::mutex> lock(shadow.mutex);
+      shadow.path = path;
+      shadow.version = version;
+      if (shadow.service == nullptr) return;
+      Status st = shadow.service->set_shadow(path, version);
+      if (!st.is_ok()) std::fprintf(stderr, "edgeai-agent: shadow: %s\n", st.to_string().c_str());
+    });
     if (once || !infer) {
       pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
       if (once) {
@@ -180,9 +195,14 @@ int main(int argc, char** argv) {
   }
 
   Result<std::unique_ptr<InferenceService>> created =
-      InferenceService::create(model_path, queue.get(), service_options);
+      InferenceService::create(model_path, queue.get(), service_options, agent ? agent->record().active_version : "");
   if (!created.is_ok()) return fail(created.status());
   InferenceService& service = **created;
+  {
+    std::lock_guard<std::mutex> lock(shadow.mutex);
+    shadow.service = &service;
+    if (!shadow.path.empty()) (void)service.set_shadow(shadow.path, shadow.version);
+  }
 
   std::unique_ptr<InputSource> source;
   if (!source_spec.empty()) {
@@ -223,7 +243,7 @@ int main(int argc, char** argv) {
         Status st = agent->cycle();
         const std::string now = agent->active_path() + "@" + agent->record().active_version;
         if (now != active && !agent->active_path().empty()) {
-          Status switched = service.switch_model(agent->active_path());
+          Status switched = service.switch_model(agent->active_path(), agent->record().active_version);
           std::fprintf(stderr, "edgeai-agent: inference now on version %s%s\n", agent->record().active_version.c_str(),
                        switched.is_ok() ? "" : (": " + switched.to_string()).c_str());
           active = now;

@@ -10,10 +10,12 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 
 Result<std::unique_ptr<InferenceService>> InferenceService::create(const std::string& bundle_path,
                                                                    TelemetryQueue* queue,
-                                                                   const InferenceServiceOptions& options) {
+                                                                   const InferenceServiceOptions& options,
+                                                                   const std::string& version) {
   if (!(options.window_seconds > 0.0)) return invalid_argument("the telemetry window must be longer than 0 s");
   if (options.run_alert_beats < 1) return invalid_argument("an alert run needs at least 1 prediction");
   EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<ModelRunner> model, ModelRunner::load(bundle_path, options.threads));
+  model->set_reported_version(version);
   std::unique_ptr<InferenceService> service(new InferenceService());
   service->options_ = options;
   service->queue_ = queue;
@@ -39,17 +41,19 @@ void InferenceService::stop() {
   stop_cv_.notify_all();
 }
 
-Status InferenceService::switch_model(const std::string& bundle_path) {
+Status InferenceService::switch_model(const std::string& bundle_path, const std::string& version) {
   EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<ModelRunner> model, ModelRunner::load(bundle_path, options_.threads));
+  model->set_reported_version(version);
   std::lock_guard<std::mutex> lock(mutex_);
   pending_ = std::move(model);
   return Status::ok();
 }
 
-Status InferenceService::set_shadow(const std::string& bundle_path) {
+Status InferenceService::set_shadow(const std::string& bundle_path, const std::string& version) {
   std::unique_ptr<ModelRunner> model;
   if (!bundle_path.empty()) {
     EDGEAI_ASSIGN_OR_RETURN(model, ModelRunner::load(bundle_path, options_.threads));
+    model->set_reported_version(version);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   pending_shadow_ = std::move(model);

@@ -63,8 +63,10 @@ struct ServiceTotals {
 class InferenceService {
  public:
   // Loads the model at `bundle_path`. `queue` (may be null: no telemetry) receives windows and events.
+  // `version`: the release version to report (default: the manifest's).
   static Result<std::unique_ptr<InferenceService>> create(const std::string& bundle_path, TelemetryQueue* queue,
-                                                          const InferenceServiceOptions& options);
+                                                          const InferenceServiceOptions& options,
+                                                          const std::string& version = "");
   ~InferenceService();
 
   // Runs `source` until it ends or stop(); closes the last window. Errors of single samples are
@@ -73,9 +75,9 @@ class InferenceService {
   void stop();
 
   // Loads `bundle_path` now and swaps it in before the next inference.
-  Status switch_model(const std::string& bundle_path);
+  Status switch_model(const std::string& bundle_path, const std::string& version = "");
   // Shadow mode: run `bundle_path` beside the active model (empty: stop).
-  Status set_shadow(const std::string& bundle_path);
+  Status set_shadow(const std::string& bundle_path, const std::string& version = "");
 
   // One inference for the device's own application (the local endpoint): inputs for the
   // active model, batch 1. Counted in the window like the stream's.

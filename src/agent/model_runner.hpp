@@ -44,7 +44,10 @@ class ModelRunner {
 
   const Manifest& manifest() const { return manifest_; }
   const std::vector<std::string>& labels() const { return labels_; }
-  const std::string& version() const { return manifest_.version; }
+  // The version events and telemetry name: the release version the device installed when set
+  // (it may differ from the manifest's), else the manifest's.
+  const std::string& version() const { return reported_version_.empty() ? manifest_.version : reported_version_; }
+  void set_reported_version(std::string version) { reported_version_ = std::move(version); }
   const std::string& path() const { return path_; }
   const std::vector<ValueInfo>& inputs() const { return session_->inputs(); }
   std::string label_name(int label) const;
@@ -55,6 +58,7 @@ class ModelRunner {
   ModelRunner() = default;
 
   std::string path_;
+  std::string reported_version_;
   Manifest manifest_;
   std::unique_ptr<Session> session_;
   std::vector<std::string> labels_;

@@ -122,6 +122,28 @@ void print_campaign(const json& c) {
   }
   std::printf(", soak %llds, max failure rate %g\n", c["soak_seconds"].get<long long>(),
               c["max_failure_rate"].get<double>());
+  if (c.contains("quality")) {
+    const json& q = c["quality"];
+    std::printf("  mode %s", q["mode"].get<std::string>().c_str());
+    if (q["max_latency_ratio"].get<double>() > 0)
+      std::printf(", max p95 latency ratio %g", q["max_latency_ratio"].get<double>());
+    if (q["max_anomaly_increase"].get<double>() > 0) {
+      std::printf(", max anomaly increase %g", q["max_anomaly_increase"].get<double>());
+    }
+    if (!q["verdict"].get<std::string>().empty()) std::printf("; %s", q["verdict"].get<std::string>().c_str());
+    std::printf("\n");
+  }
+  for (const char* part : {"telemetry", "shadow"}) {
+    if (!c.contains(part)) continue;
+    const json& t = c[part];
+    std::printf("  %s: %lld inferences, p95 %.3f ms, anomaly rate %.1f %%", part, t["inferences"].get<long long>(),
+                t["latency_ms"]["p95"].get<double>(), 100.0 * t["anomaly_rate"].get<double>());
+    if (t.contains("shadow")) {
+      std::printf(", agreement %.1f %% over %lld", 100.0 * t["shadow"]["agreement"].get<double>(),
+                  t["shadow"]["inferences"].get<long long>());
+    }
+    std::printf("\n");
+  }
   if (c.contains("counts")) {
     std::printf("  devices: %d installed, %d pending, %d failed\n", c["counts"]["installed"].get<int>(),
                 c["counts"]["pending"].get<int>(), c["counts"]["failed"].get<int>());
@@ -201,8 +223,9 @@ Action add_campaign_command(CLI::App& app) {
   struct Args {
     Connection c;
     std::string release, version, group, phases = "100", reason;
-    std::int64_t soak = 0, id = 0;
-    double max_failure_rate = 0.0;
+    std::int64_t soak = 0, id = 0, min_inferences = 200;
+    double max_failure_rate = 0.0, max_latency_ratio = 0.0, max_anomaly_increase = 0.0, min_agreement = 0.95;
+    bool shadow = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* create = cmd->add_subcommand(
@@ -216,6 +239,23 @@ Action add_campaign_command(CLI::App& app) {
   create
       ->add_option("--max-failure-rate", a->max_failure_rate,
                    "share of assigned devices that may roll back before the campaign halts itself (0: the first)")
+      ->capture_default_str();
+  create->add_flag("--shadow", a->shadow,
+                   "shadow mode: assigned devices run the release beside their model on live inputs and report "
+                   "agreement; the server promotes it to a rollout at --min-agreement, or halts it");
+  create
+      ->add_option("--max-latency-ratio", a->max_latency_ratio,
+                   "halt when the release's p95 latency on its devices exceeds the group's previous versions' by this "
+                   "factor (0: off)")
+      ->capture_default_str();
+  create
+      ->add_option("--max-anomaly-increase", a->max_anomaly_increase,
+                   "halt when the release's anomaly rate exceeds the previous versions' by this much, e.g. 0.05 for "
+                   "5 points (0: off)")
+      ->capture_default_str();
+  create->add_option("--min-inferences", a->min_inferences, "inferences of the release before any quality verdict")
+      ->capture_default_str();
+  create->add_option("--min-agreement", a->min_agreement, "shadow: agreement with the active model to promote at")
       ->capture_default_str();
   add_connection_options(create, a->c);
   CLI::App* status = cmd->add_subcommand("status", "Show campaigns (all, or one with its devices)");
@@ -244,7 +284,12 @@ Action add_campaign_command(CLI::App& app) {
                 {"version", a->version},
                 {"phases", phases},
                 {"soak_seconds", a->soak},
-                {"max_failure_rate", a->max_failure_rate}};
+                {"max_failure_rate", a->max_failure_rate},
+                {"mode", a->shadow ? "shadow" : "rollout"},
+                {"max_latency_ratio", a->max_latency_ratio},
+                {"max_anomaly_increase", a->max_anomaly_increase},
+                {"min_inferences", a->min_inferences},
+                {"min_agreement", a->min_agreement}};
       if (!a->group.empty()) body["group"] = a->group;
       const json c = api.post("/api/v1/campaigns", body);
       if (api.json_output()) {

@@ -51,6 +51,18 @@ Action add_server_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "request threads (a long-poll holds one)")->capture_default_str();
   cmd->add_option("--url-file", *url_file, "write the URL served at to this file once listening (for scripts)");
+  cmd->add_option("--drift-threshold", options->analytics.drift_threshold,
+                  "population stability index above which a device's predictions raise a drift alert")
+      ->capture_default_str();
+  cmd->add_option("--drift-min-inferences", options->analytics.drift_min_inferences,
+                  "inferences in the drift window before a device's score counts")
+      ->capture_default_str();
+  cmd->add_option("--drift-window", options->analytics.drift_window_seconds,
+                  "seconds of a device's telemetry its drift is scored on")
+      ->capture_default_str();
+  cmd->add_option("--request-log", options->request_log,
+                  "append every request (method, path, body) to this JSON-lines file: an audit of what devices "
+                  "send (large; for audits and tests)");
   return [cmd, options, listen, url_file, max_upload_mb]() -> int {
     if (!cmd->parsed()) return 1;
     std::tie(options->host, options->port) = parse_listen(*listen);

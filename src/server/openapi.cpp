@@ -38,12 +38,24 @@ json build() {
               {"422", {{"description", "signature, size or hash does not match"}}}});
   paths["/api/v1/campaigns"]["get"] = op("List campaigns with their assignments", "operator", ok("campaigns"));
   paths["/api/v1/campaigns"]["post"] =
-      op("Start a campaign (body: release, version, group, phases [5,25,100], soak_seconds, max_failure_rate)",
+      op("Start a campaign (body: release, version, group, phases [5,25,100], soak_seconds, max_failure_rate; "
+         "quality: mode rollout|shadow, max_latency_ratio, max_anomaly_increase, min_inferences, min_agreement)",
          "operator", json{{"201", {{"description", "running"}}}});
   paths["/api/v1/campaigns/{id}"]["get"] =
       op("A campaign's phases, counts and per-device results", "operator", ok("campaign"));
   paths["/api/v1/campaigns/{id}/halt"]["post"] = op("Halt a running campaign (body: reason)", "operator", ok("halted"));
   paths["/api/v1/campaigns/{id}/resume"]["post"] = op("Resume a halted campaign", "operator", ok("running"));
+  paths["/api/v1/analytics"]["get"] =
+      op("Telemetry aggregated by device, version or campaign (query: by, since seconds): throughput, latency "
+         "percentiles, class mix, anomaly rate, drift (PSI against the bundle's baseline), shadow agreement",
+         "operator", ok("groups"));
+  paths["/api/v1/analytics/timeline"]["get"] =
+      op("Class mix and latency over time per model version (query: since, bucket seconds)", "operator", ok("points"));
+  paths["/api/v1/alerts"]["get"] =
+      op("Alerts: drift past the threshold, alerts devices raised, campaigns halted on quality (query: since)",
+         "operator", ok("alerts"));
+  paths["/dashboard"]["get"] =
+      op("The fleet dashboard (HTML; asks for the operator token, kept in the browser)", "", ok("the page"));
   paths["/api/v1/device/desired"]["get"] =
       op("The calling device's desired release: signed timestamp and targets metadata. ETag / If-None-Match; "
          "query wait=N long-polls up to N seconds for a change",

@@ -405,7 +405,8 @@ std::int64_t Store::next_release_counter() {
   return r.is_ok() && !r->rows.empty() ? as_int(r->rows[0][0]) : 1;
 }
 
-Result<CampaignRow> Store::create_campaign(const CampaignRow& spec, std::int64_t now) {
+Result<CampaignRow> Store::create_campaign(const CampaignRow& spec, std::int64_t now,
+                                          const std::function<Status(std::int64_t)>& before_start) {
   CampaignRow c = spec;
   if (c.phases.empty()) c.phases = {100};
   EDGEAI_RETURN_IF_ERROR(parse_phases(phases_to_text(c.phases)).status());
@@ -427,12 +428,13 @@ Result<CampaignRow> Store::create_campaign(const CampaignRow& spec, std::int64_t
     c.halt_reason.clear();
     c.phase = c.phase_done_at = c.ignored_failures = 0;
     c.created_at = c.updated_at = now;
-    return db_
-        ->query("INSERT INTO campaigns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                {str(c.id), c.release_name, c.release_version, c.device_group, phases_to_text(c.phases),
-                 str(c.soak_seconds), str_cat(c.max_failure_rate), c.state, c.halt_reason, str(c.phase),
-                 str(c.phase_done_at), str(c.ignored_failures), str(now), str(now)})
-        .status();
+    EDGEAI_RETURN_IF_ERROR(
+        db_->query("INSERT INTO campaigns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                   {str(c.id), c.release_name, c.release_version, c.device_group, phases_to_text(c.phases),
+                    str(c.soak_seconds), str_cat(c.max_failure_rate), c.state, c.halt_reason, str(c.phase),
+                    str(c.phase_done_at), str(c.ignored_failures), str(now), str(now)})
+            .status());
+    return before_start ? before_start(c.id) : Status::ok();
   }));
   bool changed = false;
   EDGEAI_RETURN_IF_ERROR(advance_campaign(c, now, changed));
@@ -567,6 +569,10 @@ Status Store::advance_campaign(const CampaignRow& c, std::int64_t now, bool& cha
       if (!next.rows.empty()) return Status::ok();  // the phase is rolling out
     }
     if (finished < assigned) return Status::ok();  // the phase is still rolling out
+    if (campaign.phase_done_at == 0 && phase_gate_) {
+      EDGEAI_ASSIGN_OR_RETURN(bool ready, phase_gate_(campaign));
+      if (!ready) return Status::ok();  // installed, but its telemetry has not passed the gate yet
+    }
     if (campaign.phase_done_at == 0) {
       changed = true;
       const bool last = campaign.phase + 1 >= static_cast<std::int64_t>(campaign.phases.size());
@@ -607,15 +613,17 @@ Result<bool> Store::may_download(const std::string& device_id, const std::string
 }
 
 Result<std::int64_t> Store::ingest_telemetry(const std::string& device_id, const std::vector<TelemetryRow>& items,
-                                             std::int64_t dropped, std::int64_t now) {
+                                             std::int64_t dropped, std::int64_t now, std::vector<TelemetryRow>* fresh) {
   std::int64_t acknowledged = 0;
   EDGEAI_RETURN_IF_ERROR(db_->transaction([&]() -> Status {
+    if (fresh != nullptr) fresh->clear();
     for (const TelemetryRow& item : items) {
       // (device, sequence) is unique: a batch sent again after a lost answer is stored once.
-      EDGEAI_RETURN_IF_ERROR(
+      EDGEAI_ASSIGN_OR_RETURN(
+          SqlResult inserted,
           db_->query("INSERT INTO telemetry VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                     {device_id, str(item.sequence), item.kind, item.body, str(item.created_at), str(now)})
-              .status());
+                     {device_id, str(item.sequence), item.kind, item.body, str(item.created_at), str(now)}));
+      if (fresh != nullptr && inserted.changed > 0) fresh->push_back(item);
       acknowledged = std::max(acknowledged, item.sequence);
     }
     // The device's own count only grows: keep the largest seen.

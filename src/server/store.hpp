@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,7 +113,10 @@ class Store {
   Result<std::optional<ReleaseRow>> release(const std::string& name, const std::string& version);
   std::int64_t next_release_counter();
 
-  Result<CampaignRow> create_campaign(const CampaignRow& spec, std::int64_t now);
+  // `before_start` runs in the creating transaction with the new id, before any device is
+  // assigned (the campaign's quality policy, so that no device sees it without).
+  Result<CampaignRow> create_campaign(const CampaignRow& spec, std::int64_t now,
+                                      const std::function<Status(std::int64_t)>& before_start = {});
   Result<std::vector<CampaignRow>> campaigns();
   Result<std::optional<CampaignRow>> campaign(std::int64_t id);
   Result<std::vector<AssignmentRow>> assignments(std::int64_t campaign_id);
@@ -121,14 +125,20 @@ class Store {
   // Assigns the devices of each running campaign's phase, halts on the failure rate, moves to
   // the next phase after the soak, completes. True when anything changed.
   Result<bool> advance_campaigns(std::int64_t now);
+  // A campaign's phase counts as done only when `gate` also says so (the quality gate: enough
+  // telemetry of the new version on the phase's devices, issue 7); unset: when every device of
+  // the phase finished.
+  void set_phase_gate(std::function<Result<bool>(const CampaignRow&)> gate) { phase_gate_ = std::move(gate); }
 
   // The newest campaign assignment of `device_id` that still stands (a halted campaign's
   // pending assignments do not), or nullopt.
   Result<std::optional<Desired>> desired(const std::string& device_id);
   // Stores a batch of a device's telemetry, each (device, sequence) once however often it
   // arrives, and the device's count of items it dropped; returns the sequence acknowledged.
+  // `fresh` (optional) receives the items stored now for the first time.
   Result<std::int64_t> ingest_telemetry(const std::string& device_id, const std::vector<TelemetryRow>& items,
-                                        std::int64_t dropped, std::int64_t now);
+                                        std::int64_t dropped, std::int64_t now,
+                                        std::vector<TelemetryRow>* fresh = nullptr);
   Result<std::vector<TelemetryRow>> telemetry(const std::string& device_id, const std::string& kind = "");
   Result<std::int64_t> telemetry_dropped(const std::string& device_id);
 
@@ -138,6 +148,7 @@ class Store {
  private:
   explicit Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Status advance_campaign(const CampaignRow& campaign, std::int64_t now, bool& changed);
+  std::function<Result<bool>(const CampaignRow&)> phase_gate_;
 
   std::unique_ptr<Database> db_;
 };

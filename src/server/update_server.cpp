@@ -58,6 +58,9 @@ std::string route_of(const std::string& path) {
                                         "/api/v1/releases",
                                         "/api/v1/campaigns",
                                         "/api/v1/root",
+                                        "/api/v1/analytics",
+                                        "/api/v1/alerts",
+                                        "/dashboard",
                                         "/openapi.json",
                                         "/metrics",
                                         "/healthz"};
@@ -241,6 +244,10 @@ Result<std::unique_ptr<UpdateServer>> UpdateServer::create(const ServerOptions& 
   const std::string db = options.db_url.empty() ? (dir / "edgeai.db").string() : options.db_url;
   EDGEAI_ASSIGN_OR_RETURN(std::unique_ptr<Database> database, open_database(db));
   EDGEAI_ASSIGN_OR_RETURN(server->store_, Store::open(std::move(database)));
+  EDGEAI_ASSIGN_OR_RETURN(server->analytics_,
+                          FleetAnalytics::open(*server->store_, (dir / "artifacts").string(), options.analytics));
+  FleetAnalytics* analytics = server->analytics_.get();
+  server->store_->set_phase_gate([analytics](const CampaignRow& c) { return analytics->phase_ready(c); });
 
   if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
     auto https = std::make_unique<httplib::SSLServer>(options.tls_cert_path.c_str(), options.tls_key_path.c_str());
@@ -306,7 +313,18 @@ void UpdateServer::changed() {
 }
 
 // Phases move on their own time (soak), so a ticker advances campaigns once a second.
+void UpdateServer::evaluate_fleet() {
+  std::lock_guard<std::mutex> lock(evaluate_mutex_);  // one evaluation at a time: alerts are raised once
+  Result<bool> moved = analytics_->evaluate(now_seconds());
+  if (!moved.is_ok()) {
+    std::fprintf(stderr, "edgeai server: analytics: %s\n", moved.status().to_string().c_str());
+  } else if (*moved) {
+    changed();
+  }
+}
+
 void UpdateServer::tick_loop() {
+  int ticks = 0;
   while (!stopping_) {
     Result<bool> moved = store_->advance_campaigns(now_seconds());
     if (!moved.is_ok()) {
@@ -314,6 +332,7 @@ void UpdateServer::tick_loop() {
     } else if (*moved) {
       changed();
     }
+    if (++ticks % 5 == 0) evaluate_fleet();  // also without new telemetry: drift windows slide
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
   }
@@ -334,9 +353,20 @@ void UpdateServer::routes() {
   s.set_keep_alive_timeout(120);
 
   Metrics& metrics = *metrics_;
-  s.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
+  std::FILE* request_log = nullptr;
+  if (!options_.request_log.empty()) {
+    request_log = std::fopen(options_.request_log.c_str(), "a");
+    if (request_log == nullptr) std::fprintf(stderr, "edgeai server: cannot open %s\n", options_.request_log.c_str());
+  }
+  s.set_logger([&metrics, request_log](const httplib::Request& req, const httplib::Response& res) {
     std::lock_guard<std::mutex> lock(metrics.mutex);
     ++metrics.requests[{route_of(req.path), res.status}];
+    if (request_log != nullptr) {  // the audit: what arrived, byte for byte (binary as replacement characters)
+      const json line{{"at", now_seconds()}, {"method", req.method}, {"path", req.path},
+                      {"status", res.status}, {"body", req.body}};
+      std::fprintf(request_log, "%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+      std::fflush(request_log);
+    }
     // httplib answered these before any handler (handlers log their own): log the reason here.
     if (res.status == 413) {
       ++metrics.rejected;
@@ -682,7 +712,17 @@ void UpdateServer::routes() {
       }));
 
   // --- campaigns ------------------------------------------------------------------------------
-  s.Post("/api/v1/campaigns", timed("/api/v1/campaigns", [this, admin, body_json, reject, reply, status_code](
+  // A campaign with its assignments, quality policy and what its release did on its devices.
+  auto campaign_detail = [this](const CampaignRow& c) {
+    auto assignments = store_->assignments(c.id);
+    json j = campaign_json(c, assignments.is_ok() ? &*assignments : nullptr);
+    if (auto p = analytics_->policy(c.id); p.is_ok()) j["quality"] = to_json(*p);
+    if (auto t = analytics_->campaign_stats(c, false); t.is_ok() && t->has_value()) j["telemetry"] = to_json(**t);
+    if (auto t = analytics_->campaign_stats(c, true); t.is_ok() && t->has_value()) j["shadow"] = to_json(**t);
+    return j;
+  };
+  s.Post("/api/v1/campaigns", timed("/api/v1/campaigns", [this, admin, body_json, reject, reply, status_code,
+                                                          campaign_detail](
                                                              const httplib::Request& req, httplib::Response& res) {
            if (!admin(req, res)) return;
            std::optional<json> body = body_json(req, res);
@@ -708,32 +748,41 @@ void UpdateServer::routes() {
              if (!it->is_number()) return reject(res, 400, "field 'max_failure_rate' must be a number", req);
              spec.max_failure_rate = it->get<double>();
            }
-           Result<CampaignRow> campaign = store_->create_campaign(spec, now_seconds());
+           QualityPolicy policy;
+           policy.mode = json_fields::get_string_or(*body, "mode", "rollout");
+           for (auto [field, value] : {std::pair<const char*, double*>{"max_latency_ratio", &policy.max_latency_ratio},
+                                       {"max_anomaly_increase", &policy.max_anomaly_increase},
+                                       {"min_agreement", &policy.min_agreement}}) {
+             if (auto it = body->find(field); it != body->end()) {
+               if (!it->is_number()) return reject(res, 400, str_cat("field '", field, "' must be a number"), req);
+               *value = it->get<double>();
+             }
+           }
+           policy.min_inferences = json_fields::get_int_or(*body, "min_inferences", policy.min_inferences);
+           Result<CampaignRow> campaign = store_->create_campaign(
+               spec, now_seconds(), [&](std::int64_t id) { return analytics_->set_policy(id, policy); });
            if (!campaign.is_ok()) return reject(res, status_code(campaign.status()), campaign.status().message(), req);
            changed();
-           auto assignments = store_->assignments(campaign->id);
-           reply(res, campaign_json(*campaign, assignments.is_ok() ? &*assignments : nullptr), 201);
+           reply(res, campaign_detail(*campaign), 201);
          }));
   s.Get("/api/v1/campaigns",
-        timed("/api/v1/campaigns", [this, admin, reject, reply](const httplib::Request& req, httplib::Response& res) {
+        timed("/api/v1/campaigns", [this, admin, reject, reply, campaign_detail](const httplib::Request& req,
+                                                                                 httplib::Response& res) {
           if (!admin(req, res)) return;
           Result<std::vector<CampaignRow>> campaigns = store_->campaigns();
           if (!campaigns.is_ok()) return reject(res, 500, campaigns.status().to_string(), req);
           json list = json::array();
-          for (const CampaignRow& c : *campaigns) {
-            auto assignments = store_->assignments(c.id);
-            list.push_back(campaign_json(c, assignments.is_ok() ? &*assignments : nullptr));
-          }
+          for (const CampaignRow& c : *campaigns) list.push_back(campaign_detail(c));
           reply(res, json{{"campaigns", list}});
         }));
   s.Get(R"(/api/v1/campaigns/(\d+))",
-        timed("/api/v1/campaigns", [this, admin, reject, reply](const httplib::Request& req, httplib::Response& res) {
+        timed("/api/v1/campaigns", [this, admin, reject, reply, campaign_detail](const httplib::Request& req,
+                                                                                 httplib::Response& res) {
           if (!admin(req, res)) return;
           Result<std::optional<CampaignRow>> c = store_->campaign(std::stoll(req.matches[1]));
           if (!c.is_ok()) return reject(res, 500, c.status().to_string(), req);
           if (!c->has_value()) return reject(res, 404, "no campaign " + std::string(req.matches[1]), req);
-          auto assignments = store_->assignments((*c)->id);
-          reply(res, campaign_json(**c, assignments.is_ok() ? &*assignments : nullptr));
+          reply(res, campaign_detail(**c));
         }));
   s.Post(R"(/api/v1/campaigns/(\d+)/(halt|resume))",
          timed("/api/v1/campaigns",
@@ -752,6 +801,48 @@ void UpdateServer::routes() {
                  changed();
                  reply(res, json{{"ok", true}});
                }));
+
+  // --- fleet analytics (issue 7) ----------------------------------------------------------------
+  // ?since=SECONDS: telemetry received in the last SECONDS (default: a day).
+  auto since_of = [](const httplib::Request& req) {
+    const std::int64_t seconds = req.has_param("since") ? std::atoll(req.get_param_value("since").c_str()) : 86400;
+    return now_seconds() - std::clamp<std::int64_t>(seconds, 0, std::int64_t{10} * 365 * 86400);
+  };
+  s.Get("/api/v1/analytics", timed("/api/v1/analytics", [this, admin, reject, reply, status_code, since_of](
+                                                            const httplib::Request& req, httplib::Response& res) {
+          if (!admin(req, res)) return;
+          const std::string by = req.has_param("by") ? req.get_param_value("by") : "version";
+          Result<std::vector<TelemetryStats>> stats = analytics_->summary(by, since_of(req));
+          if (!stats.is_ok()) return reject(res, status_code(stats.status()), stats.status().message(), req);
+          json list = json::array();
+          for (const TelemetryStats& t : *stats) list.push_back(to_json(t));
+          reply(res, json{{"by", by}, {"groups", list}});
+        }));
+  s.Get("/api/v1/analytics/timeline",
+        timed("/api/v1/analytics", [this, admin, reject, reply, status_code, since_of](const httplib::Request& req,
+                                                                                       httplib::Response& res) {
+          if (!admin(req, res)) return;
+          const std::int64_t bucket =
+              req.has_param("bucket") ? std::atoll(req.get_param_value("bucket").c_str()) : 300;
+          auto rows = analytics_->timeline(since_of(req), bucket);
+          if (!rows.is_ok()) return reject(res, status_code(rows.status()), rows.status().message(), req);
+          json list = json::array();
+          for (const auto& [at, t] : *rows) {
+            json j = to_json(t);
+            j["at"] = at;
+            list.push_back(j);
+          }
+          reply(res, json{{"bucket_seconds", bucket}, {"points", list}});
+        }));
+  s.Get("/api/v1/alerts", timed("/api/v1/alerts", [this, admin, reject, reply, since_of](const httplib::Request& req,
+                                                                                         httplib::Response& res) {
+          if (!admin(req, res)) return;
+          Result<std::vector<AlertRow>> alerts = analytics_->alerts(since_of(req));
+          if (!alerts.is_ok()) return reject(res, 500, alerts.status().to_string(), req);
+          json list = json::array();
+          for (const AlertRow& a : *alerts) list.push_back(to_json(a));
+          reply(res, json{{"alerts", list}});
+        }));
 
   // --- the device's own endpoints ---------------------------------------------------------------
   s.Get("/api/v1/device/desired",
@@ -772,9 +863,15 @@ void UpdateServer::routes() {
             }
             Result<std::optional<Desired>> desired = store_->desired(device->id);
             if (!desired.is_ok()) return reject(res, 500, desired.status().to_string(), req);
-            const std::string tag = desired->has_value()
-                                        ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256)
-                                        : std::string("none");
+            // Shadow: the device runs the release beside its active model instead of installing it.
+            std::string mode = "rollout";
+            if (desired->has_value()) {
+              if (Result<QualityPolicy> p = analytics_->policy((*desired)->campaign_id); p.is_ok()) mode = p->mode;
+            }
+            const std::string tag =
+                desired->has_value()
+                    ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256, "-", mode)
+                    : std::string("none");
             const std::string etag =
                 str_cat('"', sha256_hex(str_cat(device->device_group, "/", tag)).substr(0, 16), '"');
             if (etag != if_none_match || stopping_ || std::chrono::steady_clock::now() >= deadline) {
@@ -796,6 +893,7 @@ void UpdateServer::routes() {
                 ts.targets_sha256 = sha256_hex(r.targets_envelope);
                 const KeyPair* signers[] = {&timestamp_key_};
                 body["campaign"] = (*desired)->campaign_id;
+                body["mode"] = mode;
                 body["timestamp"] = sign_envelope(kTimestampType, timestamp_to_json(ts), signers);
                 body["targets"] = r.targets_envelope;
                 body["target"] = {{"name", r.target.name},
@@ -907,9 +1005,17 @@ void UpdateServer::routes() {
              rows.push_back(std::move(row));
            }
            const std::int64_t dropped = json_fields::get_int_or(*body, "dropped", 0);
-           Result<std::int64_t> acknowledged = store_->ingest_telemetry(device->id, rows, dropped, now_seconds());
+           std::vector<TelemetryRow> fresh;
+           const std::int64_t now = now_seconds();
+           Result<std::int64_t> acknowledged = store_->ingest_telemetry(device->id, rows, dropped, now, &fresh);
            if (!acknowledged.is_ok()) return reject(res, 500, acknowledged.status().to_string(), req);
+           // The raw items are stored: the analytics of the new ones follow (a failure there is
+           // logged; the device need not send them again).
+           if (Status st = analytics_->ingest(device->id, fresh, now); !st.is_ok()) {
+             std::fprintf(stderr, "edgeai server: analytics: %s\n", st.to_string().c_str());
+           }
            reply(res, json{{"acknowledged", *acknowledged}});
+           evaluate_fleet();
          }));
   s.Get(R"(/api/v1/devices/([^/]+)/telemetry)",
         timed("/api/v1/devices", [this, admin, reject, reply](const httplib::Request& req, httplib::Response& res) {

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "format/trust.hpp"
+#include "server/fleet_analytics.hpp"
 #include "server/store.hpp"
 
 namespace httplib {
@@ -42,6 +43,8 @@ struct ServerOptions {
   std::int64_t timestamp_ttl_seconds = 24 * 3600;
   int threads = 64;  // request threads; a long-poll holds one
   int max_wait_seconds = 60;
+  AnalyticsOptions analytics;  // drift threshold and windows (issue 7)
+  std::string request_log;     // every request (method, path, body) as JSON lines: an audit of what devices send
 };
 
 class UpdateServer {
@@ -60,12 +63,14 @@ class UpdateServer {
   UpdateServer() = default;
   void routes();
   void tick_loop();
+  void evaluate_fleet();  // drift alerts and campaign health; wakes devices when a campaign changed
   void changed();                                       // wakes long-polls
   std::pair<RootMetadata, std::string> current_root();  // the metadata and its envelope
   std::int64_t root_version();                          // without copying it (every poll asks)
 
   ServerOptions options_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<FleetAnalytics> analytics_;
   std::unique_ptr<httplib::Server> http_;
   RootMetadata root_;
   std::string root_envelope_;
@@ -75,6 +80,7 @@ class UpdateServer {
 
   std::mutex mutex_;
   std::mutex delta_mutex_;
+  std::mutex evaluate_mutex_;
   std::mutex root_mutex_;  // root_ and root_envelope_ change at a key rotation
   std::condition_variable wake_;
   std::uint64_t generation_ = 0;

@@ -11,6 +11,7 @@
 
 #include "data/ecg_beats.hpp"
 #include "format/bundle.hpp"
+#include "runtime/session.hpp"
 
 namespace edgeai::testing {
 
@@ -22,6 +23,30 @@ inline Node make_node(std::string name, std::string op, std::vector<std::string>
   n.inputs = std::move(inputs);
   n.outputs = std::move(outputs);
   return n;
+}
+
+// Golden vectors (what an update validates before activation): `count` inputs of the graph's
+// first input shape, outputs computed by the runtime.
+inline void add_golden_vectors(Bundle& bundle, int count) {
+  auto session = Session::create(bundle.graph);
+  if (!session.is_ok()) return;
+  bundle.manifest.golden.clear();
+  for (int i = 0; i < count; ++i) {
+    std::vector<Tensor> inputs;
+    for (const ValueInfo& info : bundle.graph.inputs) {
+      std::vector<float> v(static_cast<std::size_t>(element_count(info.shape).value_or(0)));
+      for (std::size_t k = 0; k < v.size(); ++k)
+        v[k] = static_cast<float>((k + static_cast<std::size_t>(i)) % 3) * 0.5f;
+      inputs.push_back(Tensor::from_vector<float>(info.shape, v));
+    }
+    auto outputs = (*session)->run_and_copy(inputs);
+    if (!outputs.is_ok()) return;
+    GoldenVector g;
+    for (std::size_t k = 0; k < inputs.size(); ++k) g.inputs.emplace_back(bundle.graph.inputs[k].name, inputs[k]);
+    for (std::size_t k = 0; k < outputs->size(); ++k)
+      g.outputs.emplace_back(bundle.graph.outputs[k].name, (*outputs)[k]);
+    bundle.manifest.golden.push_back(std::move(g));
+  }
 }
 
 inline Bundle tiny_classifier(const std::string& version, bool image = false, float scale = 10.0f) {

@@ -196,12 +196,13 @@ class Fleet {
     return t;
   }
 
-  void start_server(const std::vector<std::string>& extra = {}) {
+  // `port` 0: any free one.
+  void start_server(const std::vector<std::string>& extra = {}, int port = 0) {
     server_.reset();
     fs::remove(dir_ / "url");
     std::vector<std::string> argv = {EDGEAI_BIN,      "server",
                                      "--data-dir",    server_dir().string(),
-                                     "--listen",      "127.0.0.1:0",
+                                     "--listen",      "127.0.0.1:" + std::to_string(port),
                                      "--root-key",    (dir_ / "root.key").string(),
                                      "--release-pub", (dir_ / "release.pub").string(),
                                      "--url-file",    (dir_ / "url").string()};
@@ -217,6 +218,8 @@ class Fleet {
   }
 
   void stop_server() { server_.reset(); }
+  // The port the server listens on (from its URL).
+  int port() const { return std::atoi(url_.substr(url_.rfind(':') + 1).c_str()); }
 
   // `edgeai ARGS --server URL --data-dir SERVER_DIR`.
   CommandResult cli(std::vector<std::string> args) {
@@ -246,11 +249,13 @@ class Fleet {
   fs::path agent_dir(const std::string& name) const { return dir_ / "agents" / name; }
   fs::path agent_log(const std::string& name) const { return dir_ / "agents" / (name + ".log"); }
 
-  // A long-running agent (`--wait 2`: it notices campaigns within a long-poll).
-  Process& start_agent(const std::string& name, const std::string& token) {
+  // A long-running agent (`--wait 2`: it notices campaigns within a long-poll); `extra`: more
+  // options (a --source to stream, telemetry intervals).
+  Process& start_agent(const std::string& name, const std::string& token, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {
         EDGEAI_AGENT_BIN, "--server", url_,      "--data-dir", agent_dir(name).string(), "--name", name,
         "--wait",         "2",        "--retry", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     if (!ca_cert_.empty()) argv.insert(argv.end(), {"--ca-cert", ca_cert_});
     if (!token.empty()) {
       argv.push_back("--enroll");
@@ -260,6 +265,15 @@ class Fleet {
     return *agents_[name];
   }
   void stop_agent(const std::string& name) { agents_.erase(name); }
+  // SIGTERM, as a device shutting down: the agent closes its window and sends what it holds.
+  int terminate_agent(const std::string& name) {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return -1;
+    it->second->signal(SIGTERM);
+    const int status = it->second->wait();
+    agents_.erase(it);
+    return status;
+  }
 
   // One agent round (`--once`) against `server` (default: this fleet's).
   CommandResult agent_once(const std::string& name, const std::string& token = "", const std::string& server = "",

@@ -1,0 +1,325 @@
+// The hybrid loop end to end (issue 7): real `edgeai server` and `edgeai-agent` processes on
+// 127.0.0.1, the agents streaming a source through the model the server assigned them.
+//   - privacy: with default settings no request an agent makes carries input data (the server's
+//     request log holds every body it received);
+//   - offline: the server goes away while devices stream; afterwards every window arrived once
+//     or was counted as dropped by the bounded outbox;
+//   - drift: a shifted input distribution raises the drift alert, the in-distribution one does not;
+//   - quality: a campaign whose new model is worse halts at the canary from telemetry alone, and the
+//     rest of the fleet keeps the old model; in shadow mode an agreeing candidate is promoted and a
+//     disagreeing one halted before any device installs it.
+#include <gtest/gtest.h>
+#include <stb/stb_image_write.h>
+
+#include <random>
+#include <set>
+
+#include "../agent/tiny_classifier.hpp"
+#include "agent/telemetry_queue.hpp"
+#include "data/telemetry_stats.hpp"
+#include "fleet.hpp"
+
+namespace edgeai {
+namespace {
+
+using namespace ota_testing;
+
+// The tiny classifier (label = the largest of x0..x2, "c" an anomaly) with a baseline of 45 % a,
+// 45 % b, 10 % c, every prediction above 0.9 confident: what the in-distribution stream gives.
+// `c_bias` adds to c's logit: a mis-calibrated build that calls far more inputs c.
+fs::path classifier(const fs::path& dir, const std::string& version, float c_bias = 0.0f, float scale = 10.0f,
+                    bool image = false) {
+  Bundle b = testing::tiny_classifier(version, image, scale);
+  b.graph.constants["b"].data<float>()[2] = c_bias;
+  PredictionBaseline baseline;
+  baseline.class_mix = {0.45, 0.45, 0.10};
+  baseline.confidence_histogram.assign(kConfidenceBins, 0.0);
+  baseline.confidence_histogram[9] = 1.0;
+  baseline.samples = 1000;
+  write_baseline(baseline, b.manifest.metadata);
+  if (image) {
+    b.manifest.preprocessing.resize_height = 2;
+    b.manifest.preprocessing.resize_width = 2;
+  }
+  testing::add_golden_vectors(b, 2);
+  const fs::path path = dir / ("classifier-" + version + ".eai");
+  EXPECT_TRUE(write_bundle(b, path.string()).is_ok());
+  return path;
+}
+
+// Rows of the in-distribution stream: 9 a, 9 b, 2 c in every 20.
+fs::path in_distribution_csv(const fs::path& dir) {
+  std::string rows;
+  for (int i = 0; i < 20; ++i) rows += i < 9 ? "1,0,0,0\n" : i < 18 ? "0,1,0,0\n" : "0,0,1,0\n";
+  const fs::path path = dir / "stream.csv";
+  std::ofstream(path) << rows;
+  return path;
+}
+
+// A shifted stream: every input a tie between a and b (confidence 0.5, always "a").
+fs::path shifted_csv(const fs::path& dir) {
+  const fs::path path = dir / "shifted.csv";
+  std::ofstream(path) << "0.5,0.5,0,0\n0.6,0.6,0,0\n";
+  return path;
+}
+
+std::vector<std::string> streaming(const fs::path& csv, double fps = 200, double window = 0.3) {
+  return {"--source",
+          "csv:" + csv.string(),
+          "--loop",
+          "--fps",
+          std::to_string(fps),
+          "--window-seconds",
+          std::to_string(window),
+          "--telemetry-interval",
+          "0.3"};
+}
+
+void publish(Fleet& fleet, const fs::path& bundle) {
+  fleet.cli_ok({"publish", bundle.string(), "--key", (fleet.dir() / "release.key").string(), "--group", "line"});
+}
+
+json analytics(Fleet& fleet, const std::string& by) { return fleet.api("GET", "/api/v1/analytics?by=" + by); }
+
+std::int64_t inferences_of(Fleet& fleet, const std::string& by, const std::string& key) {
+  const json a = analytics(fleet, by);
+  for (const json& g : a["groups"]) {
+    if (g["key"] == key) return g["inferences"].get<std::int64_t>();
+  }
+  return 0;
+}
+
+TEST(OtaInference, NoRequestFromTheAgentCarriesInputData) {
+  Fleet fleet("sqlite");
+  fleet.stop_server();  // again, with every request written down
+  const fs::path log = fleet.dir() / "requests.jsonl";
+  fleet.start_server({"--request-log", log.string()});
+  // Frames: 32x32 noise, so that any piece of a frame in a request would be found.
+  const fs::path frames = fleet.dir() / "frames";
+  fs::create_directories(frames);
+  std::mt19937 rng(5);
+  std::vector<std::string> pixels;
+  for (int f = 0; f < 6; ++f) {
+    std::vector<std::uint8_t> px(32 * 32);
+    for (auto& p : px) p = static_cast<std::uint8_t>(rng());
+    ASSERT_NE(stbi_write_png((frames / str_cat("frame", f, ".png")).c_str(), 32, 32, 1, px.data(), 32), 0);
+    pixels.emplace_back(px.begin(), px.end());
+  }
+  publish(fleet, classifier(fleet.dir(), "1.0.0", 0, 10, true));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 1);
+  fleet.start_agent("cam-1", tokens[0],
+                    {"--source", "images:" + frames.string(), "--loop", "--fps", "100", "--window-seconds", "0.3",
+                     "--telemetry-interval", "0.3"});
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "device", "cam-1") >= 200; }, 60))
+      << read_text(fleet.agent_log("cam-1"));
+  ASSERT_EQ(WEXITSTATUS(fleet.terminate_agent("cam-1")), 0) << read_text(fleet.agent_log("cam-1"));
+
+  // Every body the server received from the device: no piece of a frame, and telemetry made of
+  // aggregate fields only.
+  const std::set<std::string> window_keys = {
+      "start",  "end",    "model_version",        "inferences", "anomalies",       "uncertain",         "dropped",
+      "errors", "counts", "confidence_histogram", "latency_ms", "latency_buckets", "events_suppressed", "shadow"};
+  const std::set<std::string> event_keys = {"time", "model_version",  "label", "count",   "from",
+                                            "to",   "min_confidence", "type",  "message", "confidence"};
+  std::vector<std::string> file_bytes;
+  for (const auto& entry : fs::directory_iterator(frames)) file_bytes.push_back(read_text(entry.path()));
+  std::ifstream in(log);
+  int device_requests = 0, items = 0;
+  for (std::string line; std::getline(in, line);) {
+    const json r = json::parse(line);
+    const std::string path = r["path"];
+    if (path.rfind("/api/v1/device/", 0) != 0 && path != "/api/v1/enroll") continue;
+    ++device_requests;
+    const std::string body = r["body"];
+    for (const std::string& frame : pixels) {
+      for (std::size_t at = 0; at + 16 <= frame.size(); at += 16) {
+        ASSERT_EQ(body.find(frame.substr(at, 16)), std::string::npos) << path << " carries pixels of a frame";
+      }
+    }
+    for (const std::string& file : file_bytes) {
+      for (std::size_t at = 0; at + 16 <= file.size(); at += 16) {
+        ASSERT_EQ(body.find(file.substr(at, 16)), std::string::npos) << path << " carries bytes of a frame file";
+      }
+    }
+    if (path != "/api/v1/device/telemetry") continue;
+    const json batch = json::parse(body);
+    for (const json& item : batch["items"]) {
+      ++items;
+      const json content = json::parse(item["body"].get<std::string>());
+      const std::set<std::string>& allowed = item["kind"] == "window" ? window_keys : event_keys;
+      for (const auto& [key, value] : content.items()) {
+        EXPECT_EQ(allowed.count(key), 1u) << "telemetry field '" << key << "' is not an aggregate";
+        EXPECT_FALSE(value.is_string() && value.get<std::string>().size() > 100) << key;
+      }
+    }
+  }
+  EXPECT_GT(device_requests, 3);
+  EXPECT_GT(items, 0) << "no telemetry reached the server";
+}
+
+TEST(OtaInference, WindowsArriveOnceOrAreCountedAsDroppedAcrossAServerOutage) {
+  Fleet fleet("sqlite");
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 1);
+  // Only a and b: windows and no events, so that items = windows.
+  const fs::path csv = fleet.dir() / "ab.csv";
+  std::ofstream(csv) << "1,0,0,0\n0,1,0,0\n";
+  std::vector<std::string> args = streaming(csv, 100, 0.2);
+  args.insert(args.end(), {"--telemetry-max-items", "6"});
+  fleet.start_agent("dev-1", tokens[0], args);
+  auto stored = [&] { return fleet.api("GET", "/api/v1/devices/dev-1/telemetry?kind=window"); };
+  ASSERT_TRUE(wait_until([&] { return stored()["items"].size() >= 3; }, 60)) << read_text(fleet.agent_log("dev-1"));
+  const int port = fleet.port();
+  fleet.stop_server();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // ~15 windows: more than the outbox keeps
+  fleet.start_server({}, port);                          // back where the devices know it
+  ASSERT_TRUE(wait_until([&] { return stored()["dropped"].get<std::int64_t>() > 0; }, 60))
+      << "the outbox dropped nothing: " << read_text(fleet.agent_log("dev-1"));
+  ASSERT_EQ(WEXITSTATUS(fleet.terminate_agent("dev-1")), 0);
+  const std::string log = read_text(fleet.agent_log("dev-1"));
+  const std::size_t at = log.rfind("telemetry windows ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::int64_t produced = std::atoll(log.c_str() + at + 18);
+
+  const json server = stored();
+  std::set<std::int64_t> sequences;
+  for (const json& item : server["items"]) sequences.insert(item["sequence"].get<std::int64_t>());
+  EXPECT_EQ(sequences.size(), server["items"].size()) << "a window was stored twice";
+  auto queue = TelemetryQueue::open((fleet.agent_dir("dev-1") / "telemetry.db").string(), 6);
+  ASSERT_TRUE(queue.is_ok());
+  EXPECT_EQ(*(*queue)->size(), 0) << "the agent's last flush left items behind";
+  const std::int64_t dropped = server["dropped"];
+  EXPECT_EQ(dropped, *(*queue)->dropped());
+  std::printf("  windows produced %lld: stored %zu, dropped %lld while the server was away\n",
+              static_cast<long long>(produced), sequences.size(), static_cast<long long>(dropped));
+  EXPECT_EQ(static_cast<std::int64_t>(sequences.size()) + dropped, produced);
+  EXPECT_EQ(*sequences.rbegin(), produced) << "sequence numbers are the windows' order";
+}
+
+TEST(OtaInference, AShiftedInputDistributionRaisesTheDriftAlert) {
+  Fleet fleet("sqlite", {"--drift-min-inferences", "100"});
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 2);
+  fleet.start_agent("steady", tokens[0], streaming(in_distribution_csv(fleet.dir())));
+  fleet.start_agent("shifted", tokens[1], streaming(shifted_csv(fleet.dir())));
+  auto alerts = [&] { return fleet.api("GET", "/api/v1/alerts")["alerts"]; };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const json& a : alerts()) {
+          if (a["kind"] == "drift" && a["device"] == "shifted") return true;
+        }
+        return false;
+      },
+      60))
+      << read_text(fleet.server_log());
+  // The steady device has streamed as long: enough for a score, and below the threshold.
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "device", "steady") >= 300; }, 60));
+  for (const json& a : alerts()) EXPECT_NE(a["device"], "steady") << a.dump();
+  const json by_device = analytics(fleet, "device");
+  for (const json& g : by_device["groups"]) {
+    ASSERT_TRUE(g.contains("drift")) << g.dump();
+    const double psi = g["drift"]["psi"];
+    std::printf("  %s: PSI %.3f over %lld inferences\n", g["key"].get<std::string>().c_str(), psi,
+                g["inferences"].get<long long>());
+    if (g["key"] == "steady") {
+      EXPECT_LT(psi, 0.1);
+    } else {
+      EXPECT_GT(psi, 1.0);
+    }
+  }
+}
+
+TEST(OtaInference, AWorseModelHaltsAtTheCanaryFromTelemetryAlone) {
+  Fleet fleet("sqlite");
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 3);
+  const fs::path csv = in_distribution_csv(fleet.dir());
+  for (int i = 0; i < 3; ++i)
+    fleet.start_agent(str_cat("dev-", i), tokens[static_cast<std::size_t>(i)], streaming(csv));
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "version", "1.0.0") >= 600; }, 60));
+  // 2.0.0 installs, validates and runs fine: only its predictions are worse (c for nearly all).
+  publish(fleet, classifier(fleet.dir(), "2.0.0", 10.5f));
+  const std::string created =
+      fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "2.0.0", "--phases", "33,100",
+                    "--max-anomaly-increase", "0.1", "--min-inferences", "150"});
+  json campaign;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        campaign = fleet.api("GET", "/api/v1/campaigns/2");
+        return campaign["state"] == "halted";
+      },
+      60))
+      << campaign.dump(2) << read_text(fleet.server_log());
+  std::printf("  halted: %s\n", campaign["halt_reason"].get<std::string>().c_str());
+  EXPECT_NE(campaign["halt_reason"].get<std::string>().find("anomaly rate"), std::string::npos);
+  ASSERT_EQ(campaign["assignments"].size(), 1u) << "only the canary got 2.0.0";
+  EXPECT_EQ(campaign["counts"]["installed"], 1) << "it installed cleanly: no failure halted the campaign";
+  const std::string canary = campaign["assignments"][0]["device"];
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the rest of the fleet gets nothing more
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = str_cat("dev-", i);
+    EXPECT_EQ(fleet.record(name).active_version, name == canary ? "2.0.0" : "1.0.0") << name;
+  }
+  bool alerted = false;
+  const json alerts = fleet.api("GET", "/api/v1/alerts");
+  for (const json& a : alerts["alerts"]) alerted = alerted || a["kind"] == "quality";
+  EXPECT_TRUE(alerted);
+}
+
+TEST(OtaInference, ShadowModePromotesAnAgreeingCandidateAndHaltsADisagreeingOne) {
+  Fleet fleet("sqlite");
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 2);
+  const fs::path csv = in_distribution_csv(fleet.dir());
+  for (int i = 0; i < 2; ++i)
+    fleet.start_agent(str_cat("dev-", i), tokens[static_cast<std::size_t>(i)], streaming(csv));
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "version", "1.0.0") >= 200; }, 60));
+
+  // 1.1.0 gives the same labels with other confidences: promoted, then installed everywhere.
+  publish(fleet, classifier(fleet.dir(), "1.1.0", 0.0f, 12.0f));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.1.0", "--shadow",
+                "--min-inferences", "200", "--min-agreement", "0.95"});
+  json c2;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        c2 = fleet.api("GET", "/api/v1/campaigns/2");
+        return c2["state"] == "completed";
+      },
+      90))
+      << c2.dump(2) << read_text(fleet.server_log());
+  EXPECT_EQ(c2["quality"]["mode"], "rollout");
+  EXPECT_EQ(c2["quality"]["verdict"].get<std::string>().rfind("promoted", 0), 0u) << c2["quality"].dump();
+  std::printf("  %s\n", c2["quality"]["verdict"].get<std::string>().c_str());
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(fleet.record(str_cat("dev-", i)).active_version, "1.1.0");
+
+  // 2.0.0 calls far more inputs c: halted in shadow mode, and no device ever installs it.
+  publish(fleet, classifier(fleet.dir(), "2.0.0", 10.5f));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "2.0.0", "--shadow",
+                "--min-inferences", "200", "--min-agreement", "0.95"});
+  json c3;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        c3 = fleet.api("GET", "/api/v1/campaigns/3");
+        return c3["state"] == "halted";
+      },
+      90))
+      << c3.dump(2) << read_text(fleet.server_log());
+  std::printf("  %s\n", c3["halt_reason"].get<std::string>().c_str());
+  EXPECT_NE(c3["halt_reason"].get<std::string>().find("shadow agreement"), std::string::npos);
+  EXPECT_EQ(c3["counts"]["installed"], 0);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return read_text(fleet.agent_log("dev-0")).find("shadow: ended") != std::string::npos &&
+               read_text(fleet.agent_log("dev-1")).find("shadow: ended") != std::string::npos;
+      },
+      30));
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(fleet.record(str_cat("dev-", i)).active_version, "1.1.0");
+}
+
+}  // namespace
+}  // namespace edgeai
