@@ -11,6 +11,7 @@ packages=(
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
   openssl libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev
+  nodejs chromium
 )
 
 missing=()

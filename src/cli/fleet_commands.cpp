@@ -6,10 +6,12 @@
 // EDGEAI_ADMIN_TOKEN or --data-dir (the server's, holding admin-token).
 #include <httplib.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -17,6 +19,7 @@
 #include "format/atomic_file.hpp"
 #include "format/bundle.hpp"
 #include "format/trust.hpp"
+#include "server/fleet_page.hpp"
 
 namespace edgeai::cli {
 namespace {
@@ -467,6 +470,78 @@ Action add_root_command(CLI::App& app) {
     api.post_text("/api/v1/root", signed_root);
     std::printf("root rotated to version %lld (release key %s, root key %s)\n", static_cast<long long>(next.version),
                 next.targets.keyids.front().c_str(), next.root.keyids.front().c_str());
+    return 0;
+  };
+}
+
+Action add_report_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "The fleet summary from the server's telemetry: devices and versions, campaigns and their progress, "
+      "latency, class mix, anomaly rate, drift and alerts; with --html also a self-contained HTML report with "
+      "charts (the dashboard's page, with the data in it)");
+  struct Args {
+    Connection c;
+    std::string html;
+    std::int64_t since = 86400;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--html", a->html, "write the HTML report to this file");
+  cmd->add_option("--since", a->since, "telemetry of the last SECONDS")->capture_default_str();
+  add_connection_options(cmd, a->c);
+  return [a]() -> int {
+    Api api(a->c);
+    const std::string since = std::to_string(a->since);
+    json data{{"generated_at", current_utc_iso8601()},
+              {"server", a->c.server.empty() ? "" : a->c.server},
+              {"devices", api.get("/api/v1/devices")["devices"]},
+              {"campaigns", api.get("/api/v1/campaigns")["campaigns"]},
+              {"versions", api.get("/api/v1/analytics?by=version&since=" + since)["groups"]},
+              {"by_device", api.get("/api/v1/analytics?by=device&since=" + since)["groups"]},
+              {"timeline", api.get("/api/v1/analytics/timeline?bucket=60&since=" + since)},
+              {"alerts", api.get("/api/v1/alerts?since=" + since)["alerts"]}};
+    if (api.json_output()) {
+      std::printf("%s\n", data.dump(2).c_str());
+    } else {
+      std::printf("fleet: %zu devices\n", data["devices"].size());
+      std::map<std::string, int> on_version;
+      for (const json& d : data["devices"]) ++on_version[text_of(d, "active_version")];
+      for (const auto& [version, n] : on_version) std::printf("  %d on %s\n", n, version.c_str());
+      std::printf("model versions (telemetry of the last %lld s):\n", static_cast<long long>(a->since));
+      std::printf("  %-10s %10s %10s %9s %9s %9s %8s %8s  %s\n", "version", "inferences", "per s", "p50 ms", "p95 ms",
+                  "p99 ms", "anomaly", "dropped", "class mix");
+      for (const json& v : data["versions"]) {
+        std::string mix;
+        const double n = std::max<double>(1, v["inferences"].get<double>());
+        for (const auto& [label, count] : v["counts"].items()) {
+          mix += str_cat(mix.empty() ? "" : " ", label, " ",
+                         static_cast<int>(std::lround(100 * count.get<double>() / n)), "%");
+        }
+        std::printf("  %-10s %10lld %10.1f %9.3f %9.3f %9.3f %7.1f%% %8lld  %s\n", v["key"].get<std::string>().c_str(),
+                    v["inferences"].get<long long>(), v["throughput"].get<double>(),
+                    v["latency_ms"]["p50"].get<double>(), v["latency_ms"]["p95"].get<double>(),
+                    v["latency_ms"]["p99"].get<double>(), 100.0 * v["anomaly_rate"].get<double>(),
+                    v["dropped"].get<long long>(), mix.c_str());
+      }
+      std::printf("devices:\n");
+      for (const json& d : data["by_device"]) {
+        std::printf("  %-16s %-8s %8lld inferences, p95 %.3f ms, anomaly %.1f %%", d["key"].get<std::string>().c_str(),
+                    d["model_version"].get<std::string>().c_str(), d["inferences"].get<long long>(),
+                    d["latency_ms"]["p95"].get<double>(), 100.0 * d["anomaly_rate"].get<double>());
+        if (d.contains("drift")) std::printf(", drift PSI %.3f", d["drift"]["psi"].get<double>());
+        std::printf("\n");
+      }
+      std::printf("campaigns:\n");
+      for (const json& c : data["campaigns"]) print_campaign(c);
+      std::printf("alerts: %zu\n", data["alerts"].size());
+      for (const json& al : data["alerts"]) {
+        std::printf("  [%s] %s\n", al["kind"].get<std::string>().c_str(), al["message"].get<std::string>().c_str());
+      }
+    }
+    if (!a->html.empty()) {
+      check(write_file_atomically(a->html, server::fleet_page_html(data.dump())));
+      std::fprintf(stderr, "wrote %s\n", a->html.c_str());
+    }
     return 0;
   };
 }

@@ -18,6 +18,7 @@
 #include "format/atomic_file.hpp"
 #include "format/delta.hpp"
 #include "format/json_fields.hpp"
+#include "server/fleet_page.hpp"
 #include "server/openapi.hpp"
 
 namespace edgeai::server {
@@ -803,6 +804,19 @@ void UpdateServer::routes() {
                }));
 
   // --- fleet analytics (issue 7) ----------------------------------------------------------------
+  // The dashboard: a static page; its data comes from the API below with the operator's token.
+  s.Get("/dashboard", timed("/dashboard", [](const httplib::Request&, httplib::Response& res) {
+          res.set_header("Content-Security-Policy",
+                         "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+          res.set_header("Cache-Control", "no-store");
+          res.set_content(fleet_page_html(), "text/html; charset=utf-8");
+        }));
+  s.Get("/favicon.svg", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" "
+        "rx=\"3\" fill=\"#1d3557\"/><path d=\"M4 11l3-4 2 2 3-5\" stroke=\"#fff\" fill=\"none\"/></svg>",
+        "image/svg+xml");
+  });
   // ?since=SECONDS: telemetry received in the last SECONDS (default: a day).
   auto since_of = [](const httplib::Request& req) {
     const std::int64_t seconds = req.has_param("since") ? std::atoll(req.get_param_value("since").c_str()) : 86400;

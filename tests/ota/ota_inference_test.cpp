@@ -321,5 +321,47 @@ TEST(OtaInference, ShadowModePromotesAnAgreeingCandidateAndHaltsADisagreeingOne)
   for (int i = 0; i < 2; ++i) EXPECT_EQ(fleet.record(str_cat("dev-", i)).active_version, "1.1.0");
 }
 
+// The dashboard end to end in headless Chromium (tests/browser/dashboard_check.mjs): the page
+// loads with no console errors, shows the test fleet's devices and the campaign's progress; the
+// screenshot is kept in build/test-artifacts/. And `edgeai report --html` writes the same page
+// with the data in it.
+TEST(OtaInference, TheDashboardShowsTheFleetAndTheCampaignInABrowser) {
+  const fs::path browser_dir = fs::path(EDGEAI_SOURCE_DIR) / "tests" / "browser";
+  ASSERT_TRUE(fs::exists(browser_dir / "node_modules" / "playwright-core"))
+      << "playwright-core is missing: scripts/test.sh installs it (cd tests/browser && npm install)";
+  ASSERT_TRUE(fs::exists("/usr/bin/chromium")) << "chromium is missing: scripts/install-deps.sh installs it";
+  Fleet fleet("sqlite");
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0", "--phases", "50,100"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 2);
+  const fs::path csv = in_distribution_csv(fleet.dir());
+  for (int i = 0; i < 2; ++i)
+    fleet.start_agent(str_cat("cam-", i), tokens[static_cast<std::size_t>(i)], streaming(csv));
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "device", "cam-1") >= 100; }, 60));
+
+  const fs::path artifacts = fs::path(EDGEAI_BINARY_DIR) / "test-artifacts";
+  fs::create_directories(artifacts);
+  const fs::path screenshot = artifacts / "dashboard.png";
+  fs::remove(screenshot);
+  const CommandResult r = run_command({"/usr/bin/node", (browser_dir / "dashboard_check.mjs").string(), fleet.url(),
+                                       fleet.admin_token(), screenshot.string(), "1", "cam-0", "cam-1"},
+                                      fleet.dir());
+  std::printf("  %s", r.output.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json seen = json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(seen["console_errors"].size(), 0u);
+  EXPECT_EQ(seen["campaign_progress"], "2 installed, 0 pending, 0 failed");
+  EXPECT_GE(seen["charts"].get<int>(), 3);
+  EXPECT_GT(fs::file_size(screenshot), 10000u);
+
+  const fs::path report = fleet.dir() / "fleet.html";
+  const std::string summary = fleet.cli_ok({"report", "--html", report.string()});
+  EXPECT_NE(summary.find("fleet: 2 devices"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("2 on 1.0.0"), std::string::npos) << summary;
+  const std::string html = read_text(report);
+  EXPECT_NE(html.find("\"cam-1\""), std::string::npos) << "the report embeds the fleet's data";
+  EXPECT_EQ(html.find("@@DATA@@"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace edgeai
