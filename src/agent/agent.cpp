@@ -283,6 +283,7 @@ Status Agent::handle_desired(const std::string& text) {
   auto targets = body.find("targets");
   if (ts == body.end() || ts->is_null()) {  // nothing assigned
     end_shadow();
+    set_collect(0, 0.0);
     return Status::ok();
   }
   if (!ts->is_string() || targets == body.end() || !targets->is_string()) {
@@ -321,6 +322,11 @@ Status Agent::handle_desired(const std::string& text) {
   TargetInfo target = verified->targets[0];
   for (const TargetInfo& t : verified->targets) {
     if (t.device_group == group_) target = t;
+  }
+  if (auto c = body.find("collect"); c != body.end() && c->is_object()) {
+    set_collect(json_fields::get_int_or(*c, "max_per_hour", 0), c->value("below_confidence", 0.0));
+  } else {
+    set_collect(0, 0.0);
   }
   if (json_fields::get_string_or(body, "mode", "rollout") == "shadow") return prepare_shadow(target);
   end_shadow();
@@ -365,6 +371,14 @@ Status Agent::prepare_shadow(const TargetInfo& target) {
   log_line(str_cat("shadow: running ", target.name, " ", target.version, " beside the active model"));
   if (on_shadow_) on_shadow_(path, target.version);
   return Status::ok();
+}
+
+void Agent::set_collect(std::int64_t per_hour, double below) {
+  if (collect_ == std::make_pair(per_hour, below)) return;
+  collect_ = {per_hour, below};
+  log_line(per_hour > 0 ? str_cat("samples: up to ", per_hour, " an hour below confidence ", below, " (opted in)")
+                        : std::string("samples: none"));
+  if (on_collect_) on_collect_(per_hour, below);
 }
 
 void Agent::end_shadow() {

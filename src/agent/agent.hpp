@@ -62,6 +62,11 @@ class Agent {
   void on_shadow(std::function<void(const std::string& path, const std::string& version)> callback) {
     on_shadow_ = std::move(callback);
   }
+  // Opt-in sample collection (issue 7): what the server's desired state asks for, (0, 0) when
+  // nothing: at most `per_hour` uncertain inputs (confidence below `below`) an hour.
+  void on_collect(std::function<void(std::int64_t per_hour, double below)> callback) {
+    on_collect_ = std::move(callback);
+  }
   const std::string& device_id() const { return device_id_; }
 
  private:
@@ -88,6 +93,9 @@ class Agent {
   std::string rejected_;    // the last metadata rejection, reported with the state
   std::string shadow_sha_;  // the candidate running in shadow mode ("" for none)
   std::function<void(const std::string&, const std::string&)> on_shadow_;
+  std::function<void(std::int64_t, double)> on_collect_;
+  std::pair<std::int64_t, double> collect_{0, 0.0};
+  void set_collect(std::int64_t per_hour, double below);
 };
 
 }  // namespace edgeai

@@ -153,6 +153,8 @@ int main(int argc, char** argv) {
   struct Shadow {
     std::mutex mutex;
     std::string path, version;
+    std::int64_t collect_per_hour = 0;
+    double collect_below = 0.0;
     InferenceService* service = nullptr;
   } shadow;
   if (!options.data_dir.empty() && model_path.empty()) {
@@ -166,6 +168,12 @@ int main(int argc, char** argv) {
       if (shadow.service == nullptr) return;
       Status st = shadow.service->set_shadow(path, version);
       if (!st.is_ok()) std::fprintf(stderr, "edgeai-agent: shadow: %s\n", st.to_string().c_str());
+    });
+    agent->on_collect([&shadow](std::int64_t per_hour, double below) {
+      std::lock_guard<std::mutex> lock(shadow.mutex);
+      shadow.collect_per_hour = per_hour;
+      shadow.collect_below = below;
+      if (shadow.service != nullptr) shadow.service->set_sample_policy(per_hour, below);
     });
     if (once || !infer) {
       pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
@@ -202,6 +210,7 @@ int main(int argc, char** argv) {
     std::lock_guard<std::mutex> lock(shadow.mutex);
     shadow.service = &service;
     if (!shadow.path.empty()) (void)service.set_shadow(shadow.path, shadow.version);
+    service.set_sample_policy(shadow.collect_per_hour, shadow.collect_below);
   }
 
   std::unique_ptr<InputSource> source;

@@ -279,6 +279,9 @@ Status InferenceService::run(InputSource& source) {
     Result<InferenceEvent> event = infer(sample.inputs, sample.position);
     if (!event.is_ok()) {
       std::fprintf(stderr, "edgeai-agent: %s: %s\n", sample.position.c_str(), event.status().to_string().c_str());
+    } else if (collect_per_hour_ > 0) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      maybe_collect_locked(*event, sample);
     }
   }
   {
@@ -289,6 +292,56 @@ Status InferenceService::run(InputSource& source) {
   }
   if (events_ != nullptr) std::fflush(events_);
   return result;
+}
+
+void InferenceService::set_sample_policy(std::int64_t per_hour, double below) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  collect_per_hour_ = std::max<std::int64_t>(0, per_hour);
+  collect_below_ = below;
+}
+
+namespace {
+
+std::string base64(std::span<const std::uint8_t> bytes) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (i + 1 < bytes.size() ? bytes[i + 1] << 8 : 0) |
+                            (i + 2 < bytes.size() ? bytes[i + 2] : 0);
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? alphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? alphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// The server takes items up to 64 KiB: the base64 of an input must fit with its fields.
+constexpr std::size_t kMaxSampleBytes = 45000;
+
+}  // namespace
+
+// An uncertain input, raw, when the campaign opted in and the hour's allowance is not used up.
+void InferenceService::maybe_collect_locked(const InferenceEvent& event, const SourceSample& sample) {
+  if (queue_ == nullptr || collect_per_hour_ <= 0 || event.prediction.confidence >= collect_below_ ||
+      sample.raw.empty() || sample.raw.size() > kMaxSampleBytes) {
+    return;
+  }
+  const double now = unix_now();
+  std::erase_if(collected_at_, [&](double t) { return t < now - 3600.0; });
+  if (static_cast<std::int64_t>(collected_at_.size()) >= collect_per_hour_) return;
+  collected_at_.push_back(now);
+  nlohmann::json j;
+  j["time"] = now;
+  j["model_version"] = event.model_version;
+  j["label"] = event.label;
+  j["confidence"] = event.prediction.confidence;
+  j["position"] = event.position;
+  j["media_type"] = sample.raw_type;
+  j["data"] = base64(sample.raw);
+  Result<std::int64_t> pushed = queue_->push("sample", j.dump(), static_cast<std::int64_t>(now));
+  if (pushed.is_ok()) ++totals_.samples;
 }
 
 std::string InferenceService::model_version() const {

@@ -56,6 +56,7 @@ struct InferenceEvent {
 
 struct ServiceTotals {
   std::int64_t inferences = 0, dropped = 0, errors = 0, anomalies = 0, alerts = 0, windows = 0, switches = 0;
+  std::int64_t samples = 0;  // uncertain inputs uploaded (opt-in)
   std::vector<std::int64_t> counts;  // per label of the current model
   std::vector<double> latencies_ms;  // every inference's (for the summary)
 };
@@ -78,6 +79,10 @@ class InferenceService {
   Status switch_model(const std::string& bundle_path, const std::string& version = "");
   // Shadow mode: run `bundle_path` beside the active model (empty: stop).
   Status set_shadow(const std::string& bundle_path, const std::string& version = "");
+
+  // Opt-in (the campaign's): upload up to `per_hour` inputs an hour whose top-1 confidence is
+  // below `below`, raw, as "sample" telemetry. 0: none (the default: no input leaves the device).
+  void set_sample_policy(std::int64_t per_hour, double below);
 
   // One inference for the device's own application (the local endpoint): inputs for the
   // active model, batch 1. Counted in the window like the stream's.
@@ -126,6 +131,10 @@ class InferenceService {
   std::condition_variable stop_cv_;
   std::mutex stop_mutex_;
   std::function<void(const InferenceEvent&)> on_event_;
+  void maybe_collect_locked(const InferenceEvent& event, const SourceSample& sample);
+  std::int64_t collect_per_hour_ = 0;
+  double collect_below_ = 0.0;
+  std::vector<double> collected_at_;  // upload times within the last hour
   std::vector<float> image_values_;
   Shape image_shape_;
 };

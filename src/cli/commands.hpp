@@ -53,6 +53,7 @@ Action add_campaign_command(CLI::App& app);
 Action add_devices_command(CLI::App& app);
 Action add_root_command(CLI::App& app);  // key rotation
 Action add_report_command(CLI::App& app);  // the fleet summary and HTML report (issue 7)
+Action add_dataset_command(CLI::App& app);  // export a built-in set as image folders, pull device samples
 Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
 Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
 Action add_prune_command(CLI::App& app);  // `edgeai train prune`: pruning + fine-tuning, in edgeai-train

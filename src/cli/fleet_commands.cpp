@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/fleet_api.hpp"
 #include "format/atomic_file.hpp"
 #include "format/bundle.hpp"
 #include "format/trust.hpp"
@@ -25,85 +26,6 @@ namespace edgeai::cli {
 namespace {
 
 using nlohmann::json;
-
-struct Connection {
-  std::string server;
-  std::string token;
-  std::string ca_cert;
-  std::string data_dir;
-  bool json_output = false;
-};
-
-void add_connection_options(CLI::App* cmd, Connection& c) {
-  cmd->add_option("--server", c.server, "update server URL (default: $EDGEAI_SERVER, else http://127.0.0.1:8080)");
-  cmd->add_option("--token", c.token, "operator token (default: $EDGEAI_ADMIN_TOKEN, else DATA_DIR/admin-token)");
-  cmd->add_option("--data-dir", c.data_dir, "the server's data directory, to read its admin-token");
-  cmd->add_option("--ca-cert", c.ca_cert,
-                  "HTTPS: PEM certificate to verify the server with (default: $EDGEAI_CA_CERT)");
-  cmd->add_flag("--json", c.json_output, "print the server's JSON answer");
-}
-
-std::string read_file_text(const std::string& path) { return check(read_whole_file(path)); }
-
-// An API client with the operator's credentials; every non-2xx answer becomes a CommandError
-// with the server's reason.
-class Api {
- public:
-  explicit Api(Connection c) : c_(std::move(c)) {
-    if (c_.server.empty())
-      c_.server = std::getenv("EDGEAI_SERVER") ? std::getenv("EDGEAI_SERVER") : "http://127.0.0.1:8080";
-    if (c_.token.empty() && std::getenv("EDGEAI_ADMIN_TOKEN")) c_.token = std::getenv("EDGEAI_ADMIN_TOKEN");
-    if (c_.token.empty() && !c_.data_dir.empty()) c_.token = read_file_text(c_.data_dir + "/admin-token");
-    while (!c_.token.empty() && (c_.token.back() == '\n' || c_.token.back() == '\r')) c_.token.pop_back();
-    if (c_.token.empty()) {
-      throw CommandError("no operator token: pass --token, set EDGEAI_ADMIN_TOKEN, or pass --data-dir of the server");
-    }
-    if (c_.server.rfind("http://", 0) != 0 && c_.server.rfind("https://", 0) != 0) {
-      throw CommandError("--server '" + c_.server + "' must start with http:// or https://");
-    }
-    if (c_.ca_cert.empty() && std::getenv("EDGEAI_CA_CERT")) c_.ca_cert = std::getenv("EDGEAI_CA_CERT");
-    client_ = std::make_unique<httplib::Client>(c_.server);
-    if (!c_.ca_cert.empty()) client_->set_ca_cert_path(c_.ca_cert.c_str());
-    client_->set_connection_timeout(5, 0);
-    client_->set_read_timeout(120, 0);
-    client_->set_write_timeout(120, 0);
-    client_->set_bearer_token_auth(c_.token.c_str());
-  }
-
-  json get(const std::string& path) { return check_reply(client_->Get(path), "GET " + path); }
-  json post(const std::string& path, const json& body) {
-    return check_reply(client_->Post(path, body.dump(), "application/json"), "POST " + path);
-  }
-  json post_text(const std::string& path, const std::string& body) {
-    return check_reply(client_->Post(path, body, "application/json"), "POST " + path);
-  }
-  json put(const std::string& path, const json& body) {
-    return check_reply(client_->Put(path, body.dump(), "application/json"), "PUT " + path);
-  }
-  json post_multipart(const std::string& path, const httplib::MultipartFormDataItems& items) {
-    return check_reply(client_->Post(path, items), "POST " + path);
-  }
-  bool json_output() const { return c_.json_output; }
-
- private:
-  json check_reply(const httplib::Result& r, const std::string& what) {
-    if (!r) {
-      throw CommandError(str_cat(what, ": cannot reach ", c_.server, " (", httplib::to_string(r.error()),
-                                 "): is `edgeai server` running there?"));
-    }
-    json body = json::parse(r->body, nullptr, false);
-    if (r->status < 200 || r->status >= 300) {
-      const std::string reason =
-          body.is_object() && body.contains("error") ? body["error"].get<std::string>() : r->body.substr(0, 200);
-      throw CommandError(str_cat(what, ": HTTP ", r->status, ": ", reason));
-    }
-    if (body.is_discarded()) throw CommandError(what + ": the server's answer is not JSON");
-    return body;
-  }
-
-  Connection c_;
-  std::unique_ptr<httplib::Client> client_;
-};
 
 std::string text_of(const json& j, const char* key) {
   auto it = j.find(key);
@@ -226,7 +148,8 @@ Action add_campaign_command(CLI::App& app) {
   struct Args {
     Connection c;
     std::string release, version, group, phases = "100", reason;
-    std::int64_t soak = 0, id = 0, min_inferences = 200;
+    std::int64_t soak = 0, id = 0, min_inferences = 200, collect_per_hour = 0;
+    double collect_below = 0.5;
     double max_failure_rate = 0.0, max_latency_ratio = 0.0, max_anomaly_increase = 0.0, min_agreement = 0.95;
     bool shadow = false;
   };
@@ -260,6 +183,13 @@ Action add_campaign_command(CLI::App& app) {
       ->capture_default_str();
   create->add_option("--min-agreement", a->min_agreement, "shadow: agreement with the active model to promote at")
       ->capture_default_str();
+  create
+      ->add_option("--collect-samples", a->collect_per_hour,
+                   "opt in to retraining data: each device uploads up to N uncertain inputs an hour, raw (default 0: "
+                   "no input ever leaves a device); `edgeai dataset pull` fetches them")
+      ->capture_default_str();
+  create->add_option("--collect-below", a->collect_below, "the top-1 confidence under which an input is uncertain")
+      ->capture_default_str();
   add_connection_options(create, a->c);
   CLI::App* status = cmd->add_subcommand("status", "Show campaigns (all, or one with its devices)");
   status->add_option("id", a->id, "campaign id");
@@ -292,7 +222,9 @@ Action add_campaign_command(CLI::App& app) {
                 {"max_latency_ratio", a->max_latency_ratio},
                 {"max_anomaly_increase", a->max_anomaly_increase},
                 {"min_inferences", a->min_inferences},
-                {"min_agreement", a->min_agreement}};
+                {"min_agreement", a->min_agreement},
+                {"collect_per_hour", a->collect_per_hour},
+                {"collect_below", a->collect_below}};
       if (!a->group.empty()) body["group"] = a->group;
       const json c = api.post("/api/v1/campaigns", body);
       if (api.json_output()) {

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
       {"delta", add_delta_command(app)},   {"server", add_server_command(app)},
       {"publish", add_publish_command(app)}, {"campaign", add_campaign_command(app)},
       {"devices", add_devices_command(app)}, {"root", add_root_command(app)},
-      {"report", add_report_command(app)}};
+      {"report", add_report_command(app)}, {"dataset", add_dataset_command(app)}};
   // `train` is the edgeai-train binary (it links libtorch); listed here for --help.
   app.add_subcommand("train",
                      "Train a model with libtorch (recipes: fashion-mnist, ecg-mitbih, magnetic-tile; or a "

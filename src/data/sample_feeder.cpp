@@ -8,8 +8,11 @@ Result<SampleFeeder> SampleFeeder::create(const std::vector<ValueInfo>& model_in
   SampleFeeder feeder;
   feeder.data_ = &data;
   feeder.source_.resize(model_inputs.size());
+  // One input each: they go together whatever their names (an imported model's input is rarely
+  // called "input" as a folder data set's is).
+  const bool single = model_inputs.size() == 1 && data.inputs.size() == 1;
   for (std::size_t i = 0; i < model_inputs.size(); ++i) {
-    if (data.input_names.empty()) {
+    if (data.input_names.empty() || single) {
       feeder.source_[i] = i;
     } else {
       auto it = std::find(data.input_names.begin(), data.input_names.end(), model_inputs[i].name);

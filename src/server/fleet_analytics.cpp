@@ -59,7 +59,19 @@ CREATE TABLE IF NOT EXISTS campaign_quality (
   max_anomaly_increase DOUBLE PRECISION NOT NULL,
   min_inferences BIGINT NOT NULL,
   min_agreement DOUBLE PRECISION NOT NULL,
-  verdict TEXT NOT NULL
+  verdict TEXT NOT NULL,
+  collect_per_hour BIGINT NOT NULL,
+  collect_below DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS samples (
+  id BIGINT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  device_id TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  label TEXT NOT NULL,
+  confidence DOUBLE PRECISION NOT NULL,
+  media_type TEXT NOT NULL,
+  data TEXT NOT NULL
 )
 )sql";
 
@@ -192,6 +204,25 @@ Status FleetAnalytics::ingest(const std::string& device_id, const std::vector<Te
                        str(shadow.is_object() ? int_field(shadow, "anomalies") : 0),
                        shadow.is_object() ? shadow.value("confusion", json::array()).dump() : "[]"})
                 .status());
+      } else if (item.kind == "sample") {
+        // Raw input: accepted only from a device whose campaign asked for samples.
+        EDGEAI_ASSIGN_OR_RETURN(std::optional<Desired> desired, store_.desired(device_id));
+        QualityPolicy p;
+        if (desired) {
+          EDGEAI_ASSIGN_OR_RETURN(p, policy(desired->campaign_id));
+        }
+        if (p.collect_per_hour <= 0) {
+          ++refused_samples_;
+          std::fprintf(stderr, "edgeai server: refused a sample from %s: its campaign collects none\n",
+                       device_id.c_str());
+          continue;
+        }
+        EDGEAI_ASSIGN_OR_RETURN(SqlResult id, db_.query("SELECT COALESCE(MAX(id), 0) + 1 FROM samples"));
+        EDGEAI_RETURN_IF_ERROR(
+            db_.query("INSERT INTO samples VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                      {as_text(id.rows[0][0]), str(now), device_id, j.value("model_version", ""), j.value("label", ""),
+                       num(number_field(j, "confidence")), j.value("media_type", ""), j.value("data", "")})
+                .status());
       } else if (item.kind == "event" && j.value("type", "") == "alert") {
         AlertRow alert;
         alert.at = now;
@@ -213,6 +244,26 @@ Status FleetAnalytics::add_alert(const AlertRow& a) {
       .query("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7)",
              {as_text(id.rows[0][0]), str(a.at), a.device_id, a.kind, a.model_version, a.message, num(a.value)})
       .status();
+}
+
+Result<std::vector<FleetAnalytics::Sample>> FleetAnalytics::samples(std::int64_t since) {
+  EDGEAI_ASSIGN_OR_RETURN(SqlResult r, db_.query("SELECT id, at, device_id, model_version, label, confidence, "
+                                                 "media_type, data FROM samples WHERE at >= $1 ORDER BY id",
+                                                 {str(since)}));
+  std::vector<Sample> out;
+  for (const SqlRow& row : r.rows) {
+    Sample s;
+    s.id = as_int(row[0]);
+    s.at = as_int(row[1]);
+    s.device_id = as_text(row[2]);
+    s.model_version = as_text(row[3]);
+    s.label = as_text(row[4]);
+    s.confidence = as_double(row[5]);
+    s.media_type = as_text(row[6]);
+    s.data_base64 = as_text(row[7]);
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 Result<std::vector<AlertRow>> FleetAnalytics::alerts(std::int64_t since) {
@@ -385,8 +436,8 @@ Result<bool> FleetAnalytics::phase_ready(const CampaignRow& c) {
 
 Result<QualityPolicy> FleetAnalytics::policy(std::int64_t campaign_id) {
   EDGEAI_ASSIGN_OR_RETURN(SqlResult r, db_.query("SELECT mode, max_latency_ratio, max_anomaly_increase, "
-                                                 "min_inferences, min_agreement, verdict FROM campaign_quality WHERE "
-                                                 "campaign_id = $1",
+                                                 "min_inferences, min_agreement, verdict, collect_per_hour, "
+                                                 "collect_below FROM campaign_quality WHERE campaign_id = $1",
                                                  {str(campaign_id)}));
   QualityPolicy p;
   if (r.rows.empty()) return p;
@@ -397,6 +448,8 @@ Result<QualityPolicy> FleetAnalytics::policy(std::int64_t campaign_id) {
   p.min_inferences = as_int(row[3]);
   p.min_agreement = as_double(row[4]);
   p.verdict = as_text(row[5]);
+  p.collect_per_hour = as_int(row[6]);
+  p.collect_below = as_double(row[7]);
   return p;
 }
 
@@ -407,14 +460,18 @@ Status FleetAnalytics::set_policy(std::int64_t campaign_id, const QualityPolicy&
   }
   if (p.min_inferences < 1) return invalid_argument("min_inferences must be at least 1");
   if (!(p.min_agreement >= 0.0 && p.min_agreement <= 1.0)) return invalid_argument("min_agreement: from 0 to 1");
+  if (p.collect_per_hour < 0 || p.collect_per_hour > 3600 || !(p.collect_below > 0.0 && p.collect_below <= 1.0)) {
+    return invalid_argument("sample collection: collect_per_hour from 0 to 3600, collect_below in (0, 1]");
+  }
   return db_
       .query(
-          "INSERT INTO campaign_quality VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (campaign_id) DO UPDATE SET "
-          "mode = excluded.mode, max_latency_ratio = excluded.max_latency_ratio, max_anomaly_increase = "
+          "INSERT INTO campaign_quality VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (campaign_id) DO "
+          "UPDATE SET mode = excluded.mode, max_latency_ratio = excluded.max_latency_ratio, max_anomaly_increase = "
           "excluded.max_anomaly_increase, min_inferences = excluded.min_inferences, min_agreement = "
-          "excluded.min_agreement, verdict = excluded.verdict",
+          "excluded.min_agreement, verdict = excluded.verdict, collect_per_hour = excluded.collect_per_hour, "
+          "collect_below = excluded.collect_below",
           {str(campaign_id), p.mode, num(p.max_latency_ratio), num(p.max_anomaly_increase), str(p.min_inferences),
-           num(p.min_agreement), p.verdict})
+           num(p.min_agreement), p.verdict, str(p.collect_per_hour), num(p.collect_below)})
       .status();
 }
 
@@ -574,7 +631,9 @@ json to_json(const QualityPolicy& p) {
               {"max_anomaly_increase", p.max_anomaly_increase},
               {"min_inferences", p.min_inferences},
               {"min_agreement", p.min_agreement},
-              {"verdict", p.verdict}};
+              {"verdict", p.verdict},
+              {"collect_per_hour", p.collect_per_hour},
+              {"collect_below", p.collect_below}};
 }
 
 }  // namespace edgeai::server

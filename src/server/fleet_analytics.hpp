@@ -33,6 +33,11 @@ struct QualityPolicy {
   double max_anomaly_increase = 0.0;  // anomaly rate of the new version minus the previous ones'; 0: off
   std::int64_t min_inferences = 200;  // inferences of the new version before any verdict
   double min_agreement = 0.95;        // shadow: promote at this agreement with the active model
+  // Opt-in sample collection for retraining: devices upload up to this many uncertain inputs
+  // an hour (top-1 confidence below collect_below); 0: none, the default. Raw inputs leave a
+  // device only with this.
+  std::int64_t collect_per_hour = 0;
+  double collect_below = 0.5;
   std::string verdict;                // shadow: "", "promoted" or "halted"; the figures it was made on
 };
 
@@ -100,6 +105,16 @@ class FleetAnalytics {
   Result<QualityPolicy> policy(std::int64_t campaign_id);
   Status set_policy(std::int64_t campaign_id, const QualityPolicy& policy);
 
+  // Uploaded samples (kind "sample" telemetry) of devices whose campaign opted in; others are
+  // refused and counted.
+  struct Sample {
+    std::int64_t id = 0, at = 0;
+    std::string device_id, model_version, label, media_type, data_base64;
+    double confidence = 0.0;
+  };
+  Result<std::vector<Sample>> samples(std::int64_t since);
+  std::int64_t refused_samples() const { return refused_samples_; }
+
   // Drift alerts, and every running campaign's health. Returns true when a campaign changed
   // (halted or promoted): devices' desired state changes with it.
   Result<bool> evaluate(std::int64_t now);
@@ -121,6 +136,7 @@ class FleetAnalytics {
   std::string artifacts_;
   AnalyticsOptions options_;
   std::int64_t malformed_ = 0;
+  std::int64_t refused_samples_ = 0;
   std::mutex cache_mutex_;
   std::map<std::string, std::optional<PredictionBaseline>> baselines_;  // by bundle sha256
 };

@@ -39,7 +39,8 @@ json build() {
   paths["/api/v1/campaigns"]["get"] = op("List campaigns with their assignments", "operator", ok("campaigns"));
   paths["/api/v1/campaigns"]["post"] =
       op("Start a campaign (body: release, version, group, phases [5,25,100], soak_seconds, max_failure_rate; "
-         "quality: mode rollout|shadow, max_latency_ratio, max_anomaly_increase, min_inferences, min_agreement)",
+         "quality: mode rollout|shadow, max_latency_ratio, max_anomaly_increase, min_inferences, min_agreement; opt-in "
+         "samples: collect_per_hour, collect_below)",
          "operator", json{{"201", {{"description", "running"}}}});
   paths["/api/v1/campaigns/{id}"]["get"] =
       op("A campaign's phases, counts and per-device results", "operator", ok("campaign"));
@@ -54,6 +55,10 @@ json build() {
   paths["/api/v1/alerts"]["get"] =
       op("Alerts: drift past the threshold, alerts devices raised, campaigns halted on quality (query: since)",
          "operator", ok("alerts"));
+  paths["/api/v1/samples"]["get"] =
+      op("Inputs devices uploaded for retraining (campaigns with collect_per_hour > 0): label, confidence, media "
+         "type, base64 data (query: since)",
+         "operator", ok("samples"));
   paths["/dashboard"]["get"] =
       op("The fleet dashboard (HTML; asks for the operator token, kept in the browser)", "", ok("the page"));
   paths["/api/v1/device/desired"]["get"] =

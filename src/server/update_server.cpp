@@ -61,6 +61,7 @@ std::string route_of(const std::string& path) {
                                         "/api/v1/root",
                                         "/api/v1/analytics",
                                         "/api/v1/alerts",
+                                        "/api/v1/samples",
                                         "/dashboard",
                                         "/openapi.json",
                                         "/metrics",
@@ -760,6 +761,11 @@ void UpdateServer::routes() {
              }
            }
            policy.min_inferences = json_fields::get_int_or(*body, "min_inferences", policy.min_inferences);
+           policy.collect_per_hour = json_fields::get_int_or(*body, "collect_per_hour", 0);
+           if (auto it = body->find("collect_below"); it != body->end()) {
+             if (!it->is_number()) return reject(res, 400, "field 'collect_below' must be a number", req);
+             policy.collect_below = it->get<double>();
+           }
            Result<CampaignRow> campaign = store_->create_campaign(
                spec, now_seconds(), [&](std::int64_t id) { return analytics_->set_policy(id, policy); });
            if (!campaign.is_ok()) return reject(res, status_code(campaign.status()), campaign.status().message(), req);
@@ -848,6 +854,24 @@ void UpdateServer::routes() {
           }
           reply(res, json{{"bucket_seconds", bucket}, {"points", list}});
         }));
+  s.Get("/api/v1/samples", timed("/api/v1/samples", [this, admin, reject, reply, since_of](const httplib::Request& req,
+                                                                                            httplib::Response& res) {
+          if (!admin(req, res)) return;
+          Result<std::vector<FleetAnalytics::Sample>> samples = analytics_->samples(since_of(req));
+          if (!samples.is_ok()) return reject(res, 500, samples.status().to_string(), req);
+          json list = json::array();
+          for (const FleetAnalytics::Sample& x : *samples) {
+            list.push_back({{"id", x.id},
+                            {"at", x.at},
+                            {"device", x.device_id},
+                            {"model_version", x.model_version},
+                            {"label", x.label},
+                            {"confidence", x.confidence},
+                            {"media_type", x.media_type},
+                            {"data", x.data_base64}});
+          }
+          reply(res, json{{"samples", list}});
+        }));
   s.Get("/api/v1/alerts", timed("/api/v1/alerts", [this, admin, reject, reply, since_of](const httplib::Request& req,
                                                                                          httplib::Response& res) {
           if (!admin(req, res)) return;
@@ -879,12 +903,15 @@ void UpdateServer::routes() {
             if (!desired.is_ok()) return reject(res, 500, desired.status().to_string(), req);
             // Shadow: the device runs the release beside its active model instead of installing it.
             std::string mode = "rollout";
+            QualityPolicy policy;
             if (desired->has_value()) {
-              if (Result<QualityPolicy> p = analytics_->policy((*desired)->campaign_id); p.is_ok()) mode = p->mode;
+              if (Result<QualityPolicy> p = analytics_->policy((*desired)->campaign_id); p.is_ok()) policy = *p;
+              mode = policy.mode;
             }
             const std::string tag =
                 desired->has_value()
-                    ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256, "-", mode)
+                    ? str_cat((*desired)->campaign_id, "-", (*desired)->release.target.sha256, "-", mode, "-",
+                              policy.collect_per_hour)
                     : std::string("none");
             const std::string etag =
                 str_cat('"', sha256_hex(str_cat(device->device_group, "/", tag)).substr(0, 16), '"');
@@ -908,6 +935,9 @@ void UpdateServer::routes() {
                 const KeyPair* signers[] = {&timestamp_key_};
                 body["campaign"] = (*desired)->campaign_id;
                 body["mode"] = mode;
+                if (policy.collect_per_hour > 0) {  // opted in: uncertain inputs go to the server
+                  body["collect"] = {{"max_per_hour", policy.collect_per_hour}, {"below_confidence", policy.collect_below}};
+                }
                 body["timestamp"] = sign_envelope(kTimestampType, timestamp_to_json(ts), signers);
                 body["targets"] = r.targets_envelope;
                 body["target"] = {{"name", r.target.name},

@@ -363,5 +363,57 @@ TEST(OtaInference, TheDashboardShowsTheFleetAndTheCampaignInABrowser) {
   EXPECT_EQ(html.find("@@DATA@@"), std::string::npos);
 }
 
+// Opt-in retraining data: a campaign that asks for samples gets at most its hourly allowance of
+// uncertain inputs from each device, raw; `edgeai dataset pull` makes a folder data set of them
+// (one folder per predicted label) that `edgeai eval`/`train --data` read.
+TEST(OtaInference, SamplesLeaveADeviceOnlyWhenItsCampaignOptsIn) {
+  Fleet fleet("sqlite");
+  const fs::path frames = fleet.dir() / "frames";
+  fs::create_directories(frames);
+  std::mt19937 rng(9);
+  for (int f = 0; f < 8; ++f) {
+    std::vector<std::uint8_t> px(16 * 16);
+    for (auto& p : px) p = static_cast<std::uint8_t>(rng());
+    ASSERT_NE(stbi_write_png((frames / str_cat("f", f, ".png")).c_str(), 16, 16, 1, px.data(), 16), 0);
+  }
+  const fs::path model = classifier(fleet.dir(), "1.0.0", 0, 10, true);
+  publish(fleet, model);
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0", "--collect-samples", "5",
+                "--collect-below", "0.99"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 1);
+  fleet.start_agent("cam-1", tokens[0],
+                    {"--source", "images:" + frames.string(), "--loop", "--fps", "100", "--window-seconds", "0.3",
+                     "--telemetry-interval", "0.3"});
+  ASSERT_TRUE(wait_until([&] { return inferences_of(fleet, "device", "cam-1") >= 300; }, 60))
+      << read_text(fleet.agent_log("cam-1"));
+  const json samples = fleet.api("GET", "/api/v1/samples")["samples"];
+  EXPECT_EQ(samples.size(), 5u) << "the allowance is 5 an hour; noise frames are all uncertain";
+  for (const json& s : samples) {
+    EXPECT_EQ(s["media_type"], "image/png");
+    EXPECT_LT(s["confidence"].get<double>(), 0.99);
+  }
+  const fs::path pulled = fleet.dir() / "pulled";
+  const std::string out = fleet.cli_ok({"dataset", "pull", "--out", pulled.string()});
+  EXPECT_NE(out.find("pulled 5 samples"), std::string::npos) << out;
+  // A folder data set: the frames as the device saw them, readable by `edgeai eval --data`.
+  std::set<std::string> frame_files;
+  for (const auto& e : fs::directory_iterator(frames)) frame_files.insert(read_text(e.path()));
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(pulled)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    EXPECT_EQ(frame_files.count(read_text(e.path())), 1u) << e.path() << " is not one of the frames";
+  }
+  EXPECT_EQ(files, 5);
+  CommandResult eval = run_command({EDGEAI_BIN, "eval", model.string(), "--data", pulled.string()}, fleet.dir());
+  EXPECT_EQ(eval.exit_code, 0) << eval.output;
+
+  // The next release's campaign does not opt in: the device stops collecting.
+  publish(fleet, classifier(fleet.dir(), "1.0.1", 0, 10, true));
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.1"});
+  ASSERT_TRUE(
+      wait_until([&] { return read_text(fleet.agent_log("cam-1")).find("samples: none") != std::string::npos; }, 30));
+}
+
 }  // namespace
 }  // namespace edgeai
