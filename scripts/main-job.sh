@@ -1,66 +1,61 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds Release, then
-#   1. trains the Fashion-MNIST CNN in C++ with libtorch (`edgeai train fashion-mnist`) into a
-#      bundle and evaluates that bundle on the test set with the edgeai runtime (`edgeai eval`);
-#   2. compresses it to int8 (`edgeai compress`, calibrated on training images), evaluates the int8
-#      bundle the same way and exports it as ONNX QDQ (`edgeai export`);
-#   3. takes a real imported model through edgeai: torchvision MobileNetV2 exported to ONNX
-#      (Debian's python3-torch), imported, inspected, run (checked against torch), benchmarked,
-#      and compressed to int8 and int4 (sizes).
-# Later issues grow this into the whole train -> compress -> deploy -> infer pipeline.
-# EPOCHS and LIMIT (samples per set) shorten the training for a quick look.
+# The main job: the whole edgeai loop on this machine, on the embedded defaults (SQLite, local
+# files). Installs what is missing, builds Release, then
+#   1. trains the Fashion-MNIST CNN in C++ with libtorch and evaluates the bundle on the test set
+#      with the edgeai runtime;
+#   2. compresses it to int8 (calibrated on training images) and evaluates that;
+#   3. makes the keys, starts the update server and three device agents, signs and publishes the
+#      int8 bundle and rolls it out in phases (canary first; each phase waits for the release's
+#      telemetry: the quality gate);
+#   4. the devices stream Fashion-MNIST test images through the model they installed, as cameras
+#      at FPS frames per second, and send aggregate telemetry (never the images);
+#   5. prints the fleet summary, writes the HTML report, and says where the dashboard is.
+# EPOCHS (default 3), FPS (default 20), STREAM_SECONDS (default 30) and KEEP=1 (leave the fleet
+# running for the dashboard) change it; OUT (default out/main-job) is where everything goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/main-job}
-MODEL=${MODEL:-mobilenet_v2}
+EPOCHS=${EPOCHS:-3}
+FPS=${FPS:-20}
+STREAM_SECONDS=${STREAM_SECONDS:-30}
+start=$(date +%s)
+elapsed() { echo "[$(($(date +%s) - start)) s]"; }
 
 echo "== install and build"
 scripts/install-deps.sh
 scripts/build.sh
 EDGEAI=build/src/cli/edgeai
+source scripts/lib/fleet.sh
 mkdir -p "$OUT"
+pipeline_start=$(date +%s)
 
-echo "== train fashion-mnist (libtorch, all cores)"
-train_args=()
-[ -n "${EPOCHS:-}" ] && train_args+=(--epochs "$EPOCHS")
-[ -n "${LIMIT:-}" ] && train_args+=(--limit "$LIMIT")
-start=$(date +%s)
-$EDGEAI train fashion-mnist -o "$OUT/fashion-mnist.eai" "${train_args[@]}"
-echo "train wall time: $(( $(date +%s) - start )) s"
+echo "== 1. train fashion-mnist with libtorch ($EPOCHS epochs) $(elapsed)"
+$EDGEAI train fashion-mnist -o "$OUT/fashion-mnist.eai" --epochs "$EPOCHS" | tail -n 22
+echo "== the bundle on the test set, edgeai runtime $(elapsed)"
+$EDGEAI eval "$OUT/fashion-mnist.eai" --data fashion-mnist:test | grep -E '^accuracy|samples in'
 
-echo "== evaluate the bundle on the test set with the edgeai runtime"
-eval_args=()
-[ -n "${LIMIT:-}" ] && eval_args+=(--limit "$LIMIT")
-$EDGEAI eval "$OUT/fashion-mnist.eai" --data fashion-mnist:test "${eval_args[@]}"
-
-echo "== compress to int8 (calibrated on 500 training images) and evaluate the int8 bundle"
+echo "== 2. compress to int8 (calibrated on 500 training images) $(elapsed)"
 $EDGEAI compress "$OUT/fashion-mnist.eai" -o "$OUT/fashion-mnist.int8.eai" --calib fashion-mnist:train \
-  --report "$OUT/fashion-mnist.int8.html" -q
-$EDGEAI eval "$OUT/fashion-mnist.int8.eai" --data fashion-mnist:test "${eval_args[@]}"
-$EDGEAI export "$OUT/fashion-mnist.int8.eai" -o "$OUT/fashion-mnist.int8.qdq.onnx"
+  --eval fashion-mnist:test --report "$OUT/fashion-mnist.int8.html" | grep -E 'top-1|latency|report|wrote'
 
-echo "== export $MODEL to ONNX (fixed seed, opset 13)"
-/usr/bin/python3 tools/export_torchvision.py --out "$OUT" --models "$MODEL"
+echo "== 3. server, devices, signed release, phased rollout $(elapsed)"
+fleet_start_server "$OUT/fleet"
+$EDGEAI dataset export fashion-mnist:test --out "$OUT/frames" --limit 500
+fleet_start_agents line 3 --source "images:$OUT/frames" --loop --shuffle --fps "$FPS" --window-seconds 5 \
+  --telemetry-interval 2
+$EDGEAI publish "$OUT/fashion-mnist.int8.eai" --key "$OUT/fleet/keys/release.key" --group line --version 1.0.0
+$EDGEAI campaign create --release fashion-mnist-cnn --version 1.0.0 --phases 33,100 --soak 5 \
+  --max-latency-ratio 3 --max-anomaly-increase 0.2 --min-inferences 200
+fleet_wait_campaign 1 300 || { $EDGEAI campaign status 1; exit 1; }
+$EDGEAI campaign status 1
 
-echo "== import"
-$EDGEAI import "$OUT/$MODEL.onnx" -o "$OUT/$MODEL.eai" --version 1.0.0
+echo "== 4. the devices stream test images for ${STREAM_SECONDS}s $(elapsed)"
+sleep "$STREAM_SECONDS"
 
-echo "== inspect"
-$EDGEAI inspect "$OUT/$MODEL.eai" | tail -n 8
-
-echo "== run on the exported input and compare with torch"
-$EDGEAI run "$OUT/$MODEL.eai" --input "$OUT/$MODEL.input.npy" --output "$OUT/$MODEL.edgeai.npy"
-/usr/bin/python3 - "$OUT/$MODEL.edgeai.npy" "$OUT/$MODEL.output.npy" <<'PY'
-import sys, numpy as np
-ours, torch = np.load(sys.argv[1]), np.load(sys.argv[2])
-err = np.abs(ours - torch).max()
-print(f"max abs err {err:.3e}, relative to max |torch| {err / np.abs(torch).max():.3e}, "
-      f"top-1 agrees: {ours.argmax() == torch.argmax()}")
-PY
-
-echo "== benchmark"
-$EDGEAI bench "$OUT/$MODEL.eai" --threads 1 --runs "${RUNS:-10}"
-
-echo "== compress $MODEL: int8 (random calibration: sizes only) and int4 weights"
-$EDGEAI compress "$OUT/$MODEL.eai" -o "$OUT/$MODEL.int8.eai" --calib random --calib-samples 4 --sqnr-samples 1 -q
-$EDGEAI compress "$OUT/$MODEL.eai" -o "$OUT/$MODEL.int4.eai" --weights int4 -q
+echo "== 5. the fleet $(elapsed)"
+$EDGEAI report --html "$OUT/fleet-report.html" --since 3600
+pipeline_end=$(date +%s)
+echo
+echo "HTML report: $OUT/fleet-report.html"
+echo "dashboard:   $SERVER_URL/dashboard#token=$EDGEAI_ADMIN_TOKEN  (while the server runs; KEEP=1 keeps it)"
+echo "main job: pipeline $((pipeline_end - pipeline_start)) s (train, compress, deploy, stream, report); all $(elapsed)"

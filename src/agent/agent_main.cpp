@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
                  "ECG playback speed: 1 real time, 10 ten times faster, 0 as fast as it computes")
       ->capture_default_str();
   app.add_flag("--loop", source_options.loop, "images/video/csv: start again at the end (never ends)");
+  app.add_flag("--shuffle", source_options.shuffle, "images: a random order (fixed seed) instead of sorted by path");
   app.add_option("--lead", source_options.lead, "ECG: the signal to read (default: the model's lead)");
   app.add_option("--listen", listen_port,
                  "serve local inference requests on 127.0.0.1:PORT (0: any free port, printed)");

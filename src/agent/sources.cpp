@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 
 #include "data/ecg_stream.hpp"
@@ -129,6 +130,9 @@ Result<std::unique_ptr<InputSource>> open_image_folder(const std::string& dir, c
   });
   if (files.empty()) return not_found("images:", dir, ": no PNG or JPEG files");
   std::sort(files.begin(), files.end());
+  // A folder sorted by class would show a camera one class after another: shuffled, the stream
+  // mixes them as a line does (and the fleet's class mix is not a drift artefact).
+  if (options.shuffle) std::shuffle(files.begin(), files.end(), std::mt19937(20261126));
   return std::unique_ptr<InputSource>(new ImageFolderSource(dir, std::move(files), options));
 }
 

@@ -47,6 +47,7 @@ struct SourceOptions {
   double fps = 0.0;    // camera-like sources: frames per second (0: as fast as the model; video: its own)
   double speed = 1.0;  // ECG records: playback speed (0: as fast as it computes)
   bool loop = false;   // images/video/csv: start again at the end
+  bool shuffle = false;  // images: in a random order (fixed seed), not sorted by path
   std::string lead;    // ECG: the signal to read (default: the bundle's lead, else the first)
 };
 

@@ -317,6 +317,10 @@ void UpdateServer::changed() {
 // Phases move on their own time (soak), so a ticker advances campaigns once a second.
 void UpdateServer::evaluate_fleet() {
   std::lock_guard<std::mutex> lock(evaluate_mutex_);  // one evaluation at a time: alerts are raised once
+  // At most once a second: it aggregates the last hour of windows, and devices report often.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_evaluation_ < std::chrono::seconds(1)) return;
+  last_evaluation_ = now;
   Result<bool> moved = analytics_->evaluate(now_seconds());
   if (!moved.is_ok()) {
     std::fprintf(stderr, "edgeai server: analytics: %s\n", moved.status().to_string().c_str());

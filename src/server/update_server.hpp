@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -81,6 +82,7 @@ class UpdateServer {
   std::mutex mutex_;
   std::mutex delta_mutex_;
   std::mutex evaluate_mutex_;
+  std::chrono::steady_clock::time_point last_evaluation_{};
   std::mutex root_mutex_;  // root_ and root_envelope_ change at a key rotation
   std::condition_variable wake_;
   std::uint64_t generation_ = 0;
