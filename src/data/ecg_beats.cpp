@@ -195,17 +195,22 @@ Result<std::vector<RrFeatures>> compute_rr_features(std::span<const std::int64_t
       const std::size_t first = i > static_cast<std::size_t>(local_beats) ? i - static_cast<std::size_t>(local_beats) : 1;
       local = (prefix[i - 1] - prefix[first - 1]) / static_cast<double>(i - first);
     }
-    RrFeatures& f = out[i];
-    f.pre_rr_s = static_cast<float>(pre);
-    f.post_rr_s = static_cast<float>(post);
-    f.local_rr_s = static_cast<float>(local);
-    f.record_rr_s = static_cast<float>(record_rr);
-    f.pre_to_local_ratio = static_cast<float>(local > 0.0 ? pre / local : 1.0);
-    f.pre_to_record_ratio = static_cast<float>(record_rr > 0.0 ? pre / record_rr : 1.0);
-    f.post_to_record_ratio = static_cast<float>(record_rr > 0.0 ? post / record_rr : 1.0);
-    f.post_to_pre_ratio = static_cast<float>(pre > 0.0 ? post / pre : 1.0);
+    out[i] = rr_features_of(pre, post, local, record_rr);
   }
   return out;
+}
+
+RrFeatures rr_features_of(double pre, double post, double local, double record) {
+  RrFeatures f;
+  f.pre_rr_s = static_cast<float>(pre);
+  f.post_rr_s = static_cast<float>(post);
+  f.local_rr_s = static_cast<float>(local);
+  f.record_rr_s = static_cast<float>(record);
+  f.pre_to_local_ratio = static_cast<float>(local > 0.0 ? pre / local : 1.0);
+  f.pre_to_record_ratio = static_cast<float>(record > 0.0 ? pre / record : 1.0);
+  f.post_to_record_ratio = static_cast<float>(record > 0.0 ? post / record : 1.0);
+  f.post_to_pre_ratio = static_cast<float>(pre > 0.0 ? post / pre : 1.0);
+  return f;
 }
 
 std::vector<float> resample_linear(std::span<const float> signal, double from_hz, double to_hz) {

@@ -87,6 +87,10 @@ struct RrFeatures {
   float post_to_pre_ratio = 0;
 };
 
+// The features of one beat from its four intervals (seconds): the ratios, 1 where a
+// denominator is 0. What compute_rr_features and the beat stream (ecg_stream.hpp) both use.
+RrFeatures rr_features_of(double pre_s, double post_s, double local_s, double record_s);
+
 // RR features for every peak of `r_peaks` (sample positions, strictly increasing, at
 // `sample_rate_hz`), as an R-peak detector on a device would produce them. Edges: the first
 // peak takes its post-RR as pre-RR, the last its pre-RR as post-RR; while fewer than

@@ -148,14 +148,7 @@ bool EcgBeatStream::emit(std::int64_t index, bool at_end) {
     const double record = record_beats > 0 ? static_cast<double>(peak(newest) - peak(record_first_)) / fs /
                                                  static_cast<double>(record_beats)
                                            : pre;
-    f.pre_rr_s = static_cast<float>(pre);
-    f.post_rr_s = static_cast<float>(post);
-    f.local_rr_s = static_cast<float>(local);
-    f.record_rr_s = static_cast<float>(record);
-    f.pre_to_local_ratio = static_cast<float>(local > 0.0 ? pre / local : 1.0);
-    f.pre_to_record_ratio = static_cast<float>(record > 0.0 ? pre / record : 1.0);
-    f.post_to_record_ratio = static_cast<float>(record > 0.0 ? post / record : 1.0);
-    f.post_to_pre_ratio = static_cast<float>(pre > 0.0 ? post / pre : 1.0);
+    f = rr_features_of(pre, post, local, record);
   }
 
   for (std::int64_t i = from; i < to; ++i) {
