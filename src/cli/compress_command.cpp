@@ -284,7 +284,8 @@ int run_compress(const CompressArgs& args) {
     std::printf("latency (median, 1 thread): fp32 %.3f ms, %s %.3f ms\n", *report.fp32_latency_ms,
                 compressed_name.c_str(), *report.compressed_latency_ms);
   }
-  for (const std::string& line : report.error_advice) std::printf("error: %s\n", line.c_str());
+  // The layers that lose the most (lowest SQNR): where to look first, not failures.
+  for (const std::string& line : report.error_advice) std::printf("least accurate layer: %s\n", line.c_str());
   if (!args.report.empty()) std::printf("report: %s\n", args.report.c_str());
   return 0;
 }
