@@ -5,14 +5,14 @@
 # and counted); defects are anomalies, reported as events; the dashboard shows the defect rate
 # per camera.
 #   MODEL  a trained bundle (default out/magnetic-tile.eai; trained here when missing, ~6 min)
-#   FPS    frames per second per camera (default 10); SECONDS of streaming (default 40)
+#   FPS    frames per second per camera (default 10); STREAM_SECONDS of streaming (default 40)
 # Run from the repository root after scripts/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/examples/magnetic-tile}
 MODEL=${MODEL:-out/magnetic-tile.eai}
 FPS=${FPS:-10}
-SECONDS_TO_STREAM=${SECONDS:-40}
+STREAM_SECONDS=${STREAM_SECONDS:-40}
 TILES=${EDGEAI_DATASETS:-../shared/datasets}/magnetic-tile
 source scripts/lib/fleet.sh
 mkdir -p "$OUT"
@@ -31,7 +31,7 @@ $EDGEAI publish "$OUT/tiles.int8.eai" --key "$OUT/fleet/keys/release.key" --grou
 $EDGEAI campaign create --release magnetic-tile-defect-vs-free --version 1.0.0 --phases 33,100 --min-inferences 50 \
   --max-latency-ratio 3
 fleet_wait_campaign 1 300 || { $EDGEAI campaign status 1; exit 1; }
-echo "== the cameras stream for ${SECONDS_TO_STREAM}s"
-sleep "$SECONDS_TO_STREAM"
+echo "== the cameras stream for ${STREAM_SECONDS}s"
+sleep "$STREAM_SECONDS"
 $EDGEAI report --html "$OUT/fleet-report.html" --since 3600
 echo "HTML report: $OUT/fleet-report.html"
