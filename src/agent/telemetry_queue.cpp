@@ -74,11 +74,14 @@ Result<std::int64_t> TelemetryQueue::push(const std::string& kind, const std::st
   const std::int64_t sequence = sqlite3_last_insert_rowid(db_);
   // Past the bound: drop the oldest, count them.
   {
+    // Never an item out for delivery: the server may be storing it, and an item must be either
+    // delivered or counted as dropped, not both. The bound then holds once the delivery settles.
     Statement trim(db_,
-                   "DELETE FROM items WHERE sequence IN (SELECT sequence FROM items ORDER BY sequence LIMIT "
-                   "max(0, (SELECT COUNT(*) FROM items) - ?1))");
+                   "DELETE FROM items WHERE sequence IN (SELECT sequence FROM items WHERE sequence > ?2 ORDER BY "
+                   "sequence LIMIT max(0, (SELECT COUNT(*) FROM items) - ?1))");
     if (!trim.ok()) return fail("prepare");
     sqlite3_bind_int64(trim.get(), 1, max_items_);
+    sqlite3_bind_int64(trim.get(), 2, in_flight_);
     if (sqlite3_step(trim.get()) != SQLITE_DONE) return fail("trim");
   }
   const int dropped_now = sqlite3_changes(db_);
@@ -111,8 +114,21 @@ Result<std::vector<TelemetryItem>> TelemetryQueue::peek(std::int64_t max_items) 
   return items;
 }
 
+Result<std::vector<TelemetryItem>> TelemetryQueue::take_for_delivery(std::int64_t max_items) {
+  EDGEAI_ASSIGN_OR_RETURN(std::vector<TelemetryItem> items, peek(max_items));
+  std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_ = items.empty() ? 0 : items.back().sequence;
+  return items;
+}
+
+void TelemetryQueue::delivery_failed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_ = 0;
+}
+
 Status TelemetryQueue::acknowledge(std::int64_t sequence) {
   std::lock_guard<std::mutex> lock(mutex_);
+  in_flight_ = 0;
   Statement erase(db_, "DELETE FROM items WHERE sequence <= ?1");
   if (!erase.ok()) return io_error(path_, ": telemetry queue: ", sqlite3_errmsg(db_));
   sqlite3_bind_int64(erase.get(), 1, sequence);

@@ -38,6 +38,10 @@ class TelemetryQueue {
   Result<std::int64_t> push(const std::string& kind, const std::string& body, std::int64_t now);
   // The oldest `max_items` items still unacknowledged, in order.
   Result<std::vector<TelemetryItem>> peek(std::int64_t max_items);
+  // The same for sending: until acknowledge() or delivery_failed(), these items are out for
+  // delivery and a push past the bound drops other (newer) items instead of them.
+  Result<std::vector<TelemetryItem>> take_for_delivery(std::int64_t max_items);
+  void delivery_failed();
   // The server stored everything up to `sequence`: forget it.
   Status acknowledge(std::int64_t sequence);
 
@@ -52,6 +56,7 @@ class TelemetryQueue {
   std::mutex mutex_;  // the service pushes while the sender peeks and acknowledges
   sqlite3* db_ = nullptr;
   std::int64_t max_items_ = 0;
+  std::int64_t in_flight_ = 0;  // the newest item out for delivery (0: none)
   std::string path_;
 };
 

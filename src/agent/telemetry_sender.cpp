@@ -7,8 +7,13 @@ namespace edgeai {
 Result<FlushReport> flush_telemetry(TelemetryQueue& queue, HttpClient& http, std::int64_t batch_size) {
   using json_fields::json;
   FlushReport report;
+  // Whatever ends a round early, the items are no longer out for delivery.
+  struct Settle {
+    TelemetryQueue& queue;
+    ~Settle() { queue.delivery_failed(); }
+  } settle{queue};
   for (;;) {
-    EDGEAI_ASSIGN_OR_RETURN(std::vector<TelemetryItem> items, queue.peek(batch_size));
+    EDGEAI_ASSIGN_OR_RETURN(std::vector<TelemetryItem> items, queue.take_for_delivery(batch_size));
     if (items.empty()) return report;
     EDGEAI_ASSIGN_OR_RETURN(std::int64_t dropped, queue.dropped());
     json list = json::array();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -431,7 +432,12 @@ Result<bool> FleetAnalytics::phase_ready(const CampaignRow& c) {
   if (p.mode == "shadow") return false;
   if (p.max_latency_ratio <= 0.0 && p.max_anomaly_increase <= 0.0) return true;
   EDGEAI_ASSIGN_OR_RETURN(std::optional<TelemetryStats> s, campaign_stats(c, false));
-  return s.has_value() && s->inferences >= p.min_inferences;
+  if (!s.has_value() || s->inferences < p.min_inferences) return false;
+  // Enough telemetry, and not worse: a regressing release stays at its phase until evaluate()
+  // halts it (which may run after this, on the server's other clock).
+  EDGEAI_ASSIGN_OR_RETURN(std::optional<std::string> regressed,
+                          regression(c, p, *s, static_cast<std::int64_t>(std::time(nullptr))));
+  return !regressed.has_value();
 }
 
 Result<QualityPolicy> FleetAnalytics::policy(std::int64_t campaign_id) {
@@ -561,25 +567,35 @@ Result<bool> FleetAnalytics::check_campaign(const CampaignRow& c, std::int64_t n
   }
 
   if (s.inferences < p.min_inferences) return false;
+  EDGEAI_ASSIGN_OR_RETURN(std::optional<std::string> regressed, regression(c, p, s, now));
+  if (regressed) return halt(*regressed);
+  return false;
+}
+
+// Why the release's telemetry `s` is worse than the group's previous versions' past the
+// campaign's limits, or nullopt (also without enough reference telemetry to judge).
+Result<std::optional<std::string>> FleetAnalytics::regression(const CampaignRow& c, const QualityPolicy& p,
+                                                              const TelemetryStats& s, std::int64_t now) {
   // The reference: the group's devices on other versions, over the reference period.
   EDGEAI_ASSIGN_OR_RETURN(
       std::vector<TelemetryStats> before,
       aggregate("(SELECT tw.*, 'old' AS key FROM telemetry_windows tw JOIN devices d ON d.id = tw.device_id WHERE "
                 "d.device_group = $1 AND tw.model_version <> $2 AND tw.received_at >= $3) w",
                 {c.device_group, c.release_version, str(now - options_.reference_seconds)}, kNumColumns));
-  if (before.empty() || before[0].inferences < p.min_inferences) return false;
+  if (before.empty() || before[0].inferences < p.min_inferences) return std::optional<std::string>();
   const TelemetryStats& old = before[0];
   if (p.max_latency_ratio > 0.0 && old.p95 > 0.0 && s.p95 / old.p95 > p.max_latency_ratio) {
-    return halt(str_cat("p95 latency ", fixed(s.p95), " ms on ", c.release_version, " against ", fixed(old.p95),
-                        " ms before (", fixed(s.p95 / old.p95, 2), "x, limit ", fixed(p.max_latency_ratio, 2), "x)"));
+    return std::optional<std::string>(str_cat("p95 latency ", fixed(s.p95), " ms on ", c.release_version, " against ",
+                                              fixed(old.p95), " ms before (", fixed(s.p95 / old.p95, 2), "x, limit ",
+                                              fixed(p.max_latency_ratio, 2), "x)"));
   }
   const double increase = s.anomaly_rate() - old.anomaly_rate();
   if (p.max_anomaly_increase > 0.0 && increase > p.max_anomaly_increase) {
-    return halt(str_cat("anomaly rate ", percent(s.anomaly_rate()), " on ", c.release_version, " over ", s.inferences,
-                        " inferences against ", percent(old.anomaly_rate()), " before (limit +",
-                        percent(p.max_anomaly_increase), ")"));
+    return std::optional<std::string>(str_cat(
+        "anomaly rate ", percent(s.anomaly_rate()), " on ", c.release_version, " over ", s.inferences,
+        " inferences against ", percent(old.anomaly_rate()), " before (limit +", percent(p.max_anomaly_increase), ")"));
   }
-  return false;
+  return std::optional<std::string>();
 }
 
 json to_json(const TelemetryStats& s) {

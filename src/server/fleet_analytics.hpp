@@ -38,7 +38,7 @@ struct QualityPolicy {
   // device only with this.
   std::int64_t collect_per_hour = 0;
   double collect_below = 0.5;
-  std::string verdict;                // shadow: "", "promoted" or "halted"; the figures it was made on
+  std::string verdict;  // shadow: "", "promoted" or "halted"; the figures it was made on
 };
 
 struct AnalyticsOptions {
@@ -130,6 +130,8 @@ class FleetAnalytics {
   void score_drift(TelemetryStats& stats, const std::string& group);
   Status add_alert(const AlertRow& alert);
   Result<bool> check_campaign(const CampaignRow& campaign, std::int64_t now);
+  Result<std::optional<std::string>> regression(const CampaignRow& campaign, const QualityPolicy& policy,
+                                                const TelemetryStats& fresh, std::int64_t now);
 
   Store& store_;
   Database& db_;

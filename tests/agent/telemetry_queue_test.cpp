@@ -65,6 +65,33 @@ TEST_F(TelemetryQueueTest, PastTheBoundTheOldestAreDroppedAndCounted) {
   EXPECT_FALSE(TelemetryQueue::open(path(), 0).is_ok());
 }
 
+TEST_F(TelemetryQueueTest, ItemsOutForDeliveryAreNotDroppedWhileTheServerMayBeStoringThem) {
+  auto q = TelemetryQueue::open(path(), 3);
+  ASSERT_TRUE(q.is_ok());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*q)->push("window", std::to_string(i), i).is_ok());
+  auto out = (*q)->take_for_delivery(2);  // 1 and 2 go to the server
+  ASSERT_EQ(out->size(), 2u);
+  // Two more arrive meanwhile: past the bound, 3 and then 4 are dropped, not the two in flight.
+  ASSERT_TRUE((*q)->push("window", "4", 4).is_ok());
+  ASSERT_TRUE((*q)->push("window", "5", 5).is_ok());
+  EXPECT_EQ(*(*q)->dropped(), 2);
+  auto left = (*q)->peek(10);
+  ASSERT_EQ(left->size(), 3u);
+  EXPECT_EQ((*left)[0].body, "1");
+  EXPECT_EQ((*left)[1].body, "2");
+  EXPECT_EQ((*left)[2].body, "5");
+  // Delivered: everything counts once, as stored or as dropped.
+  ASSERT_TRUE((*q)->acknowledge(2).is_ok());
+  EXPECT_EQ(*(*q)->size(), 1);
+  // A failed delivery frees the items for the bound again.
+  out = (*q)->take_for_delivery(10);
+  (*q)->delivery_failed();
+  for (int i = 6; i <= 8; ++i) ASSERT_TRUE((*q)->push("window", std::to_string(i), i).is_ok());
+  left = (*q)->peek(10);
+  ASSERT_EQ(left->size(), 3u);
+  EXPECT_EQ((*left)[0].body, "6");
+}
+
 TEST_F(TelemetryQueueTest, ARestartKeepsItemsAndNeverReusesASequenceNumber) {
   std::int64_t last = 0;
   {
