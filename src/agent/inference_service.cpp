@@ -156,7 +156,12 @@ void InferenceService::account_locked(const InferenceEvent& event) {
   if (p.label >= 0 && static_cast<std::size_t>(p.label) < totals_.counts.size()) {
     ++totals_.counts[static_cast<std::size_t>(p.label)];
   }
-  totals_.latencies_ms.push_back(p.latency_ms);
+  if (totals_.latencies_ms.size() < ServiceTotals::kSummaryLatencies) {
+    totals_.latencies_ms.push_back(p.latency_ms);
+  } else {  // a ring: the oldest goes
+    totals_.latencies_ms[static_cast<std::size_t>(totals_.inferences) % ServiceTotals::kSummaryLatencies] =
+        p.latency_ms;
+  }
   // Runs of an anomaly label; uncertain predictions of ordinary labels are events at once.
   const int anomaly_label = model_->is_anomaly_label(p.label) ? p.label : -1;
   if (anomaly_label != run_label_) end_run_locked();

@@ -56,9 +56,12 @@ struct InferenceEvent {
 
 struct ServiceTotals {
   std::int64_t inferences = 0, dropped = 0, errors = 0, anomalies = 0, alerts = 0, windows = 0, switches = 0;
-  std::int64_t samples = 0;  // uncertain inputs uploaded (opt-in)
+  std::int64_t samples = 0;          // uncertain inputs uploaded (opt-in)
   std::vector<std::int64_t> counts;  // per label of the current model
-  std::vector<double> latencies_ms;  // every inference's (for the summary)
+  // The latest inferences' latencies (for the summary): at most kSummaryLatencies, so a device
+  // that runs for months does not grow with them.
+  static constexpr std::size_t kSummaryLatencies = 65536;
+  std::vector<double> latencies_ms;
 };
 
 class InferenceService {
