@@ -15,6 +15,8 @@
 #include <set>
 
 #include "../agent/tiny_classifier.hpp"
+#include "agent/http_client.hpp"
+#include "agent/journal.hpp"
 #include "agent/telemetry_queue.hpp"
 #include "data/telemetry_stats.hpp"
 #include "fleet.hpp"
@@ -413,6 +415,52 @@ TEST(OtaInference, SamplesLeaveADeviceOnlyWhenItsCampaignOptsIn) {
   fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.1"});
   ASSERT_TRUE(
       wait_until([&] { return read_text(fleet.agent_log("cam-1")).find("samples: none") != std::string::npos; }, 30));
+}
+
+// Bad input on the cloud side: quality limits out of range are refused with the reason; a
+// window that does not parse is kept raw but not counted in the analytics; a raw sample from a
+// device whose campaign did not opt in is refused (and the batch still acknowledged).
+TEST(OtaInference, BadPoliciesWindowsAndUnaskedSamplesAreRefused) {
+  Fleet fleet("sqlite");
+  publish(fleet, classifier(fleet.dir(), "1.0.0"));
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--min-agreement", "2"},
+                                              {"--max-anomaly-increase", "1.5"},
+                                              {"--collect-samples", "-1"},
+                                              {"--min-inferences", "0"}}) {
+    std::vector<std::string> args = {"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const CommandResult r = fleet.cli(args);
+    EXPECT_NE(r.exit_code, 0) << bad[0];
+    EXPECT_NE(r.output.find("HTTP 400"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(fleet.api("GET", "/api/v1/campaigns")["campaigns"].size(), 0u) << "a refused campaign was kept";
+
+  fleet.cli_ok({"campaign", "create", "--release", "tiny-classifier", "--version", "1.0.0"});
+  const std::vector<std::string> tokens = fleet.tokens("line", 1);
+  ASSERT_EQ(fleet.agent_once("dev-1", tokens[0]).exit_code, 0);
+  const json identity =
+      json::parse(*Journal((fleet.agent_dir("dev-1") / "identity").string()).read().value(), nullptr, false);
+  auto http = HttpClient::create(fleet.url());
+  ASSERT_TRUE(http.is_ok());
+  (*http)->set_credential(identity["credential"].get<std::string>());
+  const json good_window = {
+      {"model_version", "1.0.0"}, {"inferences", 10}, {"counts", {{"a", 10}}}, {"start", 1.0}, {"end", 2.0}};
+  const json items =
+      json::array({{{"sequence", 1}, {"kind", "window"}, {"body", "{not json"}, {"created_at", 1}},
+                   {{"sequence", 2}, {"kind", "window"}, {"body", json{{"inferences", 5}}.dump()}, {"created_at", 1}},
+                   {{"sequence", 3},
+                    {"kind", "sample"},
+                    {"body", json{{"label", "a"}, {"media_type", "image/png"}, {"data", "AAAA"}}.dump()},
+                    {"created_at", 1}},
+                   {{"sequence", 4}, {"kind", "window"}, {"body", good_window.dump()}, {"created_at", 1}}});
+  Result<HttpReply> reply =
+      (*http)->post_json("/api/v1/device/telemetry", json{{"dropped", 0}, {"items", items}}.dump());
+  ASSERT_TRUE(reply.is_ok());
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  EXPECT_EQ(json::parse(reply->body)["acknowledged"], 4);
+  EXPECT_EQ(fleet.api("GET", "/api/v1/samples")["samples"].size(), 0u) << "a sample nobody asked for was kept";
+  EXPECT_EQ(inferences_of(fleet, "device", "dev-1"), 10) << "only the well-formed window counts";
+  EXPECT_NE(read_text(fleet.server_log()).find("refused a sample from dev-1"), std::string::npos);
 }
 
 }  // namespace
