@@ -4,6 +4,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/mcu_bundle.hpp"
 #include "runtime/session.hpp"
 
 namespace edgeai::cli {
@@ -12,6 +13,7 @@ namespace {
 struct InspectArgs {
   std::string model;
   bool json = false;
+  bool mcu = false;
 };
 
 std::string json_escape(const std::string& s) {
@@ -57,8 +59,31 @@ std::string describe_preprocessing(const Preprocessing& p) {
   return out;
 }
 
+// --mcu: the plan of the microcontroller runtime (the same code as on the device), so the
+// firmware's arena and flash are known before flashing.
+int run_inspect_mcu(const InspectArgs& args, Bundle bundle) {
+  const McuBundle mcu = check(make_mcu_bundle(std::move(bundle)));
+  const micro::PlanSummary& p = mcu.plan;
+  if (args.json) {
+    std::printf(
+        "{\"arena_bytes\":%u,\"activation_bytes\":%u,\"scratch_bytes\":%u,\"weight_bytes\":%u,"
+        "\"flash_bytes\":%u,\"nodes\":%u,\"tensors\":%u}\n",
+        p.arena_bytes, p.activation_bytes, p.scratch_bytes, p.weight_bytes, p.bundle_bytes, p.nodes, p.tensors);
+    return 0;
+  }
+  std::printf("microcontroller runtime plan of %s\n", args.model.c_str());
+  std::printf("arena        %u bytes (activations and kernel scratch at planned offsets; without reuse %u + %u)\n",
+              p.arena_bytes, p.activation_bytes, p.scratch_bytes);
+  std::printf("flash        %u bytes (the bundle as edgeai export --c-array writes it), weights %u of them\n",
+              p.bundle_bytes, p.weight_bytes);
+  std::printf("nodes        %u, values %u (capacities %d and %d)\n", p.nodes, p.tensors, micro::kMaxNodes,
+              micro::kMaxTensors);
+  return 0;
+}
+
 int run_inspect(const InspectArgs& args) {
   Bundle bundle = load_model(args.model);
+  if (args.mcu) return run_inspect_mcu(args, std::move(bundle));
   const Manifest manifest = bundle.manifest;
   std::error_code ec;
   const auto file_bytes = std::filesystem::file_size(args.model, ec);
@@ -82,7 +107,8 @@ int run_inspect(const InspectArgs& args) {
     }
     std::set<std::string> seen;
     for (const std::string& in : node.inputs) {
-      if (const Tensor* c = graph.find_constant(in); c != nullptr && seen.insert(in).second) layer.params += c->num_elements();
+      if (const Tensor* c = graph.find_constant(in); c != nullptr && seen.insert(in).second)
+        layer.params += c->num_elements();
     }
     if (planned && i < (*session)->profile().size()) layer.macs = (*session)->profile()[i].macs;
     total_macs += layer.macs;
@@ -91,17 +117,18 @@ int run_inspect(const InspectArgs& args) {
   const std::size_t arena = planned ? (*session)->plan_summary().arena_bytes : 0;
 
   if (args.json) {
-    std::printf("{\"name\":\"%s\",\"version\":\"%s\",\"created_at\":\"%s\",\"nodes\":%zu,\"parameters\":%lld,"
-                "\"parameter_bytes\":%lld,\"macs\":%lld,\"file_bytes\":%lld,\"arena_bytes\":%zu,\"layers\":[",
-                json_escape(manifest.name).c_str(), json_escape(manifest.version).c_str(),
-                json_escape(manifest.created_at).c_str(), graph.nodes.size(),
-                static_cast<long long>(graph.parameter_count()), static_cast<long long>(graph.parameter_bytes()),
-                static_cast<long long>(total_macs), ec ? -1LL : static_cast<long long>(file_bytes), arena);
+    std::printf(
+        "{\"name\":\"%s\",\"version\":\"%s\",\"created_at\":\"%s\",\"nodes\":%zu,\"parameters\":%lld,"
+        "\"parameter_bytes\":%lld,\"macs\":%lld,\"file_bytes\":%lld,\"arena_bytes\":%zu,\"layers\":[",
+        json_escape(manifest.name).c_str(), json_escape(manifest.version).c_str(),
+        json_escape(manifest.created_at).c_str(), graph.nodes.size(), static_cast<long long>(graph.parameter_count()),
+        static_cast<long long>(graph.parameter_bytes()), static_cast<long long>(total_macs),
+        ec ? -1LL : static_cast<long long>(file_bytes), arena);
     for (std::size_t i = 0; i < layers.size(); ++i) {
       const Layer& l = layers[i];
-      std::printf("%s{\"name\":\"%s\",\"op\":\"%s\",\"shape\":\"%s\",\"parameters\":%lld,\"macs\":%lld}",
-                  i ? "," : "", json_escape(l.name).c_str(), l.op.c_str(), l.shape.c_str(),
-                  static_cast<long long>(l.params), static_cast<long long>(l.macs));
+      std::printf("%s{\"name\":\"%s\",\"op\":\"%s\",\"shape\":\"%s\",\"parameters\":%lld,\"macs\":%lld}", i ? "," : "",
+                  json_escape(l.name).c_str(), l.op.c_str(), l.shape.c_str(), static_cast<long long>(l.params),
+                  static_cast<long long>(l.macs));
     }
     std::printf("]}\n");
     return 0;
@@ -143,6 +170,9 @@ Action add_inspect_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("inspect", "Show a model's manifest, layers, parameters, MACs and size");
   cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
   cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->add_flag("--mcu", args->mcu,
+                "the microcontroller runtime's plan instead: arena bytes (activations and scratch) and flash bytes "
+                "(docs/mcu.md); fails with the reason when that runtime cannot run the model");
   return [args] { return run_inspect(*args); };
 }
 
