@@ -12,6 +12,7 @@ packages=(
   openssl libtorch-dev zlib1g-dev libstb-dev dataset-fashion-mnist libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev
   nodejs chromium
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
 
 missing=()

@@ -11,13 +11,13 @@ scripts/install-browser-test.sh
 
 if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEAI_SANITIZE=address,undefined >/dev/null
-  cmake --build build-asan --parallel "$(nproc)" --target core_test graph_test kernels_test format_test runtime_test agent_test inference_test \
+  cmake --build build-asan --parallel "$(nproc)" --target core_test graph_test kernels_test format_test runtime_test agent_test inference_test micro_test \
     import_test data_ecg_test data_image_test data_metrics_test onnx_conformance_test torchvision_test edgeai \
     edgeai-agent server_test ota_test
   cd build-asan
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --output-on-failure --parallel "$(nproc)" --timeout 1800 \
-    -E 'bundle_fuzz|CliTest|GraphBuilder|GraphModule|Trainer|Export|_NOT_BUILT'
+    -E 'bundle_fuzz|CliTest|GraphBuilder|GraphModule|Trainer|Export|McuEcg|_NOT_BUILT'
   exit
 fi
 

@@ -99,7 +99,11 @@ std::uint8_t* Interpreter::data(const Tensor& t) const {
 }
 
 Code Interpreter::load(const std::uint8_t* bundle, std::size_t size) {
-  *this = Interpreter{};
+  // Reset field by field: a temporary Interpreter would need its whole size of stack.
+  num_tensors_ = num_nodes_ = num_inputs_ = num_outputs_ = 0;
+  summary_ = PlanSummary{};
+  arena_ = nullptr;
+  loaded_ = false;
   message_.clear();
   if (bundle == nullptr || size < 64) {
     message_ << "not a bundle: " << size << " bytes, the header alone is 64";
@@ -169,6 +173,7 @@ Code Interpreter::add_tensor_info(std::uint32_t info, std::int16_t* index) {
     return Code::kUnsupported;
   }
   Tensor& t = tensors_[num_tensors_];
+  t = Tensor{};
   t.name = fb_.string(info, fb::kInfoName);
   const std::uint8_t dtype = fb_.scalar<std::uint8_t>(info, fb::kInfoDType, 0);
   const FbVector shape = fb_.vector(info, fb::kInfoShape, 8);
@@ -228,6 +233,7 @@ Code Interpreter::read_graph(std::uint32_t graph) {
       return Code::kUnsupported;
     }
     Tensor& t = tensors_[num_tensors_];
+    t = Tensor{};
     const std::uint8_t dtype = fb_.scalar<std::uint8_t>(ref, fb::kRefDType, 0);
     const FbVector shape = fb_.vector(ref, fb::kRefShape, 8);
     t.name = name;
@@ -293,6 +299,7 @@ Code Interpreter::read_graph(std::uint32_t graph) {
   for (std::uint32_t n = 0; n < nodes.size; ++n) {
     const std::uint32_t table = fb_.element(nodes, n);
     Node& node = nodes_[num_nodes_];
+    node = Node{};
     node.name = fb_.string(table, fb::kNodeName);
     node.attributes_table = table;
     const FbString op_type = fb_.string(table, fb::kNodeOpType);
