@@ -80,7 +80,8 @@ std::vector<std::string> list_image_files(const std::vector<std::string>& paths)
 
 std::string describe_preprocessing(const Preprocessing& pre) {
   std::string out = pre.kind + " " + pre.layout + " " + pre.color;
-  if (pre.resize_height > 0) out += " resize " + std::to_string(pre.resize_width) + "x" + std::to_string(pre.resize_height);
+  if (pre.resize_height > 0)
+    out += " resize " + std::to_string(pre.resize_width) + "x" + std::to_string(pre.resize_height);
   return out;
 }
 
@@ -158,8 +159,8 @@ int run_bench(const BenchArgs& args) {
     const std::string& file = image_files[static_cast<std::size_t>(i) % image_files.size()];
     const Image image = check(read_image(file));
     const Clock::time_point decoded = Clock::now();
-    const Status status = preprocess_image_into(image, pre, inputs[0].data<float>(),
-                                                static_cast<std::size_t>(inputs[0].num_elements()));
+    const Status status =
+        preprocess_image_into(image, pre, inputs[0].data<float>(), static_cast<std::size_t>(inputs[0].num_elements()));
     if (!status.is_ok()) throw CommandError(file + ": " + status.to_string());
     const Clock::time_point preprocessed = Clock::now();
     decode_ms.push_back(ms_between(start, decoded));
@@ -260,9 +261,11 @@ Action add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("bench", "Measure latency (median, p90) and peak memory of a model");
   cmd->add_option("model", args->model, "model: .eai bundle or .onnx file")->required()->check(CLI::ExistingFile);
   cmd->add_option("-i,--input", args->inputs, "[NAME=]FILE.npy or random per input (default: seeded random)");
-  cmd->add_option("--threads", args->threads, "threads for the kernels (EDGEAI_KERNELS=reference: reference kernels only)")
+  cmd->add_option("--threads", args->threads,
+                  "threads for the kernels (EDGEAI_KERNELS=reference: reference kernels only)")
       ->capture_default_str();
-  CLI::Option* runs = cmd->add_option("--runs", args->runs, "timed runs (with --images: one per image)")->capture_default_str();
+  CLI::Option* runs =
+      cmd->add_option("--runs", args->runs, "timed runs (with --images: one per image)")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "untimed runs first")->capture_default_str();
   cmd->add_flag("--json", args->json, "print one JSON object (median_ms, p90_ms, peak_rss_mb, ...)");
   cmd->add_flag("--profile", args->profile, "print time per operator");

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <set>
 #include <stdexcept>
@@ -32,6 +31,9 @@ T check(Result<T> result) {
 // Loads a model for run/bench/inspect: a .eai bundle, or an .onnx file imported on the fly.
 Bundle load_model(const std::string& path);
 
+// "beat float32[1,1,256], rr float32[1,8]": values as inspect and export --c-array print them.
+std::string describe_values(const std::vector<ValueInfo>& values);
+
 // Node names from repeatable comma-separated option values (--keep-float a,b --keep-float c),
 // each checked against `graph`; an unknown name is an error naming `option`.
 std::set<std::string> node_names(const std::vector<std::string>& lists, const Graph& graph, const std::string& option);
@@ -47,16 +49,16 @@ Action add_compress_command(CLI::App& app);
 Action add_export_command(CLI::App& app);
 Action add_keygen_command(CLI::App& app);
 Action add_delta_command(CLI::App& app);
-Action add_server_command(CLI::App& app);    // the update server (links edgeai_server)
-Action add_publish_command(CLI::App& app);   // the fleet commands: clients of the server's API
+Action add_server_command(CLI::App& app);   // the update server (links edgeai_server)
+Action add_publish_command(CLI::App& app);  // the fleet commands: clients of the server's API
 Action add_campaign_command(CLI::App& app);
 Action add_devices_command(CLI::App& app);
-Action add_root_command(CLI::App& app);  // key rotation
-Action add_report_command(CLI::App& app);  // the fleet summary and HTML report (issue 7)
+Action add_root_command(CLI::App& app);     // key rotation
+Action add_report_command(CLI::App& app);   // the fleet summary and HTML report (issue 7)
 Action add_dataset_command(CLI::App& app);  // export a built-in set as image folders, pull device samples
-Action add_train_command(CLI::App& app);  // in edgeai-train (links libtorch)
-Action add_qat_command(CLI::App& app);    // `edgeai train qat`, in edgeai-train beside the train command
-Action add_prune_command(CLI::App& app);  // `edgeai train prune`: pruning + fine-tuning, in edgeai-train
+Action add_train_command(CLI::App& app);    // in edgeai-train (links libtorch)
+Action add_qat_command(CLI::App& app);      // `edgeai train qat`, in edgeai-train beside the train command
+Action add_prune_command(CLI::App& app);    // `edgeai train prune`: pruning + fine-tuning, in edgeai-train
 // `edgeai train ...`: execs edgeai-train next to this binary.
 int run_train_tool(int argc, char** argv);
 

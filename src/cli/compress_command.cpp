@@ -54,7 +54,6 @@ struct CompressArgs {
   std::vector<std::string> prune_keep;
 };
 
-
 // Random standard-normal inputs shaped like the model's (unknown dimensions become 1): a last
 // resort when no data is at hand, so it is loud about it.
 LabeledData random_calibration(const Graph& graph, std::int64_t count) {
@@ -67,7 +66,8 @@ LabeledData random_calibration(const Graph& graph, std::int64_t count) {
   std::mt19937 rng(0);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const ValueInfo& in : graph.inputs) {
-    if (in.dtype != DType::kFloat32) throw CommandError("random calibration needs float32 inputs; '" + in.name + "' is not");
+    if (in.dtype != DType::kFloat32)
+      throw CommandError("random calibration needs float32 inputs; '" + in.name + "' is not");
     Shape shape = in.shape;
     if (shape.empty()) throw CommandError("random calibration: input '" + in.name + "' is a scalar");
     shape[0] = count;
@@ -146,8 +146,9 @@ int run_compress(const CompressArgs& args) {
   options.quantize.activation_type = args.activations == "int16" ? DType::kInt16 : DType::kInt8;
   check(check_compress_options(options));  // before any data is loaded
   if (options.weight_rounding == WeightRounding::kGptq && args.calib == "random") {
-    throw CommandError("--weight-rounding gptq fits the weights to the calibration inputs; random inputs would "
-                       "mislead it: calibrate with real data or use --weight-rounding nearest");
+    throw CommandError(
+        "--weight-rounding gptq fits the weights to the calibration inputs; random inputs would "
+        "mislead it: calibrate with real data or use --weight-rounding nearest");
   }
   if (args.max_accuracy_drop >= 0.0) options.max_accuracy_drop = args.max_accuracy_drop;
   if (options.max_accuracy_drop && args.eval.empty()) {
@@ -162,7 +163,8 @@ int run_compress(const CompressArgs& args) {
   std::string calibration_text;
   if (!args.calib.empty()) {
     if (args.calib == "random") {
-      calibration = random_calibration(source.graph, std::max<std::int64_t>(1, std::min<std::int64_t>(args.calib_samples, 64)));
+      calibration =
+          random_calibration(source.graph, std::max<std::int64_t>(1, std::min<std::int64_t>(args.calib_samples, 64)));
       calibration_text = "random inputs";
     } else {
       std::string description;
@@ -242,19 +244,22 @@ int run_compress(const CompressArgs& args) {
               args.weights.c_str(), static_cast<double>(report.source_bytes) / 1048576.0,
               static_cast<double>(report.output_bytes) / 1048576.0, report.size_factor());
   if (report.output_raw_bytes != report.output_bytes) {
-    std::printf("; %.2fx without entropy coding", static_cast<double>(report.source_bytes) /
-                                                      static_cast<double>(report.output_raw_bytes));
+    std::printf("; %.2fx without entropy coding",
+                static_cast<double>(report.source_bytes) / static_cast<double>(report.output_raw_bytes));
   }
   std::printf(")\n");
   int quantized = 0, kept = 0;
   for (const LayerReport& l : result.layers) {
-    if (l.precision != "float32") ++quantized;
-    else if (l.op_type != "Shape" && l.op_type != "Gather") ++kept;
+    if (l.precision != "float32")
+      ++quantized;
+    else if (l.op_type != "Shape" && l.op_type != "Gather")
+      ++kept;
   }
   if (options.weights == WeightFormat::kInt8) {
     std::printf("layers: %d int8, %d float32\n", quantized, kept);
   } else if (options.weights != WeightFormat::kFp32) {
-    std::printf("layers: %d with %s weights; the others have no weights to compress\n", quantized, args.weights.c_str());
+    std::printf("layers: %d with %s weights; the others have no weights to compress\n", quantized,
+                args.weights.c_str());
   }
   if (!result.pruning.empty()) {
     std::int64_t zeros = 0, weights = 0, before = 0;
@@ -272,8 +277,9 @@ int run_compress(const CompressArgs& args) {
                   l.note.c_str());
     }
   }
-  const std::string compressed_name =
-      !options.prune ? args.weights : options.weights == WeightFormat::kFp32 ? "pruned" : "pruned " + args.weights;
+  const std::string compressed_name = !options.prune                           ? args.weights
+                                      : options.weights == WeightFormat::kFp32 ? "pruned"
+                                                                               : "pruned " + args.weights;
   if (result.accuracy) {
     const AccuracyFigures& a = *result.accuracy;
     std::printf("top-1 on %s (%lld samples): fp32 %.2f %%, %s %.2f %% (drop %.2f points); labels agree on %.2f %%\n",

@@ -19,14 +19,14 @@ struct EvalArgs {
   std::string data;
   std::int64_t limit = -1;
   bool json = false;
-  std::string predictions;  // .npy of the argmax per sample (int64 [N])
+  std::string predictions;      // .npy of the argmax per sample (int64 [N])
   std::string predictions_csv;  // source, true and predicted label, confidence per sample
   int threads = 1;
 };
 
 std::string label_of(const std::vector<std::string>& labels, std::int64_t i) {
   return i >= 0 && static_cast<std::size_t>(i) < labels.size() ? labels[static_cast<std::size_t>(i)]
-                                                                 : std::to_string(i);
+                                                               : std::to_string(i);
 }
 
 // One row per sample: where it came from ("208:5120", a file), its label, the model's and the
@@ -81,9 +81,10 @@ int run_eval(const EvalArgs& args) {
   std::printf("model %s %s on %s (edgeai runtime)\n\n", manifest.name.c_str(), manifest.version.c_str(),
               args.data.c_str());
   std::printf("%s\n%s", result.confusion.format_report().c_str(), result.confusion.format_table().c_str());
-  if (result.roc_auc) std::printf("\nROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *result.roc_auc);
-  std::printf("\n%lld samples in %.1f s (%.3f ms per inference)\n", static_cast<long long>(data.size()),
-              result.seconds, result.mean_latency_ms);
+  if (result.roc_auc)
+    std::printf("\nROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *result.roc_auc);
+  std::printf("\n%lld samples in %.1f s (%.3f ms per inference)\n", static_cast<long long>(data.size()), result.seconds,
+              result.mean_latency_ms);
   return 0;
 }
 

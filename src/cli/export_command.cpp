@@ -70,14 +70,6 @@ std::string c_identifier(const std::string& text) {
   return out;
 }
 
-std::string values_comment(const std::vector<ValueInfo>& values) {
-  std::string out;
-  for (const ValueInfo& v : values) {
-    out += str_cat(out.empty() ? "" : ", ", v.name, " ", dtype_name(v.dtype), shape_to_string(v.shape));
-  }
-  return out;
-}
-
 // --c-array: OUTPUT.c holds the bundle as an aligned const array (placed in flash and read in
 // place by the microcontroller runtime), OUTPUT.h declares it with the arena and flash sizes.
 int write_c_array(const Bundle& bundle, const ExportArgs& args) {
@@ -98,8 +90,8 @@ int write_c_array(const Bundle& bundle, const ExportArgs& args) {
   std::ostringstream h;
   h << "// " << m.name << " " << m.version << " for the edgeai microcontroller runtime, written by\n"
     << "// edgeai export --c-array from " << std::filesystem::path(args.model).filename().string() << ".\n"
-    << "// inputs:  " << values_comment(bundle.graph.inputs) << "\n"
-    << "// outputs: " << values_comment(bundle.graph.outputs) << "\n";
+    << "// inputs:  " << describe_values(bundle.graph.inputs) << "\n"
+    << "// outputs: " << describe_values(bundle.graph.outputs) << "\n";
   if (!m.labels.empty()) {
     std::string labels;
     for (const std::string& label : m.labels) labels += (labels.empty() ? "" : ", ") + label;

@@ -440,8 +440,8 @@ Action add_report_command(CLI::App& app) {
       for (const json& d : data["devices"]) ++on_version[text_of(d, "active_version")];
       for (const auto& [version, n] : on_version) std::printf("  %d on %s\n", n, version.c_str());
       std::printf("model versions (telemetry of the last %lld s):\n", static_cast<long long>(a->since));
-      std::printf("  %-10s %10s %10s %9s %9s %9s %8s %8s  %s\n", "version", "inferences", "/s/device", "p50 ms", "p95 ms",
-                  "p99 ms", "anomaly", "dropped", "class mix");
+      std::printf("  %-10s %10s %10s %9s %9s %9s %8s %8s  %s\n", "version", "inferences", "/s/device", "p50 ms",
+                  "p95 ms", "p99 ms", "anomaly", "dropped", "class mix");
       for (const json& v : data["versions"]) {
         std::string mix;
         const double n = std::max<double>(1, v["inferences"].get<double>());

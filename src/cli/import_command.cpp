@@ -83,8 +83,8 @@ int run_import(const ImportArgs& args) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(args.output, ec);
   std::printf("imported %s: %zu nodes, %.2f M parameters -> %s (%.2f MiB)\n", args.model.c_str(),
-              bundle.graph.nodes.size(), static_cast<double>(bundle.graph.parameter_count()) / 1e6,
-              args.output.c_str(), ec ? 0.0 : static_cast<double>(size) / 1048576.0);
+              bundle.graph.nodes.size(), static_cast<double>(bundle.graph.parameter_count()) / 1e6, args.output.c_str(),
+              ec ? 0.0 : static_cast<double>(size) / 1048576.0);
   return 0;
 }
 

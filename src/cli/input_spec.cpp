@@ -80,9 +80,9 @@ std::vector<Tensor> resolve_inputs(const std::vector<ValueInfo>& model_inputs, c
   }
   for (std::size_t i = 0; i < model_inputs.size(); ++i) {
     if (!given[i]) {
-      throw CommandError("no value for input '" + model_inputs[i].name + "' " + std::string(dtype_name(model_inputs[i].dtype)) +
-                         " " + shape_to_string(model_inputs[i].shape) + ": add --input " + model_inputs[i].name +
-                         "=FILE.npy (or =random)");
+      throw CommandError("no value for input '" + model_inputs[i].name + "' " +
+                         std::string(dtype_name(model_inputs[i].dtype)) + " " + shape_to_string(model_inputs[i].shape) +
+                         ": add --input " + model_inputs[i].name + "=FILE.npy (or =random)");
     }
   }
   return tensors;

@@ -33,15 +33,6 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
-std::string describe_values(const std::vector<ValueInfo>& values) {
-  std::string out;
-  for (const ValueInfo& v : values) {
-    if (!out.empty()) out += ", ";
-    out += v.name + " " + std::string(dtype_name(v.dtype)) + shape_to_string(v.shape);
-  }
-  return out;
-}
-
 std::string describe_preprocessing(const Preprocessing& p) {
   std::string out = p.kind;
   if (!p.layout.empty()) out += " " + p.layout;

@@ -1,10 +1,9 @@
 // What every edgeai command shares: turning a Status into the one-line error, and loading a
 // model from a bundle or an ONNX file.
-#include "cli/commands.hpp"
-
 #include <algorithm>
 #include <sstream>
 
+#include "cli/commands.hpp"
 #include "import/onnx/onnx_importer.hpp"
 
 namespace edgeai::cli {
@@ -37,6 +36,15 @@ std::set<std::string> node_names(const std::vector<std::string>& lists, const Gr
     }
   }
   return names;
+}
+
+std::string describe_values(const std::vector<ValueInfo>& values) {
+  std::string out;
+  for (const ValueInfo& v : values) {
+    if (!out.empty()) out += ", ";
+    out += v.name + " " + std::string(dtype_name(v.dtype)) + shape_to_string(v.shape);
+  }
+  return out;
 }
 
 }  // namespace edgeai::cli

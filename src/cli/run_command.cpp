@@ -66,8 +66,8 @@ int run_run(const RunArgs& args) {
   check(session->run(views));
 
   const std::size_t n_out = session->outputs().size();
-  const bool to_single_file = n_out == 1 && args.output.size() > 4 &&
-                              args.output.compare(args.output.size() - 4, 4, ".npy") == 0;
+  const bool to_single_file =
+      n_out == 1 && args.output.size() > 4 && args.output.compare(args.output.size() - 4, 4, ".npy") == 0;
   if (!args.output.empty() && !to_single_file) {
     std::error_code ec;
     std::filesystem::create_directories(args.output, ec);
@@ -78,8 +78,8 @@ int run_run(const RunArgs& args) {
     const TensorView view = session->output(i);
     print_summary(name, view, labels, args.top);
     if (args.output.empty()) continue;
-    const std::string path = to_single_file ? args.output
-                                            : (std::filesystem::path(args.output) / (safe_file_name(name) + ".npy")).string();
+    const std::string path =
+        to_single_file ? args.output : (std::filesystem::path(args.output) / (safe_file_name(name) + ".npy")).string();
     Tensor copy = check(Tensor::copy_of(view));
     check(write_npy(path, copy));
   }

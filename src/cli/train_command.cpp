@@ -12,11 +12,11 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "data/dataset_spec.hpp"
-#include "data/telemetry_stats.hpp"
-#include "data/evaluate.hpp"
-#include "runtime/session.hpp"
 #include "compress/compress.hpp"
+#include "data/dataset_spec.hpp"
+#include "data/evaluate.hpp"
+#include "data/telemetry_stats.hpp"
+#include "runtime/session.hpp"
 #include "train/export.hpp"
 #include "train/prune_finetune.hpp"
 #include "train/qat.hpp"
@@ -75,8 +75,8 @@ QatFigures run_qat(const Bundle& fp32, const LabeledData& train, const LabeledDa
     std::fprintf(stderr, "  QAT: %s\n", last_stage.c_str());
   };
   QatReport report;
-  CompressionResult result =
-      check(quantization_aware_training(fp32, fine_tune, calibration, evaluation, options, compress, progress, &report));
+  CompressionResult result = check(
+      quantization_aware_training(fp32, fine_tune, calibration, evaluation, options, compress, progress, &report));
   for (const std::string& w : result.warnings) std::fprintf(stderr, "edgeai: warning: %s\n", w.c_str());
   check(write_bundle(result.bundle, args.output));
   if (!report.kept_fine_tuned) {
@@ -98,10 +98,11 @@ QatFigures run_qat(const Bundle& fp32, const LabeledData& train, const LabeledDa
 void print_qat_summary(const QatFigures& f, const std::string& output, const std::string& eval_spec) {
   std::printf("wrote %s (int8, quantisation-aware training, %.1f s)\n", output.c_str(), f.seconds);
   if (f.accuracy && f.ptq_top1) {
-    std::printf("top-1 on %s (%lld samples): fp32 %.2f %%, int8 PTQ %.2f %%, int8 QAT %.2f %%; QAT labels agree "
-                "with fp32 on %.2f %%\n",
-                eval_spec.c_str(), static_cast<long long>(f.accuracy->samples), f.accuracy->fp32_top1, *f.ptq_top1,
-                f.accuracy->compressed_top1, f.accuracy->label_agreement);
+    std::printf(
+        "top-1 on %s (%lld samples): fp32 %.2f %%, int8 PTQ %.2f %%, int8 QAT %.2f %%; QAT labels agree "
+        "with fp32 on %.2f %%\n",
+        eval_spec.c_str(), static_cast<long long>(f.accuracy->samples), f.accuracy->fp32_top1, *f.ptq_top1,
+        f.accuracy->compressed_top1, f.accuracy->label_agreement);
   }
 }
 
@@ -134,7 +135,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 int run_train(const TrainArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  const bool is_config = ends_with(args.recipe, ".yaml") || ends_with(args.recipe, ".yml") || ends_with(args.recipe, ".json");
+  const bool is_config =
+      ends_with(args.recipe, ".yaml") || ends_with(args.recipe, ".yml") || ends_with(args.recipe, ".json");
   TrainingPlan plan = check(is_config ? plan_from_config(args.recipe, args.recipe_options)
                                       : plan_recipe(args.recipe, args.recipe_options));
   FILE* log = args.json ? stderr : stdout;
@@ -186,7 +188,8 @@ int run_train(const TrainArgs& args) {
     }
     agree += (std::max_element(tn, tn + eval.num_classes) - tn) == eval.predicted[n];
   }
-  const double agreement = plan.test.size() > 0 ? static_cast<double>(agree) / static_cast<double>(plan.test.size()) : 1.0;
+  const double agreement =
+      plan.test.size() > 0 ? static_cast<double>(agree) / static_cast<double>(plan.test.size()) : 1.0;
 
   // Quantisation-aware training of the bundle just written: the validation set guards it, the
   // test set measures it (fp32 vs post-training vs quantisation-aware int8).
@@ -199,11 +202,12 @@ int run_train(const TrainArgs& args) {
   if (args.json) {
     std::string json = eval.confusion.to_json();
     json.pop_back();
-    std::printf("%s,\"model\":\"%s\",\"output\":\"%s\",\"test_data\":\"%s\",\"best_epoch\":%d,"
-                "\"runtime_vs_libtorch_max_abs_diff\":%.3g,\"label_agreement\":%.6f,\"train_seconds\":%.1f,"
-                "\"wall_seconds\":%.1f",
-                json.c_str(), bundle.manifest.name.c_str(), args.output.c_str(), plan.test_spec.c_str(),
-                report.best_epoch, max_abs_diff, agreement, report.total_seconds, wall);
+    std::printf(
+        "%s,\"model\":\"%s\",\"output\":\"%s\",\"test_data\":\"%s\",\"best_epoch\":%d,"
+        "\"runtime_vs_libtorch_max_abs_diff\":%.3g,\"label_agreement\":%.6f,\"train_seconds\":%.1f,"
+        "\"wall_seconds\":%.1f",
+        json.c_str(), bundle.manifest.name.c_str(), args.output.c_str(), plan.test_spec.c_str(), report.best_epoch,
+        max_abs_diff, agreement, report.total_seconds, wall);
     if (eval.roc_auc && !std::isnan(*eval.roc_auc)) std::printf(",\"roc_auc\":%.6f", *eval.roc_auc);
     if (qat) std::printf("%s", qat_json_fields(*qat, args.qat.output).c_str());
     std::printf("}\n");
@@ -211,7 +215,8 @@ int run_train(const TrainArgs& args) {
   }
   std::printf("\ntest set %s on the edgeai runtime:\n%s\n%s", plan.test_spec.c_str(),
               eval.confusion.format_report().c_str(), eval.confusion.format_table().c_str());
-  if (eval.roc_auc) std::printf("ROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *eval.roc_auc);
+  if (eval.roc_auc)
+    std::printf("ROC AUC (class '%s') %.4f\n", labels.size() > 1 ? labels[1].c_str() : "1", *eval.roc_auc);
   std::printf("runtime vs libtorch: max abs difference of logits %.3g, label agreement %.4f%% (%lld of %lld)\n",
               max_abs_diff, 100.0 * agreement, static_cast<long long>(agree), static_cast<long long>(plan.test.size()));
   if (qat) print_qat_summary(*qat, args.qat.output, plan.test_spec);
@@ -275,8 +280,7 @@ int run_qat_command(const QatCommandArgs& args) {
     std::fprintf(log, "data  eval  %s\n", description.c_str());
   }
   const TrainOptions base = args.tuning.base();
-  const QatFigures f =
-      run_qat(fp32, train, val ? &*val : nullptr, eval ? &*eval : nullptr, base, args.qat, log);
+  const QatFigures f = run_qat(fp32, train, val ? &*val : nullptr, eval ? &*eval : nullptr, base, args.qat, log);
   if (args.tuning.json) {
     std::printf("{\"model\":\"%s\",\"train_samples\":%lld,\"calibration_samples\":%lld%s}\n", args.model.c_str(),
                 static_cast<long long>(f.train_samples), static_cast<long long>(f.calibration_samples),
@@ -306,7 +310,8 @@ struct PruneCommandArgs {
 int run_prune_command(const PruneCommandArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   if (!(args.amount >= 0.0 && args.amount < 1.0)) {
-    throw CommandError("--amount must lie in [0, 1): the share of weights (or with --structured, of filters) to remove");
+    throw CommandError(
+        "--amount must lie in [0, 1): the share of weights (or with --structured, of filters) to remove");
   }
   if (args.epochs < 1) throw CommandError("--epochs must be >= 1");
   const Bundle fp32 = check(read_bundle(args.model));
@@ -377,7 +382,8 @@ int run_prune_command(const PruneCommandArgs& args) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::int64_t zeros = 0, weights = 0, before = 0;
-  for (const PrunedLayer& l : result.pruned_layers) zeros += l.zeros, weights += l.weights, before += l.original_weights;
+  for (const PrunedLayer& l : result.pruned_layers)
+    zeros += l.zeros, weights += l.weights, before += l.original_weights;
   const double zero_share = weights > 0 ? 100.0 * static_cast<double>(zeros) / static_cast<double>(weights) : 0.0;
   if (args.tuning.json) {
     std::string json = str_cat("{\"model\":\"", args.model, "\",\"output\":\"", args.output, "\",\"pruning\":\"",
@@ -400,8 +406,8 @@ int run_prune_command(const PruneCommandArgs& args) {
   std::printf("pruning: %lld of %lld weights left, %lld of them zero (%.1f %%)\n", static_cast<long long>(weights),
               static_cast<long long>(before), static_cast<long long>(zeros), zero_share);
   if (train) {
-    std::printf("fine-tuning: %d epoch(s) on %lld samples in %.1f s; %lld pruned weights held at 0\n",
-                options.epochs, static_cast<long long>(train->size()), tune_seconds,
+    std::printf("fine-tuning: %d epoch(s) on %lld samples in %.1f s; %lld pruned weights held at 0\n", options.epochs,
+                static_cast<long long>(train->size()), tune_seconds,
                 static_cast<long long>(tune_report.masked_weights));
   }
   if (result.accuracy) {
@@ -426,7 +432,8 @@ int run_prune_command(const PruneCommandArgs& args) {
 Action add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "Train a model with libtorch (recipes: fashion-mnist, ecg-mitbih, magnetic-tile; or a .yaml/.json config)");
+      "train",
+      "Train a model with libtorch (recipes: fashion-mnist, ecg-mitbih, magnetic-tile; or a .yaml/.json config)");
   cmd->add_option("recipe", args->recipe, "a recipe name or a config file")->required();
   cmd->add_option("-o,--output", args->output, "bundle to write (.eai)")->required();
   cmd->add_option("--epochs", args->recipe_options.epochs, "epochs (default: the recipe's)");
@@ -454,8 +461,9 @@ Action add_train_command(CLI::App& app) {
 Action add_qat_command(CLI::App& app) {
   auto args = std::make_shared<QatCommandArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "qat", "Quantisation-aware training of a float bundle: fine-tune with fake quantisation at the int8 ranges, "
-             "write the int8 bundle");
+      "qat",
+      "Quantisation-aware training of a float bundle: fine-tune with fake quantisation at the int8 ranges, "
+      "write the int8 bundle");
   cmd->add_option("model", args->model, "float32 bundle (.eai)")->required();
   cmd->add_option("--data", args->data, "training data (--data spec, e.g. fashion-mnist:train)")->required();
   cmd->add_option("-o,--output", args->qat.output, "int8 bundle to write (.eai)")->required();
@@ -475,8 +483,9 @@ Action add_qat_command(CLI::App& app) {
 Action add_prune_command(CLI::App& app) {
   auto args = std::make_shared<PruneCommandArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "prune", "Magnitude pruning of a float bundle, then fine-tuning of what is left; writes the float bundle "
-               "(quantise it afterwards with edgeai compress)");
+      "prune",
+      "Magnitude pruning of a float bundle, then fine-tuning of what is left; writes the float bundle "
+      "(quantise it afterwards with edgeai compress)");
   cmd->add_option("model", args->model, "float32 bundle (.eai)")->required();
   cmd->add_option("--data", args->data, "training data for fine-tuning (--data spec, e.g. fashion-mnist:train)");
   cmd->add_option("-o,--output", args->output, "pruned float32 bundle to write (.eai)")->required();

@@ -4,7 +4,6 @@
 // `edgeai-train qat MODEL.eai ...` (so `edgeai train qat ...`) is quantisation-aware training,
 // `edgeai-train prune MODEL.eai ...` pruning with fine-tuning.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 

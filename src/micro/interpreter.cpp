@@ -94,7 +94,7 @@ std::uint32_t Tensor::elements() const {
 
 std::uint8_t* Interpreter::data(const Tensor& t) const {
   if (t.constant != nullptr) return const_cast<std::uint8_t*>(t.constant);
-  if (arena_ == nullptr || t.arena_offset < 0) return nullptr;
+  if (arena_ == nullptr) return nullptr;
   return arena_ + t.arena_offset;
 }
 
@@ -166,6 +166,35 @@ Code Interpreter::load(const std::uint8_t* bundle, std::size_t size) {
   return Code::kOk;
 }
 
+// The dtype and shape of a value or constant into `t`, with its size in bytes. A dimension
+// that is negative (dynamic, -1) or absurd is `bad_dimension`: unsupported for a value, a
+// corrupt file for a constant.
+Code Interpreter::read_type(const char* what, std::uint8_t dtype, FbVector shape, Code bad_dimension, Tensor& t) {
+  if (!known_dtype(dtype) || shape.size > static_cast<std::uint32_t>(kMaxRank)) {
+    message_ << what << " '" << t.name << "' is " << dtype_name(dtype) << " of rank " << shape.size
+             << ", which this runtime does not store (rank up to " << kMaxRank << ")";
+    return Code::kUnsupported;
+  }
+  t.dtype = static_cast<DType>(dtype);
+  t.rank = static_cast<std::uint8_t>(shape.size);
+  std::uint64_t bytes = dtype_size(t.dtype);
+  for (std::uint32_t i = 0; i < shape.size; ++i) {
+    const std::int64_t d = fb_.element_value<std::int64_t>(shape, i);
+    if (d < 0 || d > (1 << 24)) {
+      message_ << what << " '" << t.name << "' has dimension " << d << " (a microcontroller plan needs static shapes)";
+      return bad_dimension;
+    }
+    t.dims[i] = static_cast<std::int32_t>(d);
+    bytes *= static_cast<std::uint64_t>(d);
+    if (bytes > 0x7fffffffu) {
+      message_ << what << " '" << t.name << "' is larger than 2 GiB";
+      return Code::kUnsupported;
+    }
+  }
+  t.bytes = static_cast<std::uint32_t>(bytes);
+  return Code::kOk;
+}
+
 // A ValueInfo's dtype and static shape into a new tensor.
 Code Interpreter::add_tensor_info(std::uint32_t info, std::int16_t* index) {
   if (num_tensors_ >= kMaxTensors) {
@@ -175,34 +204,9 @@ Code Interpreter::add_tensor_info(std::uint32_t info, std::int16_t* index) {
   Tensor& t = tensors_[num_tensors_];
   t = Tensor{};
   t.name = fb_.string(info, fb::kInfoName);
-  const std::uint8_t dtype = fb_.scalar<std::uint8_t>(info, fb::kInfoDType, 0);
-  const FbVector shape = fb_.vector(info, fb::kInfoShape, 8);
-  if (!known_dtype(dtype)) {
-    message_ << "value '" << t.name << "' is " << dtype_name(dtype) << ", which this runtime does not store";
-    return Code::kUnsupported;
-  }
-  if (shape.size > static_cast<std::uint32_t>(kMaxRank)) {
-    message_ << "value '" << t.name << "' has rank " << shape.size << ", above " << kMaxRank;
-    return Code::kUnsupported;
-  }
-  t.dtype = static_cast<DType>(dtype);
-  t.rank = static_cast<std::uint8_t>(shape.size);
-  std::uint64_t bytes = dtype_size(t.dtype);
-  for (std::uint32_t i = 0; i < shape.size; ++i) {
-    const std::int64_t d = fb_.element_value<std::int64_t>(shape, i);
-    if (d < 0 || d > (1 << 24)) {
-      message_ << "value '" << t.name << "' has dimension " << d
-               << " (a microcontroller plan needs static shapes; set them with edgeai export --c-array --input)";
-      return Code::kUnsupported;
-    }
-    t.dims[i] = static_cast<std::int32_t>(d);
-    bytes *= static_cast<std::uint64_t>(d);
-    if (bytes > 0x7fffffffu) {
-      message_ << "value '" << t.name << "' is larger than 2 GiB";
-      return Code::kUnsupported;
-    }
-  }
-  t.bytes = static_cast<std::uint32_t>(bytes);
+  const Code code = read_type("value", fb_.scalar<std::uint8_t>(info, fb::kInfoDType, 0),
+                              fb_.vector(info, fb::kInfoShape, 8), Code::kUnsupported, t);
+  if (code != Code::kOk) return code;
   *index = static_cast<std::int16_t>(num_tensors_++);
   return Code::kOk;
 }
@@ -234,37 +238,19 @@ Code Interpreter::read_graph(std::uint32_t graph) {
     }
     Tensor& t = tensors_[num_tensors_];
     t = Tensor{};
-    const std::uint8_t dtype = fb_.scalar<std::uint8_t>(ref, fb::kRefDType, 0);
-    const FbVector shape = fb_.vector(ref, fb::kRefShape, 8);
     t.name = name;
-    if (!known_dtype(dtype) || shape.size > static_cast<std::uint32_t>(kMaxRank)) {
-      message_ << "constant '" << name << "' is " << dtype_name(dtype) << " of rank " << shape.size
-               << ", which this runtime does not store";
-      return Code::kUnsupported;
-    }
+    const Code code = read_type("constant", fb_.scalar<std::uint8_t>(ref, fb::kRefDType, 0),
+                                fb_.vector(ref, fb::kRefShape, 8), Code::kInvalidBundle, t);
+    if (code != Code::kOk) return code;
     if (fb_.scalar<std::uint8_t>(ref, fb::kRefEncoding, 0) != 0) {
       message_
           << "constant '" << name
           << "' is entropy-coded; a microcontroller reads tensors in place (edgeai export --c-array stores them raw)";
       return Code::kUnsupported;
     }
-    t.dtype = static_cast<DType>(dtype);
-    t.rank = static_cast<std::uint8_t>(shape.size);
-    std::uint64_t elements = 1;
-    for (std::uint32_t i = 0; i < shape.size; ++i) {
-      const std::int64_t d = fb_.element_value<std::int64_t>(shape, i);
-      if (d < 0 || d > (1 << 24)) {
-        message_ << "constant '" << name << "' has dimension " << d;
-        return Code::kInvalidBundle;
-      }
-      t.dims[i] = static_cast<std::int32_t>(d);
-      elements *= static_cast<std::uint64_t>(d);
-      if (elements > 0x7fffffffu) break;
-    }
     const std::uint64_t offset = fb_.scalar<std::uint64_t>(ref, fb::kRefDataOffset, 0);
     const std::uint64_t bytes = fb_.scalar<std::uint64_t>(ref, fb::kRefDataSize, 0);
-    if (elements * dtype_size(t.dtype) != bytes || offset > data_size_ || bytes > data_size_ - offset ||
-        (offset & 63) != 0) {
+    if (t.bytes != bytes || offset > data_size_ || bytes > data_size_ - offset || (offset & 63) != 0) {
       message_ << "constant '" << name << "': " << bytes << " bytes at " << offset
                << " do not match its shape or lie outside the data segment";
       return Code::kInvalidBundle;
@@ -404,7 +390,7 @@ Code Interpreter::plan() {
   int count = 0;
   for (int i = 0; i < num_tensors_; ++i) {
     Tensor& t = tensors_[i];
-    if (t.is_constant() || t.first_use < 0) continue;
+    if (t.is_constant()) continue;
     if (t.last_use < t.first_use) t.last_use = t.first_use;
     buffers[count++] = {align_up(t.bytes), t.first_use, t.last_use, &t.arena_offset};
     summary_.activation_bytes += t.bytes;

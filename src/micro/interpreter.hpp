@@ -71,14 +71,16 @@ class Message {
   std::size_t size_ = 0;
 };
 
+// Tensor and Node default to all zeros, so that a static Interpreter is zero-initialised
+// (.bss, not a copy in flash); load() sets every field it relies on.
 struct Tensor {
   DType dtype = DType::kUndefined;
   std::uint8_t rank = 0;
   std::int32_t dims[kMaxRank] = {};
   std::uint32_t bytes = 0;
-  const std::uint8_t* constant = nullptr;  // a weight or parameter in the bundle
-  std::int32_t arena_offset = -1;          // an activation: where the plan put it
-  std::int16_t first_use = -1, last_use = -1;
+  const std::uint8_t* constant = nullptr;    // a weight or parameter in the bundle
+  std::int32_t arena_offset = 0;             // an activation: where the plan put it
+  std::int16_t first_use = 0, last_use = 0;  // the nodes that write it first and read it last
   FbString name;
 
   std::uint32_t elements() const;
@@ -110,11 +112,11 @@ struct Node {
   std::uint8_t op = 0;  // index into the op table (kernels.hpp)
   std::uint8_t num_inputs = 0;
   std::int16_t inputs[kMaxNodeInputs] = {};  // -1: an absent optional input
-  std::int16_t output = -1;
+  std::int16_t output = 0;
   FbString name;
   std::uint32_t attributes_table = 0;  // the FlatBuffers node table, for attribute lookups
   std::uint32_t scratch_bytes = 0;
-  std::int32_t scratch_offset = -1;
+  std::int32_t scratch_offset = 0;  // planned when scratch_bytes > 0
   union {
     ConvParams conv;
     PoolParams pool;
@@ -175,6 +177,7 @@ class Interpreter {
  private:
   Code fail(Code code) { return code; }
   Code read_graph(std::uint32_t graph);
+  Code read_type(const char* what, std::uint8_t dtype, FbVector shape, Code bad_dimension, Tensor& t);
   Code add_tensor_info(std::uint32_t value_info, std::int16_t* index);
   Code find_tensor(FbString name, std::int16_t* index);
   Code plan();
