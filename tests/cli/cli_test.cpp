@@ -5,10 +5,10 @@
 #include <stb/stb_image_write.h>  // the implementation is in Debian's libstb
 #include <sys/wait.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -99,6 +99,58 @@ TEST_F(CliTest, InspectAndBenchReportTheModel) {
   for (const char* key : {"\"median_ms\":", "\"p90_ms\":", "\"peak_rss_mb\":"}) {
     EXPECT_NE(o.out.find(key), std::string::npos) << o.out;
   }
+}
+
+// The microcontroller commands on a small int8 graph (QuantizeLinear -> Flatten ->
+// DequantizeLinear): inspect --mcu and export --c-array agree on the arena; a flash budget
+// too small and an operator the micro runtime lacks are one-line errors that write nothing.
+TEST_F(CliTest, McuInspectAndCArrayExportAgreeAndRefuseWhatDoesNotFit) {
+  Graph g;
+  g.name = "chain";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 16}}};
+  g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  g.constants["s"] = Tensor::from_vector<float>({}, {0.1f});
+  g.constants["z"] = Tensor::from_vector<std::int8_t>({}, {0});
+  const auto node = [](std::string op, std::vector<std::string> in, std::string out) {
+    Node n;
+    n.name = out + "_node";
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {std::move(out)};
+    return n;
+  };
+  g.nodes = {node("QuantizeLinear", {"x", "s", "z"}, "q"), node("Flatten", {"q"}, "f"),
+             node("DequantizeLinear", {"f", "s", "z"}, "y")};
+  Bundle bundle;
+  bundle.manifest = default_manifest_for(g);
+  bundle.graph = g;
+  const fs::path eai = dir_ / "chain.eai";
+  ASSERT_TRUE(write_bundle(bundle, eai.string()).is_ok());
+
+  Outcome o = edgeai("inspect --mcu --json " + eai.string());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::size_t at = o.out.find("\"arena_bytes\":");
+  ASSERT_NE(at, std::string::npos) << o.out;
+  const long arena = std::atol(o.out.c_str() + at + 14);
+  EXPECT_GE(arena, 16) << o.out;  // at least the int8 activation
+
+  o = edgeai("export --c-array " + eai.string() + " -o " + (dir_ / "m.c").string() + " --name chain_model");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::string header = read_file(dir_ / "m.h");
+  EXPECT_NE(header.find("#define CHAIN_MODEL_ARENA_BYTES " + std::to_string(arena) + "u"), std::string::npos) << header;
+  const std::string source = read_file(dir_ / "m.c");
+  EXPECT_NE(source.find("aligned(16)"), std::string::npos);
+  EXPECT_NE(source.find("const unsigned char chain_model["), std::string::npos);
+
+  o = edgeai("export --c-array " + eai.string() + " -o " + (dir_ / "big.c").string() + " --flash-bytes 100");
+  expect_one_line_error(o, "more than the 100-byte flash budget");
+  EXPECT_FALSE(fs::exists(dir_ / "big.c"));
+  EXPECT_FALSE(fs::exists(dir_ / "big.h"));
+
+  const fs::path relu = dir_ / "relu.eai";
+  ASSERT_EQ(edgeai("import " + kRelu + " -o " + relu.string()).exit_code, 0);
+  expect_one_line_error(edgeai("inspect --mcu " + relu.string()),
+                        "operator Relu is not in the microcontroller runtime");
 }
 
 TEST_F(CliTest, ThreadsAndKernelChoice) {
@@ -211,9 +263,9 @@ TEST_F(CliTest, CorruptedAndTruncatedBundlesAreOneLineErrors) {
 TEST_F(CliTest, WrongInputShapeAndDtypeAreOneLineErrors) {
   const fs::path eai = dir_ / "relu.eai";
   ASSERT_EQ(edgeai("import " + kRelu + " -o " + eai.string()).exit_code, 0);
-  ASSERT_TRUE(write_npy((dir_ / "wrong_shape.npy").string(),
-                        Tensor::from_vector<float>({4, 3}, std::vector<float>(12, 1.0f)))
-                  .is_ok());
+  ASSERT_TRUE(
+      write_npy((dir_ / "wrong_shape.npy").string(), Tensor::from_vector<float>({4, 3}, std::vector<float>(12, 1.0f)))
+          .is_ok());
   expect_one_line_error(edgeai("run " + eai.string() + " --input " + (dir_ / "wrong_shape.npy").string()),
                         "input 'x': expected shape [3,4,5], got [4,3]");
   ASSERT_TRUE(write_npy((dir_ / "wrong_dtype.npy").string(),
@@ -349,7 +401,9 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
   for (int n = 0; n < 12; ++n) {
     std::vector<float> x(64);
     for (int i = 0; i < 64; ++i) x[static_cast<std::size_t>(i)] = std::sin(0.37f * static_cast<float>(i * (n + 1)));
-    ASSERT_TRUE(write_npy((calib / ("s" + std::to_string(n) + ".npy")).string(), Tensor::from_vector<float>({1, 1, 8, 8}, x)).is_ok());
+    ASSERT_TRUE(
+        write_npy((calib / ("s" + std::to_string(n) + ".npy")).string(), Tensor::from_vector<float>({1, 1, 8, 8}, x))
+            .is_ok());
   }
   const fs::path q = dir_ / "m.int8.eai";
   const fs::path report = dir_ / "report.html";
@@ -365,7 +419,8 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
   EXPECT_NE(o.out.find("QGemm"), std::string::npos) << o.out;
   // The int8 model runs and stays close to the float one on a calibration sample.
   const std::string x = (calib / "s3.npy").string();
-  ASSERT_EQ(edgeai("run " + model.string() + " --input x=" + x + " --output " + (dir_ / "f.npy").string()).exit_code, 0);
+  ASSERT_EQ(edgeai("run " + model.string() + " --input x=" + x + " --output " + (dir_ / "f.npy").string()).exit_code,
+            0);
   ASSERT_EQ(edgeai("run " + q.string() + " --input x=" + x + " --output " + (dir_ / "q.npy").string()).exit_code, 0);
   Result<Tensor> f = read_npy((dir_ / "f.npy").string());
   Result<Tensor> qy = read_npy((dir_ / "q.npy").string());
@@ -391,7 +446,8 @@ TEST_F(CliTest, CompressCalibratesOnNpyFilesAndWritesAWorkingInt8Model) {
              " --activations int16 --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("\"precision\": \"int16 activations\""), std::string::npos) << o.out;
-  ASSERT_EQ(edgeai("run " + a16.string() + " --input x=" + x + " --output " + (dir_ / "a16.npy").string()).exit_code, 0);
+  ASSERT_EQ(edgeai("run " + a16.string() + " --input x=" + x + " --output " + (dir_ / "a16.npy").string()).exit_code,
+            0);
   Result<Tensor> a16y = read_npy((dir_ / "a16.npy").string());
   ASSERT_TRUE(a16y.is_ok());
   double err8 = 0.0, err16 = 0.0;
@@ -447,7 +503,8 @@ TEST_F(CliTest, BenchImagesTimesDecodePreprocessAndInferencePerImage) {
   EXPECT_GE(json_number(o.out, "decode_median_ms"), 0.0) << o.out;
   EXPECT_GE(json_number(o.out, "preprocess_median_ms"), 0.0) << o.out;
   EXPECT_NEAR(json_number(o.out, "e2e_fps"), 1000.0 / json_number(o.out, "e2e_median_ms"),
-              0.02 * json_number(o.out, "e2e_fps")) << o.out;
+              0.02 * json_number(o.out, "e2e_fps"))
+      << o.out;
   EXPECT_GT(json_number(o.out, "images_per_s"), 0.0) << o.out;
 
   // Files too; --runs cycles through them.
@@ -455,7 +512,8 @@ TEST_F(CliTest, BenchImagesTimesDecodePreprocessAndInferencePerImage) {
              (images / "b" / "three.JPEG").string() + " --runs 5");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("images     2, each run: read + decode, preprocess (image NCHW gray resize 8x8), inference"),
-            std::string::npos) << o.out;
+            std::string::npos)
+      << o.out;
   EXPECT_NE(o.out.find("runs       5"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("fps at the median"), std::string::npos) << o.out;
   // Without --images the JSON has none of the image fields.
@@ -503,8 +561,9 @@ TEST_F(CliTest, CompressBadInputIsAOneLineError) {
                         "--activations must be int8 or int16");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --weights fp16 --activations int16"),
                         "applies to integer models");
-  expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --activations int16 --method entropy"),
-                        "with int16 activations use minmax or percentile");
+  expect_one_line_error(
+      edgeai("compress " + model.string() + out + " --calib random --activations int16 --method entropy"),
+      "with int16 activations use minmax or percentile");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding up"),
                         "unknown weight rounding 'up'");
   expect_one_line_error(edgeai("compress " + model.string() + out + " --calib random --weight-rounding gptq"),

@@ -240,6 +240,82 @@ TEST_F(MicroRuntime, CorruptAndUnsupportedBundlesAreRefusedWithAReason) {
       << mcu.status().to_string();
 }
 
+// float -> QuantizeLinear -> `flattens` Flatten nodes -> DequantizeLinear: a graph the micro
+// runtime runs, of any length.
+Graph quantize_chain(int flattens) {
+  Graph g;
+  g.name = "chain";
+  g.inputs = {ValueInfo{"x", DType::kFloat32, {1, 4}}};
+  g.outputs = {ValueInfo{"y", DType::kFloat32, {}}};
+  g.constants["s"] = Tensor::from_vector<float>({}, {0.05f});
+  g.constants["z"] = Tensor::from_vector<std::int8_t>({}, {3});
+  g.nodes.push_back(make_node("QuantizeLinear", {"x", "s", "z"}, {"q0"}));
+  for (int i = 0; i < flattens; ++i) {
+    g.nodes.push_back(make_node("Flatten", {"q" + std::to_string(i)}, {"q" + std::to_string(i + 1)}));
+  }
+  g.nodes.push_back(make_node("DequantizeLinear", {"q" + std::to_string(flattens), "s", "z"}, {"y"}));
+  if (!validate_graph(g).is_ok()) std::abort();
+  return g;
+}
+
+TEST(MicroBundles, WhatTheRuntimeCannotRunIsRefusedBeforeTheDeviceWithTheReason) {
+  // A short chain runs: Flatten copies, the round trip quantises.
+  auto ok = cli::make_mcu_bundle(testing::bundle_of(quantize_chain(2)));
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  {
+    AlignedBytes flash(ok->bytes);
+    auto interpreter = std::make_unique<micro::Interpreter>();
+    alignas(16) static std::uint8_t arena[256];
+    ASSERT_EQ(interpreter->load(flash.data, flash.size), micro::Code::kOk) << interpreter->error();
+    ASSERT_EQ(interpreter->allocate(arena, sizeof arena), micro::Code::kOk) << interpreter->error();
+    const float x[4] = {0.0f, 1.0f, -0.52f, 100.0f};
+    std::memcpy(interpreter->input_data<float>(0), x, sizeof x);
+    ASSERT_EQ(interpreter->invoke(), micro::Code::kOk) << interpreter->error();
+    // (clamp(round(x / 0.05) + 3, -128, 127) - 3) * 0.05
+    const float want[4] = {0.0f, 20 * 0.05f, -10 * 0.05f, 124 * 0.05f};
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(interpreter->output_data<float>(0)[i], want[i]) << i;
+  }
+
+  // More nodes than the fixed capacity.
+  auto long_chain = cli::make_mcu_bundle(testing::bundle_of(quantize_chain(micro::kMaxNodes)));
+  ASSERT_FALSE(long_chain.is_ok());
+  EXPECT_NE(long_chain.status().message().find("raise kMaxNodes"), std::string::npos)
+      << long_chain.status().to_string();
+
+  // A dynamic input shape.
+  Bundle dynamic = testing::bundle_of(quantize_chain(1));
+  dynamic.graph.inputs[0].shape = {-1, 4};
+  auto refused = cli::make_mcu_bundle(dynamic);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("dynamic shape"), std::string::npos) << refused.status().to_string();
+}
+
+TEST(MicroBundles, EntropyCodedTensorsAndNodesOutOfOrderAreRefusedAtLoad) {
+  Graph g = quantize_chain(3);
+  // A large, compressible constant (read by nothing) so that the writer entropy-codes it.
+  g.constants["unused"] = Tensor::from_vector<std::int8_t>({8192}, std::vector<std::int8_t>(8192, 7));
+  ASSERT_TRUE(infer_shapes(g).is_ok());
+  BundleWriteOptions coded;
+  coded.entropy_code_constants = true;
+  auto bytes = serialize_bundle(testing::bundle_of(g), coded);
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+  auto interpreter = std::make_unique<micro::Interpreter>();
+  {
+    AlignedBytes flash(*bytes);
+    EXPECT_EQ(interpreter->load(flash.data, flash.size), micro::Code::kUnsupported);
+    EXPECT_NE(std::string(interpreter->error()).find("'unused' is entropy-coded"), std::string::npos)
+        << interpreter->error();
+  }
+  // The same graph with its nodes reversed (the file format does not order them).
+  std::reverse(g.nodes.begin(), g.nodes.end());
+  auto reversed = serialize_bundle(testing::bundle_of(g));
+  ASSERT_TRUE(reversed.is_ok()) << reversed.status().to_string();
+  AlignedBytes flash(*reversed);
+  EXPECT_EQ(interpreter->load(flash.data, flash.size), micro::Code::kInvalidBundle);
+  EXPECT_NE(std::string(interpreter->error()).find("which no earlier node produces"), std::string::npos)
+      << interpreter->error();
+}
+
 // Random convolutions: the DSP form's bytes equal the reference form's.
 TEST(MicroKernels, DspConvolutionEqualsTheReference) {
   std::mt19937 rng(3);
