@@ -72,8 +72,8 @@ Result<EcgBeatParams> parse_ecg_beat_params(const Preprocessing& pre) {
                        "' is implemented)");
   }
   if (const auto it = pre.params.find("rr_features"); it != pre.params.end() && it->second != kRrFeatureNames) {
-    return unsupported("ecg_beat preprocessing: rr_features '", it->second, "' (this build computes '",
-                       kRrFeatureNames, "')");
+    return unsupported("ecg_beat preprocessing: rr_features '", it->second, "' (this build computes '", kRrFeatureNames,
+                       "')");
   }
   return params;
 }
@@ -95,7 +95,7 @@ Preprocessing ecg_beat_preprocessing(const EcgBeatParams& params) {
 }
 
 bool beat_window_fits(std::int64_t num_samples, std::int64_t r_peak, const EcgBeatParams& params) {
-  return r_peak >= params.window_before && r_peak <= num_samples - params.window_after;
+  return beat_window_fits(num_samples, r_peak, params.window_before, params.window_after);
 }
 
 Status extract_beat_window(std::span<const float> signal, std::int64_t r_peak, const EcgBeatParams& params,
@@ -107,39 +107,12 @@ Status extract_beat_window(std::span<const float> signal, std::int64_t r_peak, c
   if (out.size() != static_cast<std::size_t>(n)) {
     return invalid_argument("beat window output holds ", out.size(), " floats, expected ", n);
   }
-  if (!beat_window_fits(static_cast<std::int64_t>(signal.size()), r_peak, params)) {
+  std::array<float, kMaxBeatWindowSamples> scratch;
+  if (!beat_window(signal.data(), static_cast<std::int64_t>(signal.size()), r_peak, params.window_before,
+                   params.window_after, params.r_align_samples, out.data(), scratch.data())) {
     return out_of_range("beat window [", r_peak - params.window_before, ", ", r_peak + params.window_after,
                         ") around R peak ", r_peak, " is outside the signal of ", signal.size(), " samples");
   }
-  std::array<float, kMaxBeatWindowSamples> scratch;
-  auto window_median = [&](const float* begin) {
-    std::copy(begin, begin + n, scratch.begin());
-    const auto middle = scratch.begin() + n / 2;
-    std::nth_element(scratch.begin(), middle, scratch.begin() + n);
-    float median = *middle;
-    if (n % 2 == 0) median = 0.5f * (median + *std::max_element(scratch.begin(), middle));
-    return median;
-  };
-  const auto size = static_cast<std::int64_t>(signal.size());
-  const float* begin = signal.data() + (r_peak - params.window_before);
-  float median = window_median(begin);
-  if (params.r_align_samples > 0) {
-    std::int64_t best = r_peak;
-    float best_value = -1.0f;
-    const std::int64_t last = std::min(size - 1, r_peak + params.r_align_samples);
-    for (std::int64_t i = std::max<std::int64_t>(0, r_peak - params.r_align_samples); i <= last; ++i) {
-      const float v = std::abs(signal[static_cast<std::size_t>(i)] - median);
-      if (v > best_value) {
-        best_value = v;
-        best = i;
-      }
-    }
-    if (best != r_peak && beat_window_fits(size, best, params)) {
-      begin = signal.data() + (best - params.window_before);
-      median = window_median(begin);
-    }
-  }
-  for (int i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = begin[i] - median;
   return Status::ok();
 }
 
@@ -192,25 +165,13 @@ Result<std::vector<RrFeatures>> compute_rr_features(std::span<const std::int64_t
     // The intervals before pre-RR: rr[first .. i-1] with first >= 1.
     double local = pre;
     if (i >= 2) {
-      const std::size_t first = i > static_cast<std::size_t>(local_beats) ? i - static_cast<std::size_t>(local_beats) : 1;
+      const std::size_t first =
+          i > static_cast<std::size_t>(local_beats) ? i - static_cast<std::size_t>(local_beats) : 1;
       local = (prefix[i - 1] - prefix[first - 1]) / static_cast<double>(i - first);
     }
     out[i] = rr_features_of(pre, post, local, record_rr);
   }
   return out;
-}
-
-RrFeatures rr_features_of(double pre, double post, double local, double record) {
-  RrFeatures f;
-  f.pre_rr_s = static_cast<float>(pre);
-  f.post_rr_s = static_cast<float>(post);
-  f.local_rr_s = static_cast<float>(local);
-  f.record_rr_s = static_cast<float>(record);
-  f.pre_to_local_ratio = static_cast<float>(local > 0.0 ? pre / local : 1.0);
-  f.pre_to_record_ratio = static_cast<float>(record > 0.0 ? pre / record : 1.0);
-  f.post_to_record_ratio = static_cast<float>(record > 0.0 ? post / record : 1.0);
-  f.post_to_pre_ratio = static_cast<float>(pre > 0.0 ? post / pre : 1.0);
-  return f;
 }
 
 std::vector<float> resample_linear(std::span<const float> signal, double from_hz, double to_hz) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "data/ecg_beat_core.hpp"
 #include "format/bundle.hpp"
 
 namespace edgeai {
@@ -73,23 +74,8 @@ inline constexpr const char* kRrFeatureNames =
     "pre_rr_s,post_rr_s,local_rr_s,record_rr_s,pre_to_local_ratio,pre_to_record_ratio,post_to_record_ratio,"
     "post_to_pre_ratio";
 
-struct RrFeatures {
-  float pre_rr_s = 0;            // this R peak minus the previous one
-  float post_rr_s = 0;           // the next R peak minus this one (a device waits one beat)
-  float local_rr_s = 0;          // mean of the `local_beats` RR intervals before pre_rr
-  float record_rr_s = 0;         // mean RR interval of the record (see compute_rr_features)
-  float pre_to_local_ratio = 0;  // pre_rr_s / local_rr_s: < 1 for a premature beat
-  // Normalised by the patient's own rhythm, so they carry across patients (inter-patient
-  // evaluation): a premature S beat has pre/record < 1; a V beat's compensatory pause gives
-  // post/pre > 1.
-  float pre_to_record_ratio = 0;
-  float post_to_record_ratio = 0;
-  float post_to_pre_ratio = 0;
-};
-
-// The features of one beat from its four intervals (seconds): the ratios, 1 where a
-// denominator is 0. What compute_rr_features and the beat stream (ecg_stream.hpp) both use.
-RrFeatures rr_features_of(double pre_s, double post_s, double local_s, double record_s);
+// RrFeatures and rr_features_of (the features of one beat from its four intervals) are in
+// data/ecg_beat_core.hpp, shared with the microcontroller.
 
 // RR features for every peak of `r_peaks` (sample positions, strictly increasing, at
 // `sample_rate_hz`), as an R-peak detector on a device would produce them. Edges: the first
