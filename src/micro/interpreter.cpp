@@ -14,6 +14,9 @@ namespace {
 // FlatBuffers field ids of src/format/eai.fbs.
 namespace fb {
 enum Bundle : unsigned { kBundleManifest = 0, kBundleGraph = 1 };
+enum Manifest : unsigned { kManifestPreprocessing = 7 };
+enum Preprocessing : unsigned { kPreprocessingKind = 0, kPreprocessingParams = 8 };
+enum KeyValue : unsigned { kKey = 0, kValue = 1 };
 enum Graph : unsigned {
   kGraphInputs = 1,
   kGraphOutputs = 2,
@@ -101,6 +104,7 @@ std::uint8_t* Interpreter::data(const Tensor& t) const {
 Code Interpreter::load(const std::uint8_t* bundle, std::size_t size) {
   // Reset field by field: a temporary Interpreter would need its whole size of stack.
   num_tensors_ = num_nodes_ = num_inputs_ = num_outputs_ = 0;
+  preprocessing_ = 0;
   summary_ = PlanSummary{};
   arena_ = nullptr;
   loaded_ = false;
@@ -153,6 +157,7 @@ Code Interpreter::load(const std::uint8_t* bundle, std::size_t size) {
     message_ << "corrupt metadata: no graph";
     return Code::kInvalidBundle;
   }
+  preprocessing_ = fb_.table(fb_.table(root, fb::kBundleManifest), fb::kManifestPreprocessing);
   summary_.bundle_bytes = static_cast<std::uint32_t>(size);
   Code code = read_graph(graph);
   if (code == Code::kOk && fb_.corrupt()) {
@@ -470,6 +475,17 @@ Code Interpreter::invoke() {
     if (code != Code::kOk) return code;
   }
   return Code::kOk;
+}
+
+FbString Interpreter::preprocessing_kind() const { return fb_.string(preprocessing_, fb::kPreprocessingKind); }
+
+FbString Interpreter::preprocessing_param(const char* key) const {
+  const FbVector params = fb_.vector(preprocessing_, fb::kPreprocessingParams, 4);
+  for (std::uint32_t i = 0; i < params.size; ++i) {
+    const std::uint32_t kv = fb_.element(params, i);
+    if (fb_.string(kv, fb::kKey).equals(key)) return fb_.string(kv, fb::kValue);
+  }
+  return {};
 }
 
 const std::int8_t* Interpreter::quantized_output(int i, float* scale, std::int32_t* zero_point) const {

@@ -168,6 +168,11 @@ class Interpreter {
 
   const char* error() const { return message_.c_str(); }
 
+  // The manifest's preprocessing: its kind ("ecg_beat", "image", ...) and a parameter by key
+  // (empty when absent), read in place.
+  FbString preprocessing_kind() const;
+  FbString preprocessing_param(const char* key) const;
+
   // For the kernels.
   const Tensor& tensor(int index) const { return tensors_[index]; }
   Message& message() { return message_; }
@@ -183,6 +188,7 @@ class Interpreter {
   Code plan();
 
   FbBuffer fb_;
+  std::uint32_t preprocessing_ = 0;  // the Preprocessing table, 0 when absent
   const std::uint8_t* bundle_ = nullptr;
   std::uint64_t data_offset_ = 0, data_size_ = 0;
   Tensor tensors_[kMaxTensors];
