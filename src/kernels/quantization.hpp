@@ -119,13 +119,23 @@ inline bool make_requantization_scale(double real, float* out) {
 // output type's range (the type's limits intersected with a fused Relu/Clip). The clamp runs
 // on the float product against lo - zero_point and hi - zero_point (exact in float32), so
 // large products never reach the integer conversion.
+// round_half_to_even(x) for |x| <= 2^22, with two float32 additions: x + 1.5 * 2^23 lands where
+// float32's spacing is 1, so the addition rounds x to an integer (ties to even: the constant is
+// even), and the subtraction is exact. Equal to std::nearbyint in the default rounding mode,
+// which we never change; one instruction pair where nearbyint is a library call (Cortex-M4F).
+// Compilers keep both operations without -ffast-math, which no edgeai build uses.
+inline float round_half_even_small(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  return (x + kMagic) - kMagic;
+}
+
 inline std::int32_t requantize_accumulator(std::int32_t acc, float scale, std::int32_t zero_point, std::int32_t lo,
                                            std::int32_t hi) {
   const float product = static_cast<float>(acc) * scale;
   const float low = static_cast<float>(lo - zero_point), high = static_cast<float>(hi - zero_point);
   const float clamped = std::min(std::max(product, low), high);
-  // std::nearbyint rounds half to even in the default rounding mode, which we never change.
-  return static_cast<std::int32_t>(std::nearbyint(clamped)) + zero_point;
+  // |clamped| <= 2^17 (int16 outputs and zero points), well inside round_half_even_small's range.
+  return static_cast<std::int32_t>(round_half_even_small(clamped)) + zero_point;
 }
 
 template <typename T>

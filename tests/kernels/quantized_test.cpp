@@ -176,6 +176,25 @@ TEST(QuantizationArithmetic, AccumulatorRequantizationIsFloat32TiesToEvenAndClam
   EXPECT_EQ(scale, static_cast<float>(1.0 / 3.0));
 }
 
+// The two-addition rounding equals std::nearbyint (ties to even) wherever requantisation uses
+// it: every multiple of 1/64 in [-2^17, 2^17] (all ties among them), a million random floats up
+// to 2^22, and the ends of the range.
+TEST(QuantizationArithmetic, SmallRoundingIsNearbyintTiesToEven) {
+  for (std::int32_t i = -(1 << 23); i <= (1 << 23); ++i) {
+    const float x = static_cast<float>(i) / 64.0f;
+    ASSERT_EQ(quant::round_half_even_small(x), std::nearbyint(x)) << x;
+  }
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> any(-4194304.0f, 4194304.0f);
+  for (int i = 0; i < 1000000; ++i) {
+    const float x = any(rng);
+    ASSERT_EQ(quant::round_half_even_small(x), std::nearbyint(x)) << x;
+  }
+  for (float x : {4194304.0f, -4194304.0f, 4194303.5f, -4194303.5f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f}) {
+    EXPECT_EQ(quant::round_half_even_small(x), std::nearbyint(x)) << x;
+  }
+}
+
 TEST(QuantizationArithmetic, RequantizeRoundsOnceAndSaturates) {
   quant::FixedPointMultiplier half;
   ASSERT_TRUE(quant::make_fixed_point_multiplier(0.5, &half));
