@@ -471,11 +471,15 @@ Code Interpreter::invoke() {
     return Code::kNotReady;
   }
   for (int n = 0; n < num_nodes_; ++n) {
+    if (observer_ != nullptr) observer_(observer_context_, n, false);
     const Code code = op_kernels()[nodes_[n].op].invoke(*this, nodes_[n]);
+    if (observer_ != nullptr) observer_(observer_context_, n, true);
     if (code != Code::kOk) return code;
   }
   return Code::kOk;
 }
+
+const char* Interpreter::node_op_type(int node) const { return op_kernels()[nodes_[node].op].op_type; }
 
 FbString Interpreter::preprocessing_kind() const { return fb_.string(preprocessing_, fb::kPreprocessingKind); }
 

@@ -148,6 +148,17 @@ class Interpreter {
   Code allocate(std::uint8_t* arena, std::size_t bytes);
   Code invoke();
 
+  // Called before (done = false) and after (done = true) each node of invoke(), e.g. to time
+  // the layers; nullptr (the default) calls nothing.
+  using NodeObserver = void (*)(void* context, int node, bool done);
+  void set_node_observer(NodeObserver observer, void* context) {
+    observer_ = observer;
+    observer_context_ = context;
+  }
+  int node_count() const { return num_nodes_; }
+  FbString node_name(int node) const { return nodes_[node].name; }
+  const char* node_op_type(int node) const;
+
   int input_count() const { return num_inputs_; }
   int output_count() const { return num_outputs_; }
   const Tensor& input(int i) const { return tensors_[inputs_[i]]; }
@@ -198,6 +209,8 @@ class Interpreter {
   PlanSummary summary_;
   std::uint8_t* arena_ = nullptr;
   bool loaded_ = false;
+  NodeObserver observer_ = nullptr;
+  void* observer_context_ = nullptr;
   Message message_;
 };
 

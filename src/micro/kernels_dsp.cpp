@@ -92,8 +92,10 @@ std::int64_t max_abs_bias(const std::int32_t* bias, std::int32_t n) {
 
 }  // namespace
 
+// Two columns: output pixels go in pairs, so each weight word is loaded and unpacked once for
+// both.
 std::uint32_t conv_dsp_scratch_bytes(const ConvParams& p) {
-  return 2 * padded_k(p.in_channels / p.group * p.kernel_h * p.kernel_w);
+  return 2 * 2 * padded_k(p.in_channels / p.group * p.kernel_h * p.kernel_w);
 }
 
 bool conv_accumulators_fit_int32(const ConvParams& p, const std::int32_t* bias) {
@@ -102,37 +104,74 @@ bool conv_accumulators_fit_int32(const ConvParams& p, const std::int32_t* bias) 
   return max_abs_bias(bias, p.out_channels) + k * 255 * 255 <= INT32_MAX;
 }
 
-void conv_dsp(const ConvParams& p, const ConvOperands& o, std::int16_t* column) {
+namespace {
+
+// The window of output pixel `pixel`, widened: element (c, ky, kx) in the weights' order, in
+// SXTB16 order (put). Returns the sum of its elements (for a weight zero point).
+std::int32_t fill_column(const ConvParams& p, const ConvOperands& o, std::int32_t pixel, std::int16_t* column,
+                         std::int32_t full) {
+  const std::int32_t oy = pixel / p.out_w, ox = pixel % p.out_w;
+  const std::int32_t plane = p.in_h * p.in_w;
+  std::int32_t sum = 0, i = 0;
+  for (std::int32_t c = 0; c < p.in_channels; ++c) {
+    for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
+      const std::int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+      for (std::int32_t kx = 0; kx < p.kernel_w; ++kx, ++i) {
+        const std::int32_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+        const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+        const std::int32_t v = inside ? o.x[c * plane + iy * p.in_w + ix] - o.x_zero_point : 0;
+        sum += v;
+        put(column, i, full, static_cast<std::int16_t>(v));
+      }
+    }
+  }
+  return sum;
+}
+
+// acc - w_zp * sum + bias, modulo 2^32, requantised.
+inline std::int8_t finish(std::int32_t dot_product, std::int32_t w_zero_point, std::int32_t sum,
+                          const std::int32_t* bias, std::int32_t m, const ConvParams& p, const ConvOperands& o) {
+  std::uint32_t acc = static_cast<std::uint32_t>(dot_product);
+  acc -= static_cast<std::uint32_t>(w_zero_point) * static_cast<std::uint32_t>(sum);
+  if (bias != nullptr) acc += static_cast<std::uint32_t>(bias[m]);
+  return requantize(static_cast<std::int32_t>(acc), o.scales[m], o.y_zero_point, p.act_lo, p.act_hi);
+}
+
+}  // namespace
+
+void conv_dsp(const ConvParams& p, const ConvOperands& o, std::int16_t* scratch) {
   const std::int32_t k = p.in_channels * p.kernel_h * p.kernel_w;
   const std::int32_t full = k / 4 * 4;
-  const std::int32_t plane = p.in_h * p.in_w;
   const std::int32_t out_plane = p.out_h * p.out_w;
-  for (std::int32_t oy = 0; oy < p.out_h; ++oy) {
-    for (std::int32_t ox = 0; ox < p.out_w; ++ox) {
-      // The window, widened: element (c, ky, kx) is the reference's weight order.
-      std::int32_t sum = 0;
+  std::int16_t* column_a = scratch;
+  std::int16_t* column_b = scratch + padded_k(k);
+  for (std::int32_t pixel = 0; pixel < out_plane; pixel += 2) {
+    const bool pair = pixel + 1 < out_plane;
+    const std::int32_t sum_a = fill_column(p, o, pixel, column_a, full);
+    const std::int32_t sum_b = pair ? fill_column(p, o, pixel + 1, column_b, full) : 0;
+    for (std::int32_t m = 0; m < p.out_channels; ++m) {
+      const std::int8_t* w = o.w + m * k;
+      std::int32_t acc_a = 0, acc_b = 0;
       std::int32_t i = 0;
-      for (std::int32_t c = 0; c < p.in_channels; ++c) {
-        for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
-          const std::int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-          for (std::int32_t kx = 0; kx < p.kernel_w; ++kx, ++i) {
-            const std::int32_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-            const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
-            const std::int32_t v = inside ? o.x[c * plane + iy * p.in_w + ix] - o.x_zero_point : 0;
-            sum += v;
-            put(column, i, full, static_cast<std::int16_t>(v));
-          }
+      if (pair) {
+        for (; i < full; i += 4) {
+          const std::uint32_t weights = load_word(w + i);
+          const std::uint32_t even = sxtb16(weights), odd = sxtb16_ror8(weights);
+          acc_a = smlad(even, load_word(column_a + i), acc_a);
+          acc_a = smlad(odd, load_word(column_a + i + 2), acc_a);
+          acc_b = smlad(even, load_word(column_b + i), acc_b);
+          acc_b = smlad(odd, load_word(column_b + i + 2), acc_b);
         }
+        for (; i < k; ++i) {
+          acc_a += w[i] * column_a[i];
+          acc_b += w[i] * column_b[i];
+        }
+      } else {
+        acc_a = dot(w, column_a, k);
       }
-      const std::int32_t pixel = oy * p.out_w + ox;
-      for (std::int32_t m = 0; m < p.out_channels; ++m) {
-        const std::int32_t w_zero_point = o.w_zero_points[p.per_channel ? m : 0];
-        std::uint32_t acc = static_cast<std::uint32_t>(dot(o.w + m * k, column, k));
-        acc -= static_cast<std::uint32_t>(w_zero_point) * static_cast<std::uint32_t>(sum);
-        if (o.bias != nullptr) acc += static_cast<std::uint32_t>(o.bias[m]);
-        o.y[m * out_plane + pixel] =
-            requantize(static_cast<std::int32_t>(acc), o.scales[m], o.y_zero_point, p.act_lo, p.act_hi);
-      }
+      const std::int32_t w_zero_point = o.w_zero_points[p.per_channel ? m : 0];
+      o.y[m * out_plane + pixel] = finish(acc_a, w_zero_point, sum_a, o.bias, m, p, o);
+      if (pair) o.y[m * out_plane + pixel + 1] = finish(acc_b, w_zero_point, sum_b, o.bias, m, p, o);
     }
   }
 }

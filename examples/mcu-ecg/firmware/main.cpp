@@ -51,6 +51,18 @@ int fail(const char* what) {
   return 1;
 }
 
+// Ticks per node of the first inference, for the per-layer table (docs/mcu.md).
+constexpr int kMaxProfiledNodes = 64;
+std::uint64_t node_ticks[kMaxProfiledNodes];
+std::uint64_t node_start;
+void time_node(void*, int node, bool done) {
+  if (!done) {
+    node_start = board::counter();
+  } else if (node < kMaxProfiledNodes) {
+    node_ticks[node] = board::counter() - node_start;
+  }
+}
+
 int input_index(const char* name) {
   for (int i = 0; i < interpreter.input_count(); ++i) {
     if (interpreter.input(i).name.equals(name)) return i;
@@ -107,9 +119,22 @@ int main() {
     }
     std::uint32_t r_peak = 0;
     while (beats->next(&r_peak, window, features)) {
+      if (count == 0) interpreter.set_node_observer(time_node, nullptr);
       const std::uint64_t start = board::counter();
       if (interpreter.invoke() != Code::kOk) return fail(interpreter.error());
       const std::uint64_t ticks = board::counter() - start;
+      if (count == 0) {
+        interpreter.set_node_observer(nullptr, nullptr);
+        for (int n = 0; n < interpreter.node_count() && n < kMaxProfiledNodes; ++n) {
+          board::write("node ");
+          write_int(n);
+          board::write(" ");
+          board::write(interpreter.node_op_type(n));
+          board::write(" ticks ");
+          write_int(static_cast<long long>(node_ticks[n]));
+          board::write("\n");
+        }
+      }
       inference_ticks += ticks;
       float scale = 0;
       std::int32_t zero_point = 0;
