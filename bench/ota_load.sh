@@ -46,29 +46,7 @@ cd "$ROOT"
 
 # insert_section SECTION DOC: the section between its markers in DOC (see above).
 insert_section() {
-  python3 - "$1" "$2" <<'PY'
-import os, sys
-section_path, doc_path = sys.argv[1], sys.argv[2]
-begin, end = "<!-- ota_load:begin -->", "<!-- ota_load:end -->"
-section = open(section_path).read().strip("\n")
-block = begin + "\n" + section + "\n" + end + "\n"
-doc = open(doc_path).read() if os.path.exists(doc_path) else ""
-if begin in doc and end in doc[doc.index(begin):]:
-    i = doc.index(begin)
-    j = doc.index(end, i) + len(end)
-    if doc[j:j + 1] == "\n":
-        j += 1
-    doc = doc[:i] + block + doc[j:]
-elif "\n## Steps that failed or did not run" in doc:
-    i = doc.index("\n## Steps that failed or did not run") + 1
-    doc = doc[:i] + block + "\n" + doc[i:]
-else:
-    doc = doc.rstrip("\n") + ("\n\n" if doc else "") + block
-tmp = doc_path + ".tmp"
-with open(tmp, "w") as f:
-    f.write(doc)
-os.replace(tmp, doc_path)
-PY
+  python3 bench/insert_section.py ota_load "$1" "$2"
 }
 
 DOC=""

@@ -23,6 +23,9 @@
 #   6. the OTA update server under load (bench/ota_load.sh: 1000 simulated devices polling one
 #      server, SQLite and PostgreSQL, and a phased rollout to all of them); its section is put
 #      into the report after benchmarks_report.py has written it.
+#   7. the microcontroller footprint (bench/mcu_footprint.sh: the ECG firmware built for a
+#      Cortex-M4F and run under QEMU; sizes per part, arena, instructions per inference); its
+#      section too is put into the report afterwards.
 #
 # Needs: a built edgeai (build/src/cli/edgeai; and edgeai-train beside it only when a use-case
 # bundle has to be trained), g++, Debian's /usr/bin/python3 with torch/torchvision/onnx/numpy,
@@ -58,6 +61,8 @@
 #   DELTA               1: OTA delta sizes for MobileNetV2 (bench/delta_bench.py) [1]
 #   OTA_LOAD            1: the update server under load (bench/ota_load.sh; needs build/bench/ota_load;
 #                       its own variables, DEVICES, INTERVAL, ..., are read from the environment) [1]
+#   MCU                 1: the microcontroller footprint (bench/mcu_footprint.sh; needs arm-none-eabi-gcc,
+#                       qemu-system-arm and build/examples/mcu-ecg/host/mcu_ecg_host) [1]
 #   EDGEAI_TIMEOUT      seconds per edgeai command                  [900]
 #   EDGEAI              the edgeai binary (copied to RESULTS_DIR/bin first) [build/src/cli/edgeai]
 #   MODEL_DIR           exported torchvision models                 [out/models]
@@ -95,6 +100,7 @@ TILE_INT8_IMAGES="${TILE_INT8_IMAGES:-0}"
 DEVICE_LIB="${DEVICE_LIB:-1}"
 DELTA="${DELTA:-1}"
 OTA_LOAD="${OTA_LOAD:-1}"
+MCU="${MCU:-1}"
 EDGEAI_TIMEOUT="${EDGEAI_TIMEOUT:-900}"
 EDGEAI="${EDGEAI:-build/src/cli/edgeai}"
 MODEL_DIR="${MODEL_DIR:-out/models}"
@@ -409,6 +415,16 @@ else
   note ota_load "OTA_LOAD=0 or no edgeai binary"
 fi
 
+# ---- 4d. the microcontroller footprint (issue 8) -------------------------------------------------
+if [ "$MCU" = 1 ] && [ "$have_edgeai" = 1 ]; then
+  log "microcontroller footprint (bench/mcu_footprint.sh: Cortex-M4F firmware under QEMU)"
+  mcu_model="${BUNDLE:-$USECASE_MODEL_DIR/ecg-mitbih.eai}"
+  [ -s "$mcu_model" ] || mcu_model="$USECASE_DIR/ecg-mitbih.eai"
+  step mcu 1800 env MODEL="$mcu_model" OUT="$RESULTS_DIR/mcu" bash bench/mcu_footprint.sh || true
+else
+  note mcu "MCU=0 or no edgeai binary"
+fi
+
 # ---- 5. the report --------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - START_SECONDS ))
 # Other work: cores busy during the 3 s sampled before the benchmark started.
@@ -433,6 +449,9 @@ if "$PYTHON" bench/benchmarks_report.py "$OUT_MD"; then
   # bench/ota_load.sh's section (written even when an engine failed), before the failed steps.
   if [ -s "$RAW/ota_load.md" ] && ! bash bench/ota_load.sh --insert "$RAW/ota_load.md" "$OUT_MD"; then
     log "FAILED to put $RAW/ota_load.md into $OUT_MD"
+  fi
+  if [ -s "$RESULTS_DIR/mcu/mcu.md" ] && ! bash bench/mcu_footprint.sh --insert "$RESULTS_DIR/mcu/mcu.md" "$OUT_MD"; then
+    log "FAILED to put $RESULTS_DIR/mcu/mcu.md into $OUT_MD"
   fi
   log "wrote $OUT_MD in $(( $(date +%s) - START_SECONDS )) s in all"
 else
