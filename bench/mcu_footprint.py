@@ -61,6 +61,7 @@ check = re.search(r"record (\S+), (\d+) s: the device classified (\d+) beats, th
                   r"int8 outputs identical (\d+), labels identical (\d+)", log)
 annotations = re.search(r"R peaks Se ([\d.]+) %, \+P ([\d.]+) %.*labels equal on (\d+) of (\d+)", log)
 instructions = re.search(r"instructions per inference: (\d+) \(QEMU -icount: ([\d.]+) SysTick ticks at ([\d.]+)", log)
+reference = re.findall(r"instructions per inference: (\d+) \(QEMU", log)[1:]  # the reference-kernel firmware
 per_tick = float(instructions.group(3))
 qemu_log = open(os.path.join(out, "qemu.log")).read()
 layers = re.findall(r"^node (\d+) (\S+) ticks (\d+)$", qemu_log, re.M)
@@ -111,7 +112,8 @@ if instructions:
         f"{check.group(3)} beats. QEMU does not model a core's timing, so cycles from it mean nothing: under "
         "`-icount shift=0` each instruction is one virtual nanosecond, the firmware counts SysTick ticks and first "
         f"times a loop of 2,000,000 known instructions ({per_tick:.2f} instructions a tick). Instructions, not "
-        "cycles of a real Cortex-M4.")
+        "cycles of a real Cortex-M4." + (f" The same firmware with the reference kernels only: {int(reference[0]):,} "
+        "(and the same outputs)." if reference else ""))
 if layers:
     add("")
     add("| layer | op | instructions (first inference) |")

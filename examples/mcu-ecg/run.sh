@@ -12,6 +12,7 @@
 #   OUT     where the generated files, the firmware and the log go (default BUILD/mcu-ecg)
 #   FLASH_BYTES / RAM_BYTES  the part's memory (default 1 MiB / 256 KiB)
 #   CHECK_LIMITS  0 leaves out the arena and flash checks
+#   CHECK_REFERENCE  0 leaves out the second firmware, with the reference kernels only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -64,6 +65,15 @@ head -n 1 "$OUT/qemu.log"
 tail -n 1 "$OUT/qemu.log"
 echo "== the device against the host"
 $HOST check "$OUT/ecg.int8.eai" "$RECORD" "$RECORD_SECONDS" "$OUT/qemu.log"
+
+if [ "${CHECK_REFERENCE:-1}" != 0 ]; then
+  echo "== the same firmware with the reference kernels only (no SMLAD)"
+  configure_firmware "$OUT/firmware-reference" -DEDGEAI_MCU_REFERENCE=ON
+  cmake --build "$OUT/firmware-reference" >/dev/null
+  run_qemu "$OUT/firmware-reference/mcu_ecg.elf" "$OUT/qemu-reference.log"
+  head -n 1 "$OUT/qemu-reference.log"
+  $HOST check "$OUT/ecg.int8.eai" "$RECORD" "$RECORD_SECONDS" "$OUT/qemu-reference.log"
+fi
 
 if [ "${CHECK_LIMITS:-1}" != 0 ]; then
   echo "== limits: an arena one byte short, a flash too small"
