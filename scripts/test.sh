@@ -11,7 +11,7 @@ scripts/install-browser-test.sh
 
 if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEAI_SANITIZE=address,undefined >/dev/null
-  cmake --build build-asan --parallel "$(nproc)" --target core_test graph_test kernels_test format_test runtime_test agent_test inference_test micro_test \
+  cmake --build build-asan --parallel "$(nproc)" --target core_test graph_test kernels_test format_test runtime_test agent_test inference_test micro_test micro_ecg_test \
     import_test data_ecg_test data_image_test data_metrics_test onnx_conformance_test torchvision_test edgeai \
     edgeai-agent server_test ota_test
   cd build-asan

@@ -40,6 +40,33 @@ inline RrFeatures rr_features_of(double pre, double post, double local, double r
   return f;
 }
 
+// The RR features of peak `index` in a stream of `count` peaks, as a device knows them one beat
+// later: `peak(i)` gives peak i's sample; the "record" is peaks record_first .. newest (newest is
+// index + 1 when the next peak is known, else index). What data/ecg_stream.hpp and the
+// microcontroller (micro/ecg.hpp) compute, equal to compute_rr_features with a sliding record.
+template <typename PeakAt>
+RrFeatures stream_rr_features(const PeakAt& peak, std::int64_t index, std::int64_t count, std::int64_t record_first,
+                              std::int64_t newest, int local_beats, double fs) {
+  RrFeatures f;
+  if (count < 2) {
+    f.pre_to_local_ratio = f.pre_to_record_ratio = f.post_to_record_ratio = f.post_to_pre_ratio = 1.0f;
+    return f;
+  }
+  const std::int64_t p = peak(index);
+  const double pre = static_cast<double>(index == 0 ? peak(1) - peak(0) : p - peak(index - 1)) / fs;
+  const double post = index + 1 < count ? static_cast<double>(peak(index + 1) - p) / fs : pre;
+  double local = pre;
+  if (index >= 2) {
+    const std::int64_t first = std::max<std::int64_t>(1, index - local_beats);
+    local = static_cast<double>(peak(index - 1) - peak(first - 1)) / fs / static_cast<double>(index - first);
+  }
+  const std::int64_t record_beats = newest - record_first;
+  const double record =
+      record_beats > 0 ? static_cast<double>(peak(newest) - peak(record_first)) / fs / static_cast<double>(record_beats)
+                       : pre;
+  return rr_features_of(pre, post, local, record);
+}
+
 // The median of n floats (the mean of the two middle ones when n is even); `scratch` holds n.
 inline float window_median(const float* begin, int n, float* scratch) {
   std::copy(begin, begin + n, scratch);

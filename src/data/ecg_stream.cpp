@@ -125,31 +125,15 @@ bool EcgBeatStream::emit(std::int64_t index, bool at_end) {
     return true;
   }
 
-  // RR features exactly as compute_rr_features defines them with a sliding record.
-  const double fs = params_.sample_rate_hz;
-  RrFeatures f;
-  // The sliding record ends at the beat's next peak (whatever else is known by now), so the
-  // features do not depend on how late the detector confirmed later peaks.
+  // RR features exactly as compute_rr_features defines them with a sliding record. The record
+  // ends at the beat's next peak (whatever else is known by now), so the features do not
+  // depend on how late the detector confirmed later peaks.
   const std::int64_t newest = has_next ? index + 1 : index;
   while (record_first_ + 1 < newest && peak(newest) - peak(record_first_) > record_span_) {
     ++record_first_;
   }
-  if (num_peaks_ < 2) {
-    f.pre_to_local_ratio = f.pre_to_record_ratio = f.post_to_record_ratio = f.post_to_pre_ratio = 1.0f;
-  } else {
-    const double pre = static_cast<double>(index == 0 ? peak(1) - peak(0) : p - peak(index - 1)) / fs;
-    const double post = has_next ? static_cast<double>(peak(index + 1) - p) / fs : pre;
-    double local = pre;
-    if (index >= 2) {
-      const std::int64_t first = std::max<std::int64_t>(1, index - params_.rr_local_beats);
-      local = static_cast<double>(peak(index - 1) - peak(first - 1)) / fs / static_cast<double>(index - first);
-    }
-    const std::int64_t record_beats = newest - record_first_;
-    const double record = record_beats > 0 ? static_cast<double>(peak(newest) - peak(record_first_)) / fs /
-                                                 static_cast<double>(record_beats)
-                                           : pre;
-    f = rr_features_of(pre, post, local, record);
-  }
+  const RrFeatures f = stream_rr_features([this](std::int64_t i) { return peak(i); }, index, num_peaks_, record_first_,
+                                          newest, params_.rr_local_beats, params_.sample_rate_hz);
 
   for (std::int64_t i = from; i < to; ++i) {
     scratch_[static_cast<std::size_t>(i - from)] = signal_[static_cast<std::size_t>(i % signal_ring_)];
@@ -163,7 +147,7 @@ bool EcgBeatStream::emit(std::int64_t index, bool at_end) {
   }
   StreamedBeat beat;
   beat.r_peak = p;
-  beat.time_s = static_cast<double>(p) / fs;
+  beat.time_s = static_cast<double>(p) / params_.sample_rate_hz;
   beat.rr = f;
   beat.window = w;
   out_.push_back(beat);

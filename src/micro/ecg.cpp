@@ -261,31 +261,15 @@ bool EcgBeats::next(std::uint32_t* r_peak, float* window, float* rr) {
       continue;
     }
     // RR features with the sliding record ending at the next peak (data/ecg_stream.cpp).
-    const double fs = RPeakDetector::kRateHz;
     const std::uint32_t newest = has_next ? index + 1 : index;
     const std::int64_t span = static_cast<std::int64_t>(config_.rr_record_seconds) * RPeakDetector::kRateHz;
     if (num_peaks_ > kMaxPeaks && record_first_ < num_peaks_ - kMaxPeaks) record_first_ = num_peaks_ - kMaxPeaks;
     while (record_first_ + 1 < newest && static_cast<std::int64_t>(peak(newest)) - peak(record_first_) > span) {
       ++record_first_;
     }
-    RrFeatures f;
-    if (num_peaks_ < 2) {
-      f.pre_to_local_ratio = f.pre_to_record_ratio = f.post_to_record_ratio = f.post_to_pre_ratio = 1.0f;
-    } else {
-      const double pre = static_cast<double>(index == 0 ? peak(1) - peak(0) : p - peak(index - 1)) / fs;
-      const double post = has_next ? static_cast<double>(peak(index + 1) - p) / fs : pre;
-      double local = pre;
-      if (index >= 2) {
-        const std::uint32_t first =
-            index > static_cast<std::uint32_t>(config_.rr_local_beats) ? index - config_.rr_local_beats : 1;
-        local = static_cast<double>(peak(index - 1) - peak(first - 1)) / fs / static_cast<double>(index - first);
-      }
-      const std::uint32_t record_beats = newest - record_first_;
-      const double record = record_beats > 0 ? static_cast<double>(peak(newest) - peak(record_first_)) / fs /
-                                                   static_cast<double>(record_beats)
-                                             : pre;
-      f = rr_features_of(pre, post, local, record);
-    }
+    const RrFeatures f = stream_rr_features(
+        [this](std::int64_t i) { return static_cast<std::int64_t>(peak(static_cast<std::uint32_t>(i))); }, index,
+        num_peaks_, record_first_, newest, config_.rr_local_beats, RPeakDetector::kRateHz);
     for (std::int64_t i = from; i < to; ++i) {
       span_[i - from] = static_cast<float>((signal_[i % kSignalRing] - adc_zero_) / adc_per_mv_);
     }

@@ -191,7 +191,6 @@ class Interpreter {
   std::uint8_t* scratch(const Node& node) const { return arena_ + node.scratch_offset; }
 
  private:
-  Code fail(Code code) { return code; }
   Code read_graph(std::uint32_t graph);
   Code read_type(const char* what, std::uint8_t dtype, FbVector shape, Code bad_dimension, Tensor& t);
   Code add_tensor_info(std::uint32_t value_info, std::int16_t* index);
